@@ -1,0 +1,107 @@
+//! One watched connection: who it is, where it lives, its tokens and its status.
+
+use crate::ids::{ConnectionId, OrgId, UserId};
+use crate::messages::ConnectionView;
+use crate::salesforce::{HostKind, LoginHost};
+use crate::status::Status;
+use crate::time::Timestamp;
+use oauth2::{AccessToken, RefreshToken};
+use serde::{Deserialize, Serialize};
+
+/// Version of the stored record layout; bumped with a migration when the layout changes.
+pub const RECORD_VERSION: u32 = 1;
+
+/// Which identity provider a connection belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// A Salesforce org.
+    Salesforce,
+}
+
+/// The person's account at the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The sign-in name, e.g. `ada@acme.example`.
+    pub username: String,
+    /// The person's display name, when the provider gave one.
+    pub display_name: Option<String>,
+    /// The org.
+    pub org: OrgId,
+    /// The user.
+    pub user: UserId,
+}
+
+/// The secrets of a connection. `Debug` of both token types prints `[redacted]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tokens {
+    /// The current access token.
+    pub access: AccessToken,
+    /// The refresh token; RFC 6749 §6: kept when a refresh returns none.
+    pub refresh: RefreshToken,
+    /// When the provider says it issued the access token.
+    pub issued_at: Timestamp,
+}
+
+/// A stored connection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Connection {
+    /// Layout version, [`RECORD_VERSION`].
+    pub v: u32,
+    /// Storage and message key.
+    pub id: ConnectionId,
+    /// The provider.
+    pub provider: Provider,
+    /// Where the org signs in.
+    pub login_host: LoginHost,
+    /// The org's own address.
+    pub instance_url: String,
+    /// Who.
+    pub account: Account,
+    /// The secrets.
+    pub tokens: Tokens,
+    /// The current status.
+    pub status: Status,
+    /// When the connection was first made.
+    pub connected_at: Timestamp,
+    /// When the tokens were last proven to work or found not to.
+    pub checked_at: Timestamp,
+}
+
+impl Connection {
+    /// A short name for the org: its kind and host.
+    pub fn label(&self) -> String {
+        let host = &self.login_host;
+        match host.kind() {
+            HostKind::Production => "Production org".into(),
+            HostKind::Sandbox => "Sandbox".into(),
+            HostKind::MyDomain | HostKind::SandboxMyDomain => {
+                let name = host.host().split('.').next().unwrap_or_default();
+                let kind = if host.kind() == HostKind::MyDomain {
+                    "My Domain"
+                } else {
+                    "Sandbox"
+                };
+                format!("{kind} {name}")
+            }
+            HostKind::Local => format!("Local org at {}", host.origin()),
+            HostKind::Custom => host.host().to_owned(),
+        }
+    }
+
+    /// What the UI may see: everything but the tokens.
+    pub fn view(&self) -> ConnectionView {
+        ConnectionView {
+            id: self.id.clone(),
+            provider: self.provider,
+            label: self.label(),
+            username: self.account.username.clone(),
+            display_name: self.account.display_name.clone(),
+            org_id: self.account.org.as_str().to_owned(),
+            login_host: self.login_host.origin(),
+            status: self.status.view(),
+            connected_at: self.connected_at,
+            checked_at: self.checked_at,
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! The engine: connects, checks and lists connections over the ports. It holds no state of its
+//! own between calls (the store is the truth), so a service worker that Chrome stops and
+//! restarts loses nothing.
+
+use crate::connection::{Account, Connection, Provider, RECORD_VERSION, Tokens};
+use crate::flow::{CallbackError, PendingAuthorization, plain_text};
+use crate::ids::ConnectionId;
+use crate::messages::{ConnectionView, ErrorView, LoginChoice};
+use crate::ports::{Clock, Entropy, Identity, IdentityError, Interaction, Store, StoreError};
+use crate::salesforce::{self, HostError, ResponseError, UserInfo};
+use crate::status::{Cause, Status};
+use oauth2::basic::BasicErrorResponseType;
+use oauth2::http::{self, StatusCode, header};
+use oauth2::{AccessToken, AsyncHttpClient, RequestTokenError, Scope, StandardErrorResponse};
+use url::Url;
+
+/// Storage keys of connections start with this.
+pub const CONNECTION_PREFIX: &str = "conn:";
+
+/// The Salesforce app (connected app or external client app) Tokenwatch signs in with.
+#[derive(Debug, Clone)]
+pub struct SalesforceApp {
+    /// The consumer key (a public client: no secret).
+    pub consumer_key: String,
+    /// `https://<extension-id>.chromiumapp.org/salesforce`.
+    pub redirect: Url,
+}
+
+/// Everything the engine reaches the world through.
+pub trait Ports {
+    /// HTTP, as the oauth2 crate's seam.
+    type Http: for<'c> AsyncHttpClient<'c>;
+    /// Persistent key-value storage.
+    type Store: Store;
+    /// The sign-in window.
+    type Identity: Identity;
+    /// The wall clock.
+    type Clock: Clock;
+    /// Randomness for `state` and PKCE.
+    type Entropy: Entropy;
+    /// HTTP.
+    fn http(&self) -> &Self::Http;
+    /// Storage.
+    fn store(&self) -> &Self::Store;
+    /// The sign-in window.
+    fn identity(&self) -> &Self::Identity;
+    /// The clock.
+    fn clock(&self) -> &Self::Clock;
+    /// Randomness.
+    fn entropy(&self) -> &Self::Entropy;
+}
+
+/// Why an engine operation failed. Messages are for the person and never contain a token, a
+/// code or a response body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// No consumer key is configured.
+    #[error(
+        "Salesforce is not set up yet: an administrator must enter the consumer key of the connected app"
+    )]
+    NotConfigured,
+    /// The typed login host is not acceptable.
+    #[error("{0}")]
+    BadHost(#[from] HostError),
+    /// The sign-in window was closed or could not load.
+    #[error("{0}")]
+    Identity(#[from] IdentityError),
+    /// The callback failed a check.
+    #[error("Sign-in failed: {0}.")]
+    Callback(#[from] CallbackError),
+    /// The token endpoint refused the request with an OAuth error.
+    #[error("Salesforce refused the request ({error}){}", .description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Refused {
+        /// The `error` code.
+        error: String,
+        /// The `error_description`, as plain text.
+        description: Option<String>,
+    },
+    /// The provider could not be reached or answered 5xx.
+    #[error("Salesforce could not be reached ({0}); try again later")]
+    Unreachable(String),
+    /// The provider answered something that is not what its protocol says.
+    #[error("Salesforce answered in an unexpected way ({0}); nothing was saved")]
+    BadResponse(String),
+    /// The provider's answer failed a rule of its own protocol.
+    #[error("{0}")]
+    Response(#[from] ResponseError),
+    /// Storage failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// No such connection.
+    #[error("that connection no longer exists")]
+    UnknownConnection,
+}
+
+impl EngineError {
+    /// A stable code for the UI and tests.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::NotConfigured => "not_configured",
+            EngineError::BadHost(_) => "bad_host",
+            EngineError::Identity(IdentityError::Cancelled) => "cancelled",
+            EngineError::Identity(_) => "identity_unavailable",
+            EngineError::Callback(CallbackError::StateMismatch) => "state_mismatch",
+            EngineError::Callback(CallbackError::Denied { .. }) => "denied",
+            EngineError::Callback(_) => "bad_callback",
+            EngineError::Refused { .. } => "refused",
+            EngineError::Unreachable(_) => "unreachable",
+            EngineError::BadResponse(_) => "bad_response",
+            EngineError::Response(_) => "bad_response",
+            EngineError::Store(_) => "storage",
+            EngineError::UnknownConnection => "unknown_connection",
+        }
+    }
+
+    /// The error as the UI shows it.
+    pub fn view(&self) -> ErrorView {
+        ErrorView {
+            code: self.code().into(),
+            message: self.to_string(),
+            field: matches!(self, EngineError::BadHost(_)).then(|| "login_host".into()),
+        }
+    }
+}
+
+/// Maps the oauth2 crate's error without ever keeping the response body, which may hold tokens.
+fn token_error<E: std::error::Error>(
+    e: RequestTokenError<E, StandardErrorResponse<BasicErrorResponseType>>,
+) -> EngineError {
+    match e {
+        RequestTokenError::ServerResponse(r) => EngineError::Refused {
+            error: plain_text(r.error().as_ref()),
+            description: r.error_description().map(|d| plain_text(d)),
+        },
+        RequestTokenError::Request(e) => EngineError::Unreachable(plain_text(&e.to_string())),
+        RequestTokenError::Parse(_, body) => EngineError::BadResponse(describe_body(&body).into()),
+        RequestTokenError::Other(_) => {
+            EngineError::BadResponse("the token endpoint did not answer with JSON".into())
+        }
+    }
+}
+
+/// Says what kind of non-JSON body arrived, without quoting it.
+fn describe_body(body: &[u8]) -> &'static str {
+    let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+    if head.contains("<html") || head.contains("<!doctype") {
+        "an HTML page instead of JSON, as a proxy or an outage page would send"
+    } else if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+        "JSON without the expected fields"
+    } else {
+        "a body that is not JSON"
+    }
+}
+
+/// What a probe of the access token found.
+enum Probe {
+    /// 200: the token works; here is whose it is.
+    Valid(UserInfo),
+    /// 401: the access token expired or was revoked.
+    Expired,
+}
+
+/// The engine over a set of ports.
+#[derive(Debug)]
+pub struct Engine<P> {
+    ports: P,
+    salesforce: Option<SalesforceApp>,
+}
+
+impl<P: Ports> Engine<P> {
+    /// An engine; `salesforce` is `None` until a consumer key is configured.
+    pub fn new(ports: P, salesforce: Option<SalesforceApp>) -> Self {
+        Self { ports, salesforce }
+    }
+
+    /// The ports, for the shell's own use.
+    pub fn ports(&self) -> &P {
+        &self.ports
+    }
+
+    /// Every stored connection, in id order.
+    pub async fn list(&self) -> Result<Vec<ConnectionView>, EngineError> {
+        let mut views = Vec::new();
+        for (_, value) in self.ports.store().list(CONNECTION_PREFIX).await? {
+            let conn: Connection = serde_json::from_str(&value).map_err(|e| {
+                StoreError::Corrupt(format!("line {}, column {}", e.line(), e.column()))
+            })?;
+            views.push(conn.view());
+        }
+        Ok(views)
+    }
+
+    /// Connects a Salesforce org through an interactive sign-in. Nothing is stored unless every
+    /// step succeeds, so a failed or cancelled sign-in leaves no half connection.
+    pub async fn connect_salesforce(
+        &self,
+        login: &LoginChoice,
+    ) -> Result<ConnectionView, EngineError> {
+        let app = self.salesforce.as_ref().ok_or(EngineError::NotConfigured)?;
+        let host = login.host()?;
+        let client = salesforce::client(&app.consumer_key, &app.redirect, &host);
+        let pending = PendingAuthorization::new(
+            self.ports.entropy(),
+            app.redirect.clone(),
+            self.ports.clock().now(),
+        );
+        let (url, _) = client
+            .authorize_url(|| pending.state().clone())
+            .add_scopes(salesforce::SCOPES.map(|s| Scope::new(s.into())))
+            .set_pkce_challenge(pending.challenge())
+            .url();
+        let callback = self
+            .ports
+            .identity()
+            .authorize(&url, Interaction::Interactive)
+            .await?;
+        let (code, verifier) = pending.complete(&callback, self.ports.clock().now())?;
+        let token = client
+            .exchange_code(code)
+            .set_pkce_verifier(verifier)
+            .request_async(self.ports.http())
+            .await
+            .map_err(token_error)?;
+        let grant = token.validate(&host)?;
+        let refresh = token
+            .refresh()
+            .ok_or(ResponseError::NoRefreshToken)?
+            .clone();
+        let info = match self.probe(&grant.instance_url, token.access()).await? {
+            Probe::Valid(info) => info,
+            Probe::Expired => {
+                return Err(EngineError::BadResponse(
+                    "the new access token was refused at once".into(),
+                ));
+            }
+        };
+        info.check(&grant)?;
+        let now = self.ports.clock().now();
+        let id = ConnectionId::salesforce(&grant.org, &grant.user);
+        let connected_at = match self.load(&id).await {
+            Ok(previous) => previous.connected_at,
+            Err(_) => now,
+        };
+        let conn = Connection {
+            v: RECORD_VERSION,
+            id,
+            provider: Provider::Salesforce,
+            login_host: host,
+            instance_url: grant.instance_url.as_str().trim_end_matches('/').to_owned(),
+            account: Account {
+                username: plain_text(&info.preferred_username),
+                display_name: info.name.as_deref().map(plain_text),
+                org: grant.org,
+                user: grant.user,
+            },
+            tokens: Tokens {
+                access: token.access().clone(),
+                refresh,
+                issued_at: grant.issued_at,
+            },
+            status: Status::Healthy,
+            connected_at,
+            checked_at: now,
+        };
+        self.save(&conn).await?;
+        Ok(conn.view())
+    }
+
+    /// Proves the connection works now: probes the access token and, if it expired, refreshes
+    /// it. A refused refresh token turns the connection into Needs sign-in with its cause.
+    pub async fn check(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
+        let app = self.salesforce.as_ref().ok_or(EngineError::NotConfigured)?;
+        let mut conn = self.load(id).await?;
+        let instance = Url::parse(&conn.instance_url)
+            .map_err(|_| StoreError::Corrupt("instance URL".into()))?;
+        match self.probe(&instance, &conn.tokens.access).await? {
+            Probe::Valid(_) => conn.status = Status::Healthy,
+            Probe::Expired => {
+                let client = salesforce::client(&app.consumer_key, &app.redirect, &conn.login_host);
+                let refreshed = client
+                    .exchange_refresh_token(&conn.tokens.refresh)
+                    .request_async(self.ports.http())
+                    .await
+                    .map_err(token_error);
+                match refreshed {
+                    Ok(token) => {
+                        let grant = token.validate(&conn.login_host)?;
+                        if grant.org != conn.account.org || grant.user != conn.account.user {
+                            return Err(ResponseError::IdentityMismatch.into());
+                        }
+                        conn.tokens.access = token.access().clone();
+                        conn.tokens.issued_at = grant.issued_at;
+                        // RFC 6749 §6: without a new refresh token, the old one stays valid.
+                        if let Some(r) = token.refresh() {
+                            conn.tokens.refresh = r.clone();
+                        }
+                        conn.status = Status::Healthy;
+                    }
+                    Err(EngineError::Refused { error, description })
+                        if error == "invalid_grant" =>
+                    {
+                        conn.status = Status::NeedsSignIn {
+                            cause: Cause::RefreshRejected {
+                                detail: description,
+                            },
+                        };
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        conn.checked_at = self.ports.clock().now();
+        self.save(&conn).await?;
+        Ok(conn.view())
+    }
+
+    async fn probe(&self, instance: &Url, access: &AccessToken) -> Result<Probe, EngineError> {
+        let request = http::Request::builder()
+            .method(http::Method::GET)
+            .uri(salesforce::userinfo_url(instance).as_str())
+            .header(header::AUTHORIZATION, format!("Bearer {}", access.secret()))
+            .header(header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .map_err(|_| EngineError::BadResponse("the org address is not a valid URL".into()))?;
+        let response = self
+            .ports
+            .http()
+            .call(request)
+            .await
+            .map_err(|e| EngineError::Unreachable(plain_text(&e.to_string())))?;
+        match response.status() {
+            StatusCode::OK => serde_json::from_slice(response.body())
+                .map(Probe::Valid)
+                .map_err(|_| EngineError::BadResponse(describe_body(response.body()).into())),
+            StatusCode::UNAUTHORIZED => Ok(Probe::Expired),
+            s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
+                Err(EngineError::Unreachable(format!("HTTP {}", s.as_u16())))
+            }
+            s => Err(EngineError::BadResponse(format!(
+                "HTTP {} from the user information endpoint",
+                s.as_u16()
+            ))),
+        }
+    }
+
+    async fn load(&self, id: &ConnectionId) -> Result<Connection, EngineError> {
+        let raw = self
+            .ports
+            .store()
+            .get(&key(id))
+            .await?
+            .ok_or(EngineError::UnknownConnection)?;
+        serde_json::from_str(&raw).map_err(|_| StoreError::Corrupt(id.to_string()).into())
+    }
+
+    async fn save(&self, conn: &Connection) -> Result<(), EngineError> {
+        let json = serde_json::to_string(conn).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.ports.store().put(&key(&conn.id), json).await?;
+        Ok(())
+    }
+}
+
+fn key(id: &ConnectionId) -> String {
+    format!("{CONNECTION_PREFIX}{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_described_never_quoted() {
+        assert_eq!(
+            describe_body(b"<!DOCTYPE html><title>502</title>"),
+            "an HTML page instead of JSON, as a proxy or an outage page would send"
+        );
+        assert_eq!(
+            describe_body(br#"{"access_token":"secret"}"#),
+            "JSON without the expected fields"
+        );
+        assert_eq!(
+            describe_body(b"access_token=secret"),
+            "a body that is not JSON"
+        );
+    }
+}

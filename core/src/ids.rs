@@ -1,0 +1,167 @@
+//! Identifiers, each its own type so an org id can never be passed where a user id belongs.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why an identifier was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdError {
+    /// Not a 15- or 18-character Salesforce id with the expected key prefix.
+    #[error("{0} is not a Salesforce {1} id")]
+    NotSalesforceId(String, &'static str),
+    /// Not the id of a connection.
+    #[error("not a connection id")]
+    NotConnectionId,
+}
+
+/// Stable key of one connection in storage and in messages (`sf:<org>:<user>`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ConnectionId(String);
+
+impl TryFrom<String> for ConnectionId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        Self::parse(&s).ok_or(IdError::NotConnectionId)
+    }
+}
+
+impl From<ConnectionId> for String {
+    fn from(v: ConnectionId) -> String {
+        v.0
+    }
+}
+
+impl ConnectionId {
+    /// The id of the Salesforce connection for this user in this org: connecting the same user
+    /// again replaces the connection instead of adding a second one.
+    pub fn salesforce(org: &OrgId, user: &UserId) -> Self {
+        Self(format!("sf:{}:{}", org.0, user.0))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Accepts an id received in a message; only the shapes this crate produces are valid.
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut parts = s.split(':');
+        let ok = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("sf"), Some(org), Some(user), None) => {
+                OrgId::parse(org).is_ok() && UserId::parse(user).is_ok()
+            }
+            _ => false,
+        };
+        ok.then(|| Self(s.to_owned()))
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Salesforce ids are 15 (case-sensitive) or 18 (case-insensitive) alphanumeric characters whose
+/// first three give the object type ("Salesforce ID" in the Salesforce Help, "Object Id Prefixes").
+fn check_sf_id(s: &str, prefix: &str, what: &'static str) -> Result<(), IdError> {
+    let ok = (s.len() == 15 || s.len() == 18)
+        && s.bytes().all(|b| b.is_ascii_alphanumeric())
+        && s.starts_with(prefix);
+    if ok {
+        Ok(())
+    } else {
+        Err(IdError::NotSalesforceId(s.chars().take(40).collect(), what))
+    }
+}
+
+/// A Salesforce organization id (`00D…`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OrgId(String);
+
+impl OrgId {
+    /// Checks the shape of an org id.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        check_sf_id(s, "00D", "organization").map(|()| Self(s.to_owned()))
+    }
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A Salesforce user id (`005…`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserId(String);
+
+impl UserId {
+    /// Checks the shape of a user id.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        check_sf_id(s, "005", "user").map(|()| Self(s.to_owned()))
+    }
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! string_conversions {
+    ($t:ty) => {
+        impl TryFrom<String> for $t {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> {
+                Self::parse(&s)
+            }
+        }
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.0
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+string_conversions!(OrgId);
+string_conversions!(UserId);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn salesforce_ids_need_length_prefix_and_alphanumerics() {
+        assert!(OrgId::parse("00D5g000004ABCDEAZ").is_ok());
+        assert!(OrgId::parse("00D5g000004ABCD").is_ok());
+        assert!(
+            OrgId::parse("0055g000004ABCDEAZ").is_err(),
+            "user prefix is not an org"
+        );
+        assert!(OrgId::parse("00D5g000004ABC").is_err(), "14 characters");
+        assert!(OrgId::parse("00D5g000004ABC/E").is_err());
+        assert!(UserId::parse("0055g000004ABCDEAZ").is_ok());
+        assert!(UserId::parse("").is_err());
+    }
+
+    #[test]
+    fn connection_ids_round_trip_and_reject_foreign_shapes() {
+        let org = OrgId::parse("00D5g000004ABCDEAZ").unwrap();
+        let user = UserId::parse("0055g000004ABCDEAZ").unwrap();
+        let id = ConnectionId::salesforce(&org, &user);
+        assert_eq!(id.as_str(), "sf:00D5g000004ABCDEAZ:0055g000004ABCDEAZ");
+        assert_eq!(ConnectionId::parse(id.as_str()), Some(id));
+        assert_eq!(ConnectionId::parse("sf:00D5g000004ABCDEAZ"), None);
+        assert_eq!(ConnectionId::parse("sf:x:y"), None);
+        assert_eq!(
+            ConnectionId::parse("sf:00D5g000004ABCDEAZ:0055g000004ABCDEAZ:x"),
+            None
+        );
+    }
+}

@@ -1,0 +1,27 @@
+//! Tokenwatch's core: everything that decides, nothing that touches the world.
+//!
+//! Like quinn-proto beside quinn, this crate contains no networking code and never reads the
+//! clock: it builds OAuth requests, interprets responses and takes `now` as a parameter. Every
+//! effect goes through a port in [`ports`] (HTTP enters only as [`oauth2::AsyncHttpClient`]),
+//! and every port has an in-memory twin so the whole engine runs natively against the provider
+//! simulator on a virtual clock.
+#![warn(missing_docs)]
+
+pub mod connection;
+pub mod engine;
+pub mod flow;
+pub mod ids;
+pub mod messages;
+pub mod ports;
+pub mod salesforce;
+pub mod sender;
+pub mod status;
+pub mod time;
+
+pub use connection::Connection;
+pub use engine::{Engine, EngineError, Ports, SalesforceApp};
+pub use ids::{ConnectionId, OrgId, UserId};
+pub use messages::{ConnectionView, LoginChoice, Request, Response};
+pub use salesforce::LoginHost;
+pub use status::{Cause, Status};
+pub use time::Timestamp;

@@ -1,0 +1,203 @@
+//! The one message protocol between extension contexts: what pages and content scripts may ask
+//! the service worker, and the views it answers with. Views carry no secret.
+
+use crate::connection::Provider;
+use crate::ids::ConnectionId;
+use crate::salesforce::{HostError, LoginHost};
+use crate::status::StatusView;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Protocol version; a page built for another version is refused rather than misread.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A request with its protocol version, as it travels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// [`PROTOCOL_VERSION`].
+    pub v: u32,
+    /// The request.
+    pub request: Request,
+}
+
+/// What a page may ask the worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Every connection's view.
+    ListConnections {},
+    /// Connect a Salesforce org through an interactive sign-in.
+    AddSalesforce {
+        /// Which login host.
+        login: LoginChoice,
+    },
+    /// Prove the connection's tokens work now, refreshing them if the access token expired.
+    Check {
+        /// Which connection.
+        id: ConnectionId,
+    },
+}
+
+/// The login host the person picked for a new org.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LoginChoice {
+    /// `login.salesforce.com`.
+    Production,
+    /// `test.salesforce.com`.
+    Sandbox,
+    /// A My Domain or any other host the person typed.
+    Custom {
+        /// As typed.
+        host: String,
+    },
+}
+
+impl LoginChoice {
+    /// The login host, or why the typed host is refused.
+    pub fn host(&self) -> Result<LoginHost, HostError> {
+        match self {
+            LoginChoice::Production => Ok(LoginHost::production()),
+            LoginChoice::Sandbox => Ok(LoginHost::sandbox()),
+            LoginChoice::Custom { host } => LoginHost::parse(host),
+        }
+    }
+}
+
+/// The worker's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    /// Every connection.
+    Connections {
+        /// In a stable order.
+        connections: Vec<ConnectionView>,
+    },
+    /// One connection after an action.
+    Connection {
+        /// Its view.
+        connection: ConnectionView,
+    },
+    /// The request failed; nothing was half-done.
+    Error {
+        /// What went wrong, in words for the person.
+        error: ErrorView,
+    },
+}
+
+/// A failure as the person sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorView {
+    /// A stable machine-readable code.
+    pub code: String,
+    /// One or two sentences for the person.
+    pub message: String,
+    /// The form field the message belongs next to, if any.
+    pub field: Option<String>,
+}
+
+/// A connection as every surface shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    /// Key for actions.
+    pub id: ConnectionId,
+    /// The provider.
+    pub provider: Provider,
+    /// Short org name ("Production org", "My Domain acme").
+    pub label: String,
+    /// The sign-in name.
+    pub username: String,
+    /// The display name, if known.
+    pub display_name: Option<String>,
+    /// The org id.
+    pub org_id: String,
+    /// The login host's origin.
+    pub login_host: String,
+    /// The status in words.
+    pub status: StatusView,
+    /// When it was connected.
+    pub connected_at: Timestamp,
+    /// When it was last checked.
+    pub checked_at: Timestamp,
+}
+
+/// Why a message could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MessageError {
+    /// Another protocol version.
+    #[error("this page is from another version of Tokenwatch (protocol {0}); reload it")]
+    Version(u32),
+    /// Not a request of this protocol.
+    #[error("malformed request")]
+    Malformed,
+}
+
+impl Envelope {
+    /// Wraps a request in the current version.
+    pub fn new(request: Request) -> Self {
+        Self {
+            v: PROTOCOL_VERSION,
+            request,
+        }
+    }
+
+    /// Reads a request from untrusted JSON, checking the version first.
+    pub fn decode(value: serde_json::Value) -> Result<Request, MessageError> {
+        match value.get("v").and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(PROTOCOL_VERSION) => {}
+            Some(v) => return Err(MessageError::Version(u32::try_from(v).unwrap_or(u32::MAX))),
+            None => return Err(MessageError::Malformed),
+        }
+        serde_json::from_value::<Envelope>(value)
+            .map(|e| e.request)
+            .map_err(|_| MessageError::Malformed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_have_a_stable_wire_shape() {
+        let e = Envelope::new(Request::AddSalesforce {
+            login: LoginChoice::Custom {
+                host: "acme.my.salesforce.com".into(),
+            },
+        });
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({"v":1,"request":{"type":"add_salesforce","login":{"kind":"custom","host":"acme.my.salesforce.com"}}})
+        );
+        assert_eq!(
+            Envelope::decode(json!({"v":1,"request":{"type":"list_connections"}})),
+            Ok(Request::ListConnections {})
+        );
+    }
+
+    #[test]
+    fn other_versions_and_malformed_requests_are_refused() {
+        assert_eq!(
+            Envelope::decode(json!({"v":2,"request":{"type":"list_connections"}})),
+            Err(MessageError::Version(2))
+        );
+        for bad in [
+            json!(null),
+            json!("list_connections"),
+            json!({"request":{"type":"list_connections"}}),
+            json!({"v":1,"request":{"type":"get_token"}}),
+            json!({"v":1,"request":{"type":"list_connections","extra":1}}),
+            json!({"v":1,"request":{"type":"check","id":"../../etc"}}),
+            json!({"v":1,"request":{"type":"add_salesforce","login":{"kind":"custom"}}}),
+        ] {
+            assert_eq!(
+                Envelope::decode(bad.clone()),
+                Err(MessageError::Malformed),
+                "{bad}"
+            );
+        }
+    }
+}

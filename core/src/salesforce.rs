@@ -1,0 +1,584 @@
+//! Salesforce's OAuth 2.0 rules: login hosts, its token response shape, identity URLs and
+//! userinfo.
+//!
+//! Salesforce's token response differs from RFC 6749 §5.1 in ways the core must respect ("OAuth
+//! 2.0 Web Server Flow for Web App Integration", Salesforce Help): there is no `expires_in` (the
+//! access token lives for the org's session timeout, 2 h by default, and validity is learned by
+//! using it), `issued_at` is epoch milliseconds *as a string*, and `instance_url` and `id` say
+//! which org and user the tokens belong to.
+
+use crate::ids::{IdError, OrgId, UserId};
+use crate::time::Timestamp;
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AccessToken, AuthType, AuthUrl, ClientId, EndpointNotSet, EndpointSet, RedirectUrl,
+    RefreshToken, RevocationUrl, Scope, StandardRevocableToken, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+use url::{Host, Url};
+
+/// Production orgs sign in here.
+pub const PRODUCTION_HOST: &str = "login.salesforce.com";
+/// Sandboxes sign in here.
+pub const SANDBOX_HOST: &str = "test.salesforce.com";
+/// Scopes Tokenwatch asks for: API access and a refresh token ("OAuth Tokens and Scopes").
+pub const SCOPES: [&str; 2] = ["api", "refresh_token"];
+
+/// Domains Salesforce serves orgs from; an `instance_url` elsewhere is refused unless it is on
+/// the configured login host itself.
+const SALESFORCE_DOMAINS: [&str; 4] = [
+    "salesforce.com",
+    "force.com",
+    "cloudforce.com",
+    "salesforce.mil",
+];
+
+/// Why a login host was refused. Shown next to the field the person typed it in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostError {
+    /// Nothing was typed.
+    #[error("enter a login host, e.g. mycompany.my.salesforce.com")]
+    Empty,
+    /// Not parseable as a host name or URL.
+    #[error("this is not a valid host name or https address")]
+    Invalid,
+    /// `http://` to anything but this computer.
+    #[error("only https addresses are allowed (http only for 127.0.0.1 / localhost)")]
+    NotHttps,
+    /// A path, query, fragment or credentials were included.
+    #[error("enter only the host, without a path, query or user name")]
+    NotOrigin,
+}
+
+/// Where a Salesforce org signs in: production, sandbox, a My Domain, or a custom host. Stored
+/// as its origin (`https://host[:port]`).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct LoginHost(Url);
+
+/// What kind of login host this is, for labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostKind {
+    /// `login.salesforce.com`.
+    Production,
+    /// `test.salesforce.com`.
+    Sandbox,
+    /// `*.sandbox.my.salesforce.com`.
+    SandboxMyDomain,
+    /// `*.my.salesforce.com`.
+    MyDomain,
+    /// A loopback host (the simulator, a local test).
+    Local,
+    /// Anything else.
+    Custom,
+}
+
+impl LoginHost {
+    /// `https://login.salesforce.com`.
+    pub fn production() -> Self {
+        Self::parse(PRODUCTION_HOST).expect("constant host parses")
+    }
+
+    /// `https://test.salesforce.com`.
+    pub fn sandbox() -> Self {
+        Self::parse(SANDBOX_HOST).expect("constant host parses")
+    }
+
+    /// Accepts `mycompany.my.salesforce.com`, `https://mycompany.my.salesforce.com/` or, for
+    /// this computer only, `http://127.0.0.1:8080`.
+    pub fn parse(input: &str) -> Result<Self, HostError> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(HostError::Empty);
+        }
+        let with_scheme = if input.contains("://") {
+            input.to_owned()
+        } else {
+            format!("https://{input}")
+        };
+        let url = Url::parse(&with_scheme).map_err(|_| HostError::Invalid)?;
+        if !url.username().is_empty()
+            || url.password().is_some()
+            || !(url.path() == "/" || url.path().is_empty())
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || with_scheme.ends_with('?')
+            || with_scheme.ends_with('#')
+        {
+            return Err(HostError::NotOrigin);
+        }
+        match (url.scheme(), url.host()) {
+            (_, None) => Err(HostError::Invalid),
+            ("https", Some(Host::Domain(d))) if d.contains('.') && !d.ends_with('.') => {
+                Ok(Self(url))
+            }
+            ("https", Some(Host::Domain(_))) => Err(HostError::Invalid),
+            ("https" | "http", Some(h)) if is_loopback(&h) => Ok(Self(url)),
+            ("https", Some(_)) => Err(HostError::Invalid),
+            ("http", Some(_)) => Err(HostError::NotHttps),
+            _ => Err(HostError::Invalid),
+        }
+    }
+
+    /// `https://host[:port]`, without a trailing slash.
+    pub fn origin(&self) -> String {
+        self.0.origin().ascii_serialization()
+    }
+
+    /// The host name alone.
+    pub fn host(&self) -> &str {
+        self.0.host_str().unwrap_or_default()
+    }
+
+    /// Which kind of login host this is.
+    pub fn kind(&self) -> HostKind {
+        let host = self.host();
+        match self.0.host() {
+            Some(h) if is_loopback(&h) => HostKind::Local,
+            _ if host == PRODUCTION_HOST => HostKind::Production,
+            _ if host == SANDBOX_HOST => HostKind::Sandbox,
+            _ if host.ends_with(".sandbox.my.salesforce.com") => HostKind::SandboxMyDomain,
+            _ if host.ends_with(".my.salesforce.com") => HostKind::MyDomain,
+            _ => HostKind::Custom,
+        }
+    }
+
+    fn endpoint(&self, path: &str) -> Url {
+        let mut url = self.0.clone();
+        url.set_path(path);
+        url
+    }
+
+    /// `/services/oauth2/authorize`.
+    pub fn authorize_url(&self) -> Url {
+        self.endpoint("/services/oauth2/authorize")
+    }
+    /// `/services/oauth2/token`.
+    pub fn token_url(&self) -> Url {
+        self.endpoint("/services/oauth2/token")
+    }
+    /// `/services/oauth2/revoke`.
+    pub fn revoke_url(&self) -> Url {
+        self.endpoint("/services/oauth2/revoke")
+    }
+
+    /// Whether tokens issued through this login host may name `instance_url` as their org's
+    /// address. An attacker-controlled `instance_url` would receive the access token on every
+    /// probe, so only Salesforce's own domains or the login host's own origin are accepted.
+    pub fn accepts_instance(&self, instance: &Url) -> bool {
+        if instance.origin() == self.0.origin() {
+            return true;
+        }
+        instance.scheme() == "https"
+            && instance.username().is_empty()
+            && instance.port().is_none()
+            && matches!(instance.host(), Some(Host::Domain(d))
+                if SALESFORCE_DOMAINS.iter().any(|s| d.strip_suffix(s).is_some_and(|p| p.ends_with('.'))))
+    }
+}
+
+fn is_loopback(h: &Host<&str>) -> bool {
+    match h {
+        Host::Domain(d) => *d == "localhost",
+        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
+        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+    }
+}
+
+impl fmt::Debug for LoginHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LoginHost({})", self.origin())
+    }
+}
+
+impl fmt::Display for LoginHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.origin())
+    }
+}
+
+impl Serialize for LoginHost {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.origin())
+    }
+}
+
+impl<'de> Deserialize<'de> for LoginHost {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The token endpoint's answer, in Salesforce's shape.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct TokenResponse {
+    access_token: AccessToken,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<RefreshToken>,
+    /// The org's own address: API calls and userinfo go here.
+    pub instance_url: String,
+    /// `https://<login host>/id/<orgId>/<userId>`.
+    pub id: String,
+    /// Epoch milliseconds, as a string.
+    pub issued_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
+    #[serde(deserialize_with = "oauth2::helpers::deserialize_untagged_enum_case_insensitive")]
+    token_type: BasicTokenType,
+    #[serde(
+        default,
+        deserialize_with = "oauth2::helpers::deserialize_space_delimited_vec",
+        serialize_with = "oauth2::helpers::serialize_space_delimited_vec",
+        skip_serializing_if = "Option::is_none"
+    )]
+    scope: Option<Vec<Scope>>,
+}
+
+impl oauth2::TokenResponse for TokenResponse {
+    type TokenType = BasicTokenType;
+    fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+    fn token_type(&self) -> &BasicTokenType {
+        &self.token_type
+    }
+    /// Salesforce never says; see the module docs.
+    fn expires_in(&self) -> Option<Duration> {
+        None
+    }
+    fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+    fn scopes(&self) -> Option<&Vec<Scope>> {
+        self.scope.as_ref()
+    }
+}
+
+/// Why a Salesforce answer was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// `issued_at` is not epoch milliseconds.
+    #[error("the token response's issue time is not a number of milliseconds")]
+    IssuedAt,
+    /// `id` is not `https://host/id/<orgId>/<userId>`.
+    #[error("the token response's identity URL is malformed")]
+    IdentityUrl,
+    /// The ids inside `id` are not Salesforce ids.
+    #[error(transparent)]
+    Id(#[from] IdError),
+    /// `instance_url` is not a URL or not on a Salesforce host or the login host.
+    #[error("the org address {0} is not on a Salesforce host; the tokens were not used")]
+    ForeignInstance(String),
+    /// The token response has no refresh token: the connected app lacks the `refresh_token`
+    /// scope, so the connection could never be renewed without the person.
+    #[error(
+        "Salesforce issued no refresh token: the connected app must allow the \"Perform requests at any time (refresh_token, offline_access)\" scope"
+    )]
+    NoRefreshToken,
+    /// Userinfo named another org or user than the token response.
+    #[error("Salesforce's user information names a different user or org than the sign-in")]
+    IdentityMismatch,
+}
+
+/// What a successful sign-in established about the org and user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The organization.
+    pub org: OrgId,
+    /// The user.
+    pub user: UserId,
+    /// The org's address, checked against the login host.
+    pub instance_url: Url,
+    /// When Salesforce says it issued the tokens.
+    pub issued_at: Timestamp,
+}
+
+impl TokenResponse {
+    /// Checks the parts of the answer the core relies on. The tokens are not looked at.
+    pub fn validate(&self, host: &LoginHost) -> Result<Grant, ResponseError> {
+        let issued_at = self
+            .issued_at
+            .parse::<i64>()
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(Timestamp::from_millis)
+            .ok_or(ResponseError::IssuedAt)?;
+        let (org, user) = parse_identity_url(&self.id)?;
+        let instance_url = Url::parse(&self.instance_url)
+            .ok()
+            .filter(|u| host.accepts_instance(u))
+            .ok_or_else(|| {
+                ResponseError::ForeignInstance(crate::flow::plain_text(&self.instance_url))
+            })?;
+        Ok(Grant {
+            org,
+            user,
+            instance_url,
+            issued_at,
+        })
+    }
+
+    /// The access token.
+    pub fn access(&self) -> &AccessToken {
+        &self.access_token
+    }
+
+    /// The refresh token, when the `refresh_token` scope was granted.
+    pub fn refresh(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+}
+
+/// Splits `https://host/id/<orgId>/<userId>` into its ids.
+pub fn parse_identity_url(id: &str) -> Result<(OrgId, UserId), ResponseError> {
+    let url = Url::parse(id).map_err(|_| ResponseError::IdentityUrl)?;
+    let segments: Vec<&str> = url
+        .path_segments()
+        .ok_or(ResponseError::IdentityUrl)?
+        .collect();
+    match segments.as_slice() {
+        ["id", org, user] => Ok((OrgId::parse(org)?, UserId::parse(user)?)),
+        _ => Err(ResponseError::IdentityUrl),
+    }
+}
+
+/// `GET {instance_url}/services/oauth2/userinfo` ("UserInfo Endpoint", Salesforce Help): who
+/// the token belongs to. A 200 here is also the proof that the access token works.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserInfo {
+    /// The username, e.g. `ada@acme.example`.
+    pub preferred_username: String,
+    /// The org id.
+    pub organization_id: String,
+    /// The user id.
+    pub user_id: String,
+    /// The person's display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl UserInfo {
+    /// Userinfo must name the same org and user as the token response.
+    pub fn check(&self, grant: &Grant) -> Result<(), ResponseError> {
+        if self.organization_id == grant.org.as_str() && self.user_id == grant.user.as_str() {
+            Ok(())
+        } else {
+            Err(ResponseError::IdentityMismatch)
+        }
+    }
+}
+
+/// The userinfo URL of an org.
+pub fn userinfo_url(instance: &Url) -> Url {
+    let mut url = instance.clone();
+    url.set_path("/services/oauth2/userinfo");
+    url.set_query(None);
+    url
+}
+
+/// The oauth2 client for one Salesforce login host.
+pub type Client = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+    EndpointSet,
+>;
+
+/// A public client (no secret) with PKCE: the consumer key goes in the request body.
+pub fn client(consumer_key: &str, redirect: &Url, host: &LoginHost) -> Client {
+    oauth2::Client::new(ClientId::new(consumer_key.to_owned()))
+        .set_auth_type(AuthType::RequestBody)
+        .set_auth_uri(AuthUrl::from_url(host.authorize_url()))
+        .set_token_uri(TokenUrl::from_url(host.token_url()))
+        .set_revocation_url(RevocationUrl::from_url(host.revoke_url()))
+        .set_redirect_uri(RedirectUrl::from_url(redirect.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_hosts_accept_the_salesforce_shapes() {
+        let cases = [
+            (
+                "login.salesforce.com",
+                "https://login.salesforce.com",
+                HostKind::Production,
+            ),
+            (
+                "https://test.salesforce.com/",
+                "https://test.salesforce.com",
+                HostKind::Sandbox,
+            ),
+            (
+                " acme.my.salesforce.com ",
+                "https://acme.my.salesforce.com",
+                HostKind::MyDomain,
+            ),
+            (
+                "acme--uat.sandbox.my.salesforce.com",
+                "https://acme--uat.sandbox.my.salesforce.com",
+                HostKind::SandboxMyDomain,
+            ),
+            (
+                "sso.acme.example",
+                "https://sso.acme.example",
+                HostKind::Custom,
+            ),
+            (
+                "http://127.0.0.1:17300",
+                "http://127.0.0.1:17300",
+                HostKind::Local,
+            ),
+            (
+                "http://localhost:8080/",
+                "http://localhost:8080",
+                HostKind::Local,
+            ),
+        ];
+        for (input, origin, kind) in cases {
+            let h = LoginHost::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(h.origin(), origin);
+            assert_eq!(h.kind(), kind, "{input}");
+        }
+    }
+
+    #[test]
+    fn login_hosts_refuse_everything_else_with_a_reason() {
+        let cases = [
+            ("", HostError::Empty),
+            ("   ", HostError::Empty),
+            ("http://acme.my.salesforce.com", HostError::NotHttps),
+            ("http://10.0.0.1", HostError::NotHttps),
+            (
+                "https://acme.my.salesforce.com/services",
+                HostError::NotOrigin,
+            ),
+            ("https://acme.my.salesforce.com/?x=1", HostError::NotOrigin),
+            (
+                "https://user:pw@acme.my.salesforce.com",
+                HostError::NotOrigin,
+            ),
+            ("acme.my.salesforce.com#frag", HostError::NotOrigin),
+            ("ftp://acme.my.salesforce.com", HostError::Invalid),
+            ("localhostish", HostError::Invalid),
+            ("https://10.0.0.1", HostError::Invalid),
+            ("exa mple.com", HostError::Invalid),
+        ];
+        for (input, err) in cases {
+            assert_eq!(LoginHost::parse(input), Err(err), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn instance_urls_must_be_salesforce_or_the_login_host() {
+        let prod = LoginHost::production();
+        let ok = [
+            "https://acme.my.salesforce.com",
+            "https://na1.salesforce.com",
+            "https://acme.lightning.force.com",
+        ];
+        for u in ok {
+            assert!(prod.accepts_instance(&Url::parse(u).unwrap()), "{u}");
+        }
+        let bad = [
+            "https://evil.example",
+            "https://salesforce.com.evil.example",
+            "https://evilsalesforce.com",
+            "http://acme.my.salesforce.com",
+            "https://acme.my.salesforce.com:8443",
+            "http://127.0.0.1:9999",
+        ];
+        for u in bad {
+            assert!(!prod.accepts_instance(&Url::parse(u).unwrap()), "{u}");
+        }
+        let local = LoginHost::parse("http://127.0.0.1:17300").unwrap();
+        assert!(local.accepts_instance(&Url::parse("http://127.0.0.1:17300").unwrap()));
+        assert!(!local.accepts_instance(&Url::parse("http://127.0.0.1:17301").unwrap()));
+    }
+
+    const RESPONSE: &str = r#"{
+        "access_token":"00D5g000004ABCD!AQ0AQ.access",
+        "refresh_token":"5Aep861refresh",
+        "signature":"d2Vp1lqJ0v0Nf7+o8z5qQ8u9aMmF/3WwX0sE7zL0P3k=",
+        "scope":"refresh_token api",
+        "instance_url":"https://acme.my.salesforce.com",
+        "id":"https://login.salesforce.com/id/00D5g000004ABCDEAZ/0055g000004ABCDEAZ",
+        "token_type":"Bearer",
+        "issued_at":"1700000000123"
+    }"#;
+
+    #[test]
+    fn the_real_response_shape_parses_and_validates() {
+        let r: TokenResponse = serde_json::from_str(RESPONSE).unwrap();
+        use oauth2::TokenResponse as _;
+        assert_eq!(r.expires_in(), None);
+        assert_eq!(r.token_type(), &BasicTokenType::Bearer);
+        assert_eq!(r.scopes().unwrap().len(), 2);
+        let g = r.validate(&LoginHost::production()).unwrap();
+        assert_eq!(g.org.as_str(), "00D5g000004ABCDEAZ");
+        assert_eq!(g.user.as_str(), "0055g000004ABCDEAZ");
+        assert_eq!(g.issued_at, Timestamp::from_millis(1_700_000_000_123));
+        assert_eq!(g.instance_url.as_str(), "https://acme.my.salesforce.com/");
+        let debug = format!("{r:?}");
+        assert!(
+            !debug.contains("AQ0AQ.access") && !debug.contains("5Aep861refresh"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn bad_fields_are_refused_by_name() {
+        let with = |k: &str, v: &str| -> TokenResponse {
+            let mut j: serde_json::Value = serde_json::from_str(RESPONSE).unwrap();
+            j[k] = serde_json::Value::String(v.into());
+            serde_json::from_value(j).unwrap()
+        };
+        let host = LoginHost::production();
+        assert_eq!(
+            with("issued_at", "yesterday").validate(&host),
+            Err(ResponseError::IssuedAt)
+        );
+        assert_eq!(
+            with("issued_at", "-5").validate(&host),
+            Err(ResponseError::IssuedAt)
+        );
+        assert_eq!(
+            with("id", "https://x/id/00D5g000004ABCDEAZ").validate(&host),
+            Err(ResponseError::IdentityUrl)
+        );
+        assert!(matches!(
+            with("id", "https://x/id/005/00D").validate(&host),
+            Err(ResponseError::Id(_))
+        ));
+        assert!(matches!(
+            with("instance_url", "https://evil.example").validate(&host),
+            Err(ResponseError::ForeignInstance(u)) if u == "https://evil.example"
+        ));
+    }
+
+    #[test]
+    fn userinfo_url_replaces_path_and_query() {
+        let u = userinfo_url(&Url::parse("https://acme.my.salesforce.com/x?y=1").unwrap());
+        assert_eq!(
+            u.as_str(),
+            "https://acme.my.salesforce.com/services/oauth2/userinfo"
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! Test ports: the engine against the in-process simulator on a virtual clock.
+#![allow(dead_code)]
+
+use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::future::{Ready, ready};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use tokenwatch_core::engine::{Engine, Ports, SalesforceApp};
+use tokenwatch_core::ports::{
+    Clock, CountingEntropy, Identity, IdentityError, Interaction, MemoryStore,
+};
+use tokenwatch_core::time::Timestamp;
+use tokenwatch_sim::{Config, Sim};
+use url::Url;
+
+pub const CLIENT_ID: &str = "tokenwatch-test";
+pub const REDIRECT: &str = "https://abcdefghijklmnopabcdefghijklmnop.chromiumapp.org/salesforce";
+pub const SIM_URL: &str = "http://127.0.0.1:17300";
+pub const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+/// One clock read by both the engine and the simulator.
+#[derive(Clone, Debug)]
+pub struct SharedClock(pub Arc<AtomicI64>);
+
+impl SharedClock {
+    pub fn advance_ms(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for SharedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// HTTP straight into the simulator, recording every request.
+#[derive(Debug)]
+pub struct SimHttp {
+    pub sim: Arc<Sim>,
+    pub log: RefCell<Vec<(String, String)>>,
+}
+
+impl<'c> AsyncHttpClient<'c> for SimHttp {
+    type Error = Infallible;
+    type Future = Ready<Result<HttpResponse, Infallible>>;
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        self.log.borrow_mut().push((
+            request.uri().to_string(),
+            String::from_utf8_lossy(request.body()).into_owned(),
+        ));
+        ready(Ok(self.sim.handle(request)))
+    }
+}
+
+/// The person at the simulator's login form.
+#[derive(Debug)]
+pub struct SimLogin {
+    pub sim: Arc<Sim>,
+    pub username: RefCell<String>,
+    pub password: RefCell<String>,
+    pub opened: RefCell<Vec<Url>>,
+}
+
+impl Identity for SimLogin {
+    async fn authorize(&self, url: &Url, _: Interaction) -> Result<Url, IdentityError> {
+        self.opened.borrow_mut().push(url.clone());
+        let get = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
+        let form = self.sim.handle(get);
+        if let Some(loc) = form.headers().get(http::header::LOCATION) {
+            return Url::parse(loc.to_str().unwrap())
+                .map_err(|e| IdentityError::Unavailable(e.to_string()));
+        }
+        if form.status() != 200 {
+            return Err(IdentityError::Unavailable(format!(
+                "HTTP {}",
+                form.status()
+            )));
+        }
+        let mut body = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in url.query_pairs() {
+            body.append_pair(&k, &v);
+        }
+        body.append_pair("username", &self.username.borrow());
+        body.append_pair("pw", &self.password.borrow());
+        let post = http::Request::post(url.as_str().split('?').next().unwrap())
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body.finish().into_bytes())
+            .unwrap();
+        let answer = self.sim.handle(post);
+        match answer.headers().get(http::header::LOCATION) {
+            Some(loc) => Ok(Url::parse(loc.to_str().unwrap()).unwrap()),
+            // The form came back with "check your username and password": the person gives up
+            // and closes the window.
+            None => Err(IdentityError::Cancelled),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct TestPorts {
+    pub http: SimHttp,
+    pub store: MemoryStore,
+    pub login: SimLogin,
+    pub clock: SharedClock,
+    pub entropy: CountingEntropy,
+}
+
+impl Ports for TestPorts {
+    type Http = SimHttp;
+    type Store = MemoryStore;
+    type Identity = SimLogin;
+    type Clock = SharedClock;
+    type Entropy = CountingEntropy;
+    fn http(&self) -> &SimHttp {
+        &self.http
+    }
+    fn store(&self) -> &MemoryStore {
+        &self.store
+    }
+    fn identity(&self) -> &SimLogin {
+        &self.login
+    }
+    fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+    fn entropy(&self) -> &CountingEntropy {
+        &self.entropy
+    }
+}
+
+pub struct World {
+    pub sim: Arc<Sim>,
+    pub clock: SharedClock,
+    pub engine: Engine<TestPorts>,
+}
+
+pub fn world() -> World {
+    let clock = SharedClock(Arc::new(AtomicI64::new(T0)));
+    let sim_clock = clock.0.clone();
+    let sim = Arc::new(Sim::new(
+        Config::demo(CLIENT_ID, vec![REDIRECT.into()]),
+        SIM_URL,
+        Arc::new(move || sim_clock.load(Ordering::SeqCst)),
+    ));
+    let ports = TestPorts {
+        http: SimHttp {
+            sim: sim.clone(),
+            log: RefCell::default(),
+        },
+        store: MemoryStore::default(),
+        login: SimLogin {
+            sim: sim.clone(),
+            username: RefCell::new("ada@acme.example".into()),
+            password: RefCell::new("tokenwatch".into()),
+            opened: RefCell::default(),
+        },
+        clock: clock.clone(),
+        entropy: CountingEntropy::default(),
+    };
+    let app = SalesforceApp {
+        consumer_key: CLIENT_ID.into(),
+        redirect: Url::parse(REDIRECT).unwrap(),
+    };
+    World {
+        sim,
+        clock,
+        engine: Engine::new(ports, Some(app)),
+    }
+}
+
+impl TestPorts {
+    /// Fresh ports over the same simulator and clock, with an empty store.
+    pub fn clone_for_test(&self) -> TestPorts {
+        TestPorts {
+            http: SimHttp {
+                sim: self.http.sim.clone(),
+                log: RefCell::default(),
+            },
+            store: MemoryStore::default(),
+            login: SimLogin {
+                sim: self.login.sim.clone(),
+                username: self.login.username.clone(),
+                password: self.login.password.clone(),
+                opened: RefCell::default(),
+            },
+            clock: self.clock.clone(),
+            entropy: CountingEntropy::default(),
+        }
+    }
+}
+
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    futures::executor::block_on(f)
+}

@@ -1,0 +1,1 @@
+//! Tokenwatch browser shell.
