@@ -1,1 +1,21 @@
-//! Tokenwatch browser shell.
+//! Tokenwatch's browser shell: the bindings, port adapters, UI and entry points that put
+//! [`tokenwatch_core`] into an MV3 extension.
+//!
+//! - [`chrome`]: thin `#[wasm_bindgen]` bindings, one file per extension namespace.
+//! - [`fetch`]: the one HTTP client, `oauth2::AsyncHttpClient` over `fetch`.
+//! - [`adapters`]: the core's ports on top of the bindings.
+//! - [`background`]: the service worker's entry points.
+//! - [`popup`]: the popup page.
+//!
+//! `JsValue` stays inside the bindings and entry points; [`js::js_error`] is the one place a
+//! JavaScript error becomes a Rust one. Nothing here calls `web_sys::window()` on a path the
+//! service worker reaches: the worker has no window, so globals come from `js_sys::global()`.
+
+pub mod adapters;
+pub mod background;
+pub mod chrome;
+pub mod config;
+pub mod fetch;
+pub mod js;
+pub mod popup;
+pub mod ui;

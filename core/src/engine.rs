@@ -5,7 +5,7 @@
 use crate::connection::{Account, Connection, Provider, RECORD_VERSION, Tokens};
 use crate::flow::{CallbackError, PendingAuthorization, plain_text};
 use crate::ids::ConnectionId;
-use crate::messages::{ConnectionView, ErrorView, LoginChoice};
+use crate::messages::{ConnectionView, ErrorView, LoginChoice, Request, Response};
 use crate::ports::{Clock, Entropy, Identity, IdentityError, Interaction, Store, StoreError};
 use crate::salesforce::{self, HostError, ResponseError, UserInfo};
 use crate::status::{Cause, Status};
@@ -177,6 +177,20 @@ impl<P: Ports> Engine<P> {
     /// The ports, for the shell's own use.
     pub fn ports(&self) -> &P {
         &self.ports
+    }
+
+    /// Answers one request from a page. The sender has already been checked.
+    pub async fn handle(&self, request: Request) -> Response {
+        let result = match request {
+            Request::ListConnections {} => {
+                self.list().await.map(|connections| Response::Connections { connections })
+            }
+            Request::AddSalesforce { login } => {
+                self.connect_salesforce(&login).await.map(|connection| Response::Connection { connection })
+            }
+            Request::Check { id } => self.check(&id).await.map(|connection| Response::Connection { connection }),
+        };
+        result.unwrap_or_else(|e| Response::Error { error: e.view() })
     }
 
     /// Every stored connection, in id order.

@@ -86,6 +86,18 @@ pub enum Response {
     },
 }
 
+impl Response {
+    /// An error answer.
+    pub fn error(code: &str, message: impl Into<String>) -> Self {
+        Response::Error { error: ErrorView { code: code.into(), message: message.into(), field: None } }
+    }
+
+    /// The answer to a sender that may not ask this.
+    pub fn forbidden() -> Self {
+        Self::error("forbidden", "Only Tokenwatch's own pages may ask for this.")
+    }
+}
+
 /// A failure as the person sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorView {

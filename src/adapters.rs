@@ -1,0 +1,123 @@
+//! The core's ports, implemented on the extension's APIs.
+
+use crate::chrome::{identity, storage};
+use crate::fetch::FetchClient;
+use tokenwatch_core::engine::Ports;
+use tokenwatch_core::ports::{
+    Clock, Entropy, Identity, IdentityError, Interaction, Store, StoreError,
+};
+use tokenwatch_core::time::Timestamp;
+use url::Url;
+
+/// `chrome.storage.local`.
+#[derive(Debug, Default)]
+pub struct ChromeStore;
+
+impl Store for ChromeStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        storage::get(key).await.map_err(StoreError::Backend)
+    }
+    async fn put(&self, key: &str, value: String) -> Result<(), StoreError> {
+        storage::set(key, &value).await.map_err(StoreError::Backend)
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        storage::remove(key).await.map_err(StoreError::Backend)
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+        storage::list(prefix).await.map_err(StoreError::Backend)
+    }
+}
+
+/// `chrome.identity.launchWebAuthFlow`.
+#[derive(Debug, Default)]
+pub struct ChromeIdentity;
+
+impl Identity for ChromeIdentity {
+    async fn authorize(&self, url: &Url, interaction: Interaction) -> Result<Url, IdentityError> {
+        let interactive = interaction == Interaction::Interactive;
+        match identity::launch(url.as_str(), interactive).await {
+            Ok(callback) => Url::parse(&callback).map_err(|_| IdentityError::Unavailable("the callback is not a URL".into())),
+            Err(message) => Err(classify_identity_error(&message)),
+        }
+    }
+}
+
+/// Chrome reports a closed window as "The user did not approve access." and a silent flow that
+/// needs UI as "User interaction required."; anything else is a page that could not load.
+fn classify_identity_error(message: &str) -> IdentityError {
+    if message.contains("did not approve") || message.contains("interaction required") || message.contains("canceled") {
+        IdentityError::Cancelled
+    } else {
+        IdentityError::Unavailable(message.chars().take(200).collect())
+    }
+}
+
+/// `Date.now()`.
+#[derive(Debug, Default)]
+pub struct JsClock;
+
+impl Clock for JsClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(js_sys::Date::now() as i64)
+    }
+}
+
+/// `crypto.getRandomValues`, through getrandom's browser backend.
+#[derive(Debug, Default)]
+pub struct CryptoEntropy;
+
+impl Entropy for CryptoEntropy {
+    fn fill(&self, buf: &mut [u8]) {
+        // getrandom only fails when the platform has no secure generator; a sign-in without
+        // one must not start, and aborting is the only safe answer.
+        getrandom::getrandom(buf).expect("crypto.getRandomValues is available");
+    }
+}
+
+/// The service worker's ports.
+#[derive(Debug, Default)]
+pub struct WorkerPorts {
+    http: FetchClient,
+    store: ChromeStore,
+    identity: ChromeIdentity,
+    clock: JsClock,
+    entropy: CryptoEntropy,
+}
+
+impl Ports for WorkerPorts {
+    type Http = FetchClient;
+    type Store = ChromeStore;
+    type Identity = ChromeIdentity;
+    type Clock = JsClock;
+    type Entropy = CryptoEntropy;
+    fn http(&self) -> &FetchClient {
+        &self.http
+    }
+    fn store(&self) -> &ChromeStore {
+        &self.store
+    }
+    fn identity(&self) -> &ChromeIdentity {
+        &self.identity
+    }
+    fn clock(&self) -> &JsClock {
+        &self.clock
+    }
+    fn entropy(&self) -> &CryptoEntropy {
+        &self.entropy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chrome_identity_messages_map_to_cancelled_or_unavailable() {
+        assert_eq!(classify_identity_error("The user did not approve access."), IdentityError::Cancelled);
+        assert_eq!(classify_identity_error("User interaction required."), IdentityError::Cancelled);
+        assert_eq!(
+            classify_identity_error("Authorization page could not be loaded."),
+            IdentityError::Unavailable("Authorization page could not be loaded.".into())
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! Bindings to the `chrome.*` extension APIs, one file per namespace. Each function is `catch`
+//! and `async` where the API returns a promise, with a typed wrapper on top.
+
+pub mod identity;
+pub mod runtime;
+pub mod storage;

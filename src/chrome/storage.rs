@@ -1,0 +1,54 @@
+//! `chrome.storage.local`: string values under string keys.
+
+use crate::js::js_error;
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = get)]
+    async fn local_get(keys: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = set)]
+    async fn local_set(items: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = remove)]
+    async fn local_remove(keys: JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// The string under `key`, if any. A non-string value reads as absent.
+pub async fn get(key: &str) -> Result<Option<String>, String> {
+    let items = local_get(JsValue::from_str(key)).await.map_err(js_error)?;
+    let value = Reflect::get(&items, &JsValue::from_str(key)).map_err(js_error)?;
+    Ok(value.as_string())
+}
+
+/// Stores `value` under `key`.
+pub async fn set(key: &str, value: &str) -> Result<(), String> {
+    let items = Object::new();
+    Reflect::set(&items, &JsValue::from_str(key), &JsValue::from_str(value)).map_err(js_error)?;
+    local_set(items.into()).await.map_err(js_error)?;
+    Ok(())
+}
+
+/// Removes `key`.
+pub async fn remove(key: &str) -> Result<(), String> {
+    local_remove(JsValue::from_str(key)).await.map_err(js_error)?;
+    Ok(())
+}
+
+/// Every string entry whose key starts with `prefix`, in key order.
+pub async fn list(prefix: &str) -> Result<Vec<(String, String)>, String> {
+    let items = local_get(JsValue::NULL).await.map_err(js_error)?;
+    let mut out: Vec<(String, String)> = Object::entries(&items.unchecked_into())
+        .iter()
+        .filter_map(|entry| {
+            let pair: js_sys::Array = entry.unchecked_into();
+            let key = pair.get(0).as_string()?;
+            let value = pair.get(1).as_string()?;
+            key.starts_with(prefix).then_some((key, value))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}

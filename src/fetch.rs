@@ -1,0 +1,112 @@
+//! The one HTTP client: [`oauth2::AsyncHttpClient`] over the global `fetch`, usable from the
+//! service worker (no window) and from pages alike.
+
+use crate::js::js_error;
+use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
+use std::future::Future;
+use std::pin::Pin;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{RequestCache, RequestCredentials, RequestInit, RequestRedirect, ResponseType};
+
+/// Responses above this are refused before parsing; no provider answer comes close.
+pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = fetch)]
+    async fn fetch_request(request: &web_sys::Request) -> Result<JsValue, JsValue>;
+}
+
+/// Why a request produced no HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The network failed (offline, DNS, refused, CORS).
+    #[error("network error: {0}")]
+    Network(String),
+    /// The server answered with a redirect, which is never followed from a token endpoint.
+    #[error("the server answered with a redirect, which is not followed")]
+    Redirect,
+    /// The response was larger than [`MAX_RESPONSE_BYTES`].
+    #[error("the response was too large")]
+    TooLarge,
+    /// The request could not be built.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+}
+
+/// `fetch` with `redirect: "manual"`, no cookies and no cache.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FetchClient;
+
+impl<'c> AsyncHttpClient<'c> for FetchClient {
+    type Error = FetchError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, FetchError>> + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(send(request))
+    }
+}
+
+async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
+    let init = RequestInit::new();
+    init.set_method(request.method().as_str());
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_cache(RequestCache::NoStore);
+    let headers = web_sys::Headers::new().map_err(|e| FetchError::Invalid(js_error(e)))?;
+    for (name, value) in request.headers() {
+        let value = value.to_str().map_err(|_| FetchError::Invalid("header value".into()))?;
+        headers.append(name.as_str(), value).map_err(|e| FetchError::Invalid(js_error(e)))?;
+    }
+    init.set_headers(&headers);
+    if !request.body().is_empty() {
+        let body = js_sys::Uint8Array::from(request.body().as_slice());
+        init.set_body(&body);
+    }
+    let js_request = web_sys::Request::new_with_str_and_init(&request.uri().to_string(), &init)
+        .map_err(|e| FetchError::Invalid(js_error(e)))?;
+    let response: web_sys::Response = fetch_request(&js_request)
+        .await
+        .map_err(|e| FetchError::Network(js_error(e)))?
+        .unchecked_into();
+    if response.type_() == ResponseType::Opaqueredirect || (300..400).contains(&response.status()) {
+        return Err(FetchError::Redirect);
+    }
+    let mut builder = http::Response::builder().status(response.status());
+    if let Some(iter) = js_sys::try_iter(&response.headers()).ok().flatten() {
+        for entry in iter.flatten() {
+            let pair: js_sys::Array = entry.unchecked_into();
+            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                builder = builder.header(k, v);
+            }
+        }
+    }
+    let declared = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|n| n.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_RESPONSE_BYTES) {
+        return Err(FetchError::TooLarge);
+    }
+    let buffer = response.array_buffer().map_err(|e| FetchError::Network(js_error(e)))?;
+    let buffer = JsFuture::from(buffer).await.map_err(|e| FetchError::Network(js_error(e)))?;
+    let bytes = js_sys::Uint8Array::new(&buffer);
+    if bytes.length() as usize > MAX_RESPONSE_BYTES {
+        return Err(FetchError::TooLarge);
+    }
+    builder.body(bytes.to_vec()).map_err(|e| FetchError::Invalid(e.to_string()))
+}
+
+/// GETs a file packaged with the extension (or any URL) as text.
+pub async fn get_text(url: &str) -> Result<String, FetchError> {
+    let request = http::Request::get(url).body(Vec::new()).map_err(|e| FetchError::Invalid(e.to_string()))?;
+    let response = send(request).await?;
+    if response.status() != http::StatusCode::OK {
+        return Err(FetchError::Network(format!("HTTP {}", response.status().as_u16())));
+    }
+    String::from_utf8(response.into_body()).map_err(|_| FetchError::Invalid("not UTF-8".into()))
+}

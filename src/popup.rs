@@ -1,0 +1,166 @@
+//! The popup: every connection with its status, "Check now", and "Add Salesforce org".
+//!
+//! `popup.html` holds the static structure (so the first paint needs no wasm); this module
+//! fills the list, and wires the form and buttons to messages to the service worker.
+
+use crate::ui::{ask, render_connections};
+use std::rc::Rc;
+use tokenwatch_core::ids::ConnectionId;
+use tokenwatch_core::messages::{ErrorView, LoginChoice, Request, Response};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Document, Element, Event, HtmlButtonElement, HtmlInputElement, HtmlSelectElement};
+
+struct Popup {
+    list: Element,
+    empty: Element,
+    message: Element,
+    kind: HtmlSelectElement,
+    custom_row: Element,
+    host: HtmlInputElement,
+    host_error: Element,
+    add: HtmlButtonElement,
+    doc: Document,
+}
+
+fn by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
+    doc.get_element_by_id(id)
+        .ok_or_else(|| JsValue::from_str(&format!("popup.html lacks #{id}")))?
+        .dyn_into::<T>()
+        .map_err(|_| JsValue::from_str(&format!("#{id} has the wrong element type")))
+}
+
+/// Entry point, called by `popup.js` once the wasm is loaded.
+#[wasm_bindgen]
+pub async fn popup_main() -> Result<(), JsValue> {
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let popup = Rc::new(Popup {
+        list: by_id(&doc, "connections")?,
+        empty: by_id(&doc, "empty")?,
+        message: by_id(&doc, "message")?,
+        kind: by_id(&doc, "sf-host-kind")?,
+        custom_row: by_id(&doc, "custom-row")?,
+        host: by_id(&doc, "sf-host")?,
+        host_error: by_id(&doc, "sf-host-error")?,
+        add: by_id(&doc, "add-salesforce")?,
+        doc: doc.clone(),
+    });
+    if let Ok(config) = crate::config::load().await {
+        if let Some(host) = config.default_login_host {
+            popup.kind.set_value("custom");
+            popup.host.set_value(&host);
+        }
+    }
+    popup.sync_custom_row();
+    popup.wire()?;
+    popup.refresh().await;
+    Ok(())
+}
+
+impl Popup {
+    fn wire(self: &Rc<Self>) -> Result<(), JsValue> {
+        let me = Rc::clone(self);
+        on(&self.kind, "change", move |_| me.sync_custom_row())?;
+        let me = Rc::clone(self);
+        let form: Element = by_id(&self.doc, "add-sf")?;
+        on(&form, "submit", move |event: Event| {
+            event.prevent_default();
+            let me = Rc::clone(&me);
+            spawn_local(async move { me.add_salesforce().await });
+        })?;
+        let me = Rc::clone(self);
+        on(&self.list, "click", move |event: Event| {
+            let button = event
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|t| t.closest("button.check").ok().flatten());
+            let id = button.and_then(|b| b.get_attribute("data-id")).and_then(|id| ConnectionId::parse(&id));
+            if let Some(id) = id {
+                let me = Rc::clone(&me);
+                spawn_local(async move { me.check(id).await });
+            }
+        })?;
+        Ok(())
+    }
+
+    fn sync_custom_row(&self) {
+        let custom = self.kind.value() == "custom";
+        let _ = if custom { self.custom_row.remove_attribute("hidden") } else { self.custom_row.set_attribute("hidden", "") };
+    }
+
+    fn say(&self, text: &str, error: bool) {
+        self.message.set_text_content(Some(text));
+        self.message.set_class_name(if error { "message error" } else { "message" });
+        let _ = self.message.set_attribute("role", if error { "alert" } else { "status" });
+    }
+
+    fn show_error(&self, error: &ErrorView) {
+        if error.field.as_deref() == Some("login_host") {
+            self.host_error.set_text_content(Some(&error.message));
+            let _ = self.host.set_attribute("aria-invalid", "true");
+            self.host.focus().ok();
+            self.say("", false);
+        } else {
+            self.say(&error.message, true);
+        }
+    }
+
+    async fn refresh(&self) {
+        match ask(Request::ListConnections {}).await {
+            Response::Connections { connections } => {
+                if render_connections(&self.doc, &self.list, &connections).is_err() {
+                    self.say("The connection list could not be drawn.", true);
+                }
+                let _ = if connections.is_empty() {
+                    self.empty.remove_attribute("hidden")
+                } else {
+                    self.empty.set_attribute("hidden", "")
+                };
+            }
+            Response::Error { error } => self.show_error(&error),
+            Response::Connection { .. } => self.say("Unexpected answer from the background service.", true),
+        }
+    }
+
+    async fn add_salesforce(&self) {
+        let login = match self.kind.value().as_str() {
+            "production" => LoginChoice::Production,
+            "sandbox" => LoginChoice::Sandbox,
+            _ => LoginChoice::Custom { host: self.host.value() },
+        };
+        self.host_error.set_text_content(None);
+        let _ = self.host.remove_attribute("aria-invalid");
+        self.add.set_disabled(true);
+        self.say("Waiting for the Salesforce sign-in window…", false);
+        let answer = ask(Request::AddSalesforce { login }).await;
+        self.add.set_disabled(false);
+        match answer {
+            Response::Connection { connection } => {
+                self.say(&format!("Connected {} — {}.", connection.username, connection.status.title), false);
+                self.refresh().await;
+            }
+            Response::Error { error } => self.show_error(&error),
+            Response::Connections { .. } => self.say("Unexpected answer from the background service.", true),
+        }
+    }
+
+    async fn check(&self, id: ConnectionId) {
+        self.say("Checking…", false);
+        match ask(Request::Check { id }).await {
+            Response::Connection { connection } => {
+                self.say(&format!("{}: {}.", connection.username, connection.status.title), false);
+                self.refresh().await;
+            }
+            Response::Error { error } => self.show_error(&error),
+            Response::Connections { .. } => self.say("Unexpected answer from the background service.", true),
+        }
+    }
+}
+
+/// Adds an event listener that lives as long as the page.
+fn on(target: &web_sys::EventTarget, event: &str, f: impl FnMut(Event) + 'static) -> Result<(), JsValue> {
+    let closure = Closure::<dyn FnMut(Event)>::new(f);
+    target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())?;
+    closure.forget();
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Rendering shared by every surface that lists connections (the popup now; the options page
+//! and the Outlook side panel later). Text is always set as text, never as markup.
+
+use serde::Serialize;
+use tokenwatch_core::messages::{ConnectionView, Envelope, Request, Response};
+use tokenwatch_core::status::Tone;
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element};
+
+/// Serializes for JavaScript with plain objects (not `Map`s), as `chrome.runtime` messaging needs.
+pub fn to_js<T: Serialize>(value: &T) -> JsValue {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+}
+
+/// Asks the service worker; a worker that cannot be reached becomes an error answer.
+pub async fn ask(request: Request) -> Response {
+    let message = to_js(&Envelope::new(request));
+    match crate::chrome::runtime::send_message(message).await {
+        Ok(answer) => serde_wasm_bindgen::from_value(answer).unwrap_or_else(|_| {
+            Response::error("malformed", "Tokenwatch's background service answered in an unexpected way.")
+        }),
+        Err(_) => Response::error("unreachable_worker", "Tokenwatch's background service is not running; reopen this window."),
+    }
+}
+
+fn el(doc: &Document, tag: &str, class: &str, text: Option<&str>) -> Result<Element, JsValue> {
+    let e = doc.create_element(tag)?;
+    if !class.is_empty() {
+        e.set_class_name(class);
+    }
+    if let Some(t) = text {
+        e.set_text_content(Some(t));
+    }
+    Ok(e)
+}
+
+/// Local wall-clock time of `ms`, e.g. "14:02", or the date when it is not today.
+pub fn local_time(ms: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(ms as f64));
+    let today = js_sys::Date::new_0();
+    let options = js_sys::Object::new();
+    let same_day = date.to_date_string() == today.to_date_string();
+    let set = |k: &str, v: &str| {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    };
+    if !same_day {
+        set("dateStyle", "medium");
+    }
+    set("timeStyle", "short");
+    String::from(date.to_locale_string("default", &options))
+}
+
+/// Creates an element under `parent`.
+fn child(doc: &Document, parent: &Element, tag: &str, class: &str, text: Option<&str>) -> Result<Element, JsValue> {
+    let e = el(doc, tag, class, text)?;
+    parent.append_child(&e)?;
+    Ok(e)
+}
+
+/// One list item per connection, with a "Check now" button carrying its id.
+pub fn render_connections(doc: &Document, list: &Element, connections: &[ConnectionView]) -> Result<(), JsValue> {
+    list.set_text_content(None);
+    for c in connections {
+        let item = child(doc, list, "li", "conn", None)?;
+        item.set_attribute("data-id", c.id.as_str())?;
+        let tone = match c.status.tone {
+            Tone::Ok => "ok",
+            Tone::Error => "error",
+        };
+        let head = child(doc, &item, "div", "conn-head", None)?;
+        child(doc, &head, "span", "provider", Some("Salesforce"))?;
+        child(doc, &head, "strong", "label", Some(&c.label))?;
+        child(doc, &item, "div", "account", Some(&format!("{} · Org {}", c.username, c.org_id)))?;
+        let status = child(doc, &item, "div", &format!("status tone-{tone}"), None)?;
+        child(doc, &status, "span", "dot", None)?.set_attribute("aria-hidden", "true")?;
+        child(doc, &status, "span", "status-title", Some(&c.status.title))?;
+        child(doc, &status, "span", "status-detail", Some(&c.status.detail))?;
+        if let Some(action) = &c.status.action {
+            child(doc, &item, "div", "status-action", Some(action))?;
+        }
+        let foot = child(doc, &item, "div", "conn-foot", None)?;
+        let checked = format!("Checked {}", local_time(c.checked_at.as_millis()));
+        child(doc, &foot, "span", "checked", Some(&checked))?;
+        let check = child(doc, &foot, "button", "check", Some("Check now"))?;
+        check.set_attribute("type", "button")?;
+        check.set_attribute("data-id", c.id.as_str())?;
+        check.set_attribute("aria-label", &format!("Check {} ({}) now", c.label, c.username))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+// Shared pieces of the end-to-end tests and the demo tour: the provider simulator as a child
+// process, Debian's Chromium with the simulator build of the extension, and the popup.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const EXTENSION = process.env.TOKENWATCH_DEV_EXTENSION ?? join(ROOT, 'dist/dev/chrome');
+export const CHROMIUM = process.env.TOKENWATCH_CHROMIUM ?? '/usr/lib/chromium/chromium';
+export const SIM_BIN = process.env.TOKENWATCH_SIM_BIN ?? join(ROOT, 'target/debug/tokenwatch-sim');
+export const BUILD = JSON.parse(readFileSync(join(EXTENSION, '../build-info.json'), 'utf8'));
+export const EXTENSION_ID = BUILD.extension_id;
+export const OUT = process.env.TOKENWATCH_OUT ?? join(ROOT, 'target/e2e');
+mkdirSync(OUT, { recursive: true });
+
+/** Starts the simulator on a free loopback port; it exits when this process closes its stdin. */
+export async function startSim() {
+  const child = spawn(SIM_BIN, ['--port', '0', '--app', `${BUILD.consumer_key}=${BUILD.redirect_salesforce}`, '--exit-on-stdin-close'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolveUrl, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error('simulator did not start within 10 s')), 10_000);
+    child.on('exit', (code) => reject(new Error(`simulator exited (${code})`)));
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      const m = buffered.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); resolveUrl(m[1]); }
+    });
+  });
+  return { url, stop: () => { child.stdin.end(); child.kill(); } };
+}
+
+/** Drives the simulator's admin API. */
+export async function admin(sim, path, body) {
+  const init = body === undefined ? {} : {
+    method: 'POST',
+    headers: { 'content-type': typeof body === 'string' ? 'application/x-www-form-urlencoded' : 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  };
+  const r = await fetch(`${sim.url}/admin/${path}`, init);
+  if (!r.ok) throw new Error(`admin ${path}: HTTP ${r.status}`);
+  return r.headers.get('content-type')?.includes('json') ? r.json() : r.text();
+}
+
+export function newProfile() {
+  return mkdtempSync(join(tmpdir(), 'tokenwatch-e2e-'));
+}
+
+/** Chromium with the simulator build loaded, on `profile`. Only loopback is reachable. */
+export async function launch(profile) {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      `--disable-extensions-except=${EXTENSION}`,
+      `--load-extension=${EXTENSION}`,
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--no-sandbox',
+      '--disable-gpu',
+    ],
+  });
+  const worker = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`))
+    ?? await context.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`), timeout: 20_000 });
+  return { context, worker };
+}
+
+/** The popup page, opened in a tab (Playwright cannot click the toolbar button). */
+export async function openPopup(context) {
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 380, height: 560 });
+  await page.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
+  await page.waitForFunction(() => !document.getElementById('empty').hidden || document.querySelector('#connections li'));
+  return page;
+}
+
+/** Starts "Add Salesforce org" for `host` and returns the simulator's login window. */
+export async function startAdd(context, popup, host) {
+  await popup.selectOption('#sf-host-kind', 'custom');
+  await popup.fill('#sf-host', host);
+  const loginWindow = context.waitForEvent('page', { timeout: 20_000 });
+  await popup.click('#add-salesforce');
+  const login = await loginWindow;
+  await login.waitForSelector('#username');
+  return login;
+}
+
+/** Types the credentials into the simulator's login form and submits it. */
+export async function signIn(login, username, password) {
+  await login.fill('#username', username);
+  await login.fill('#password', password);
+  await login.click('#Login');
+}
+
+/** The popup's rows as plain data. */
+export async function rows(popup) {
+  return popup.$$eval('#connections li', (items) => items.map((li) => ({
+    id: li.dataset.id,
+    label: li.querySelector('.label')?.textContent,
+    account: li.querySelector('.account')?.textContent,
+    status: li.querySelector('.status-title')?.textContent,
+    detail: li.querySelector('.status-detail')?.textContent,
+  })));
+}
+
+/** Everything in the extension's chrome.storage.local. */
+export async function storage(worker) {
+  return worker.evaluate(() => chrome.storage.local.get(null));
+}
+
+/** Waits for the popup's message line to say something matching `pattern`. */
+export async function message(popup, pattern) {
+  await popup.waitForFunction((src) => new RegExp(src).test(document.getElementById('message').textContent), pattern.source, { timeout: 20_000 });
+  return popup.$eval('#message', (m) => ({ text: m.textContent, role: m.getAttribute('role'), className: m.className }));
+}

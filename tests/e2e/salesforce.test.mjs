@@ -1,0 +1,160 @@
+// A Salesforce org connected through the real extension in Chromium, against the simulator.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { admin, launch, message, newProfile, openPopup, OUT, rows, signIn, startAdd, startSim, storage } from './harness.mjs';
+
+let sim;
+before(async () => { sim = await startSim(); });
+after(() => sim?.stop());
+beforeEach(() => admin(sim, 'faults', {}));
+
+const ADA = { id: 'sf:00D5g000004AcmeEAA:0055g000004AdaXEAA', account: 'ada@acme.example · Org 00D5g000004AcmeEAA' };
+
+test('an org added through the login form shows Token valid and survives a browser restart', async () => {
+  const profile = newProfile();
+  let { context, worker } = await launch(profile);
+  try {
+    const popup = await openPopup(context);
+    assert.deepEqual(await rows(popup), []);
+    const login = await startAdd(context, popup, sim.url);
+    await signIn(login, 'ada@acme.example', 'tokenwatch');
+    const said = await message(popup, /Connected/);
+    assert.equal(said.text, 'Connected ada@acme.example — Token valid.');
+    const [row] = await rows(popup);
+    assert.deepEqual(row, { id: ADA.id, label: `Local org at ${sim.url}`, account: ADA.account, status: 'Token valid', detail: 'Renews silently' });
+    await popup.screenshot({ path: join(OUT, 'popup-token-valid.png') });
+
+    const stored = await storage(worker);
+    assert.deepEqual(Object.keys(stored), [`conn:${ADA.id}`]);
+    assert.equal((await admin(sim, 'counters')).code_exchanges, 1);
+  } finally {
+    await context.close();
+  }
+
+  ({ context, worker } = await launch(profile));
+  try {
+    const popup = await openPopup(context);
+    const [row] = await rows(popup);
+    assert.equal(row.status, 'Token valid');
+    assert.equal(row.account, ADA.account);
+    // The stored tokens still work after the restart: a check reaches the simulator and passes.
+    const before = (await admin(sim, 'counters')).userinfo;
+    await popup.click(`button.check[data-id="${ADA.id}"]`);
+    assert.equal((await message(popup, /Token/)).text, 'ada@acme.example: Token valid.');
+    assert.equal((await admin(sim, 'counters')).userinfo, before + 1);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a check after the session timed out refreshes silently; a revoked org shows Token expired', async () => {
+  const { context } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await signIn(await startAdd(context, popup, sim.url), 'grace@globex.example', 'tokenwatch');
+    await message(popup, /Connected/);
+    const id = 'sf:00D5g000004GlobEAA:0055g000004GrcXEAA';
+
+    await admin(sim, 'expire-access', '');
+    const refreshes = (await admin(sim, 'counters')).refreshes;
+    await popup.click(`button.check[data-id="${id}"]`);
+    assert.equal((await message(popup, /Token/)).text, 'grace@globex.example: Token valid.');
+    assert.equal((await admin(sim, 'counters')).refreshes, refreshes + 1);
+
+    await admin(sim, 'revoke-user', 'username=grace%40globex.example');
+    await popup.click(`button.check[data-id="${id}"]`);
+    await message(popup, /Token expired/);
+    const [row] = await rows(popup);
+    assert.equal(row.status, 'Token expired');
+    assert.match(row.detail, /no longer accepts this connection's refresh token \(expired access\/refresh token\)/);
+    await popup.screenshot({ path: join(OUT, 'popup-token-expired.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('a rejected login, a closed window, a wrong state, a non-JSON token response and a bad host each leave a clear message and nothing stored', async () => {
+  const { context, worker } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+
+    // Wrong password: the simulator's form says so; the person closes the window.
+    const login = await startAdd(context, popup, sim.url);
+    await signIn(login, 'ada@acme.example', 'wrong password');
+    await login.waitForSelector('#error');
+    assert.match(await login.textContent('#error'), /check your username and password/);
+    await login.close();
+    let said = await message(popup, /closed/);
+    assert.equal(said.text, 'the sign-in window was closed before sign-in finished');
+    assert.equal(said.role, 'alert');
+    assert.deepEqual(await storage(worker), {});
+
+    // The provider sends back a `state` this sign-in never sent.
+    await admin(sim, 'faults', { tamper_state: true });
+    const exchanges = (await admin(sim, 'counters')).code_exchanges;
+    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
+    said = await message(popup, /does not belong/);
+    assert.equal(said.text, 'Sign-in failed: the sign-in answer does not belong to the sign-in that was started.');
+    assert.equal((await admin(sim, 'counters')).code_exchanges, exchanges, 'the code is never redeemed');
+    assert.deepEqual(await storage(worker), {});
+
+    // The token endpoint answers with something that is not JSON.
+    await admin(sim, 'faults', { token: 'not_json' });
+    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
+    said = await message(popup, /unexpected way/);
+    assert.equal(said.text, 'Salesforce answered in an unexpected way (a body that is not JSON); nothing was saved');
+    assert.ok(!said.text.includes('access_token'));
+    assert.deepEqual(await storage(worker), {});
+    await admin(sim, 'faults', {});
+
+    // A login host that is not https is refused next to the field, before any window opens.
+    await popup.selectOption('#sf-host-kind', 'custom');
+    await popup.fill('#sf-host', 'http://acme.my.salesforce.com');
+    const pages = context.pages().length;
+    await popup.click('#add-salesforce');
+    await popup.waitForFunction(() => document.getElementById('sf-host-error').textContent !== '');
+    assert.equal(await popup.textContent('#sf-host-error'), 'only https addresses are allowed (http only for 127.0.0.1 / localhost)');
+    assert.equal(await popup.getAttribute('#sf-host', 'aria-invalid'), 'true');
+    assert.equal(context.pages().length, pages);
+    assert.deepEqual(await rows(popup), []);
+    await popup.screenshot({ path: join(OUT, 'popup-bad-host.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('the worker answers only its own pages: a web page cannot reach it, and nothing it returns holds a token', async () => {
+  const { context, worker } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
+    await message(popup, /Connected/);
+
+    // A web page (the simulator's origin) has no way to message the extension.
+    const page = await context.newPage();
+    await page.goto(`${sim.url}/admin/health`);
+    const reach = await page.evaluate(async (id) => {
+      if (!globalThis.chrome?.runtime?.sendMessage) return 'no messaging API';
+      try { return JSON.stringify(await chrome.runtime.sendMessage(id, { v: 1, request: { type: 'list_connections' } })); }
+      catch (e) { return `refused: ${e.message}`; }
+    }, (await import('./harness.mjs')).EXTENSION_ID);
+    assert.ok(reach === 'no messaging API' || reach.startsWith('refused'), reach);
+
+    // What the popup receives carries no token the simulator issued.
+    const answer = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 1, request: { type: 'list_connections' } }));
+    const stored = Object.values(await storage(worker)).join('');
+    const tokens = [...stored.matchAll(/"(access|refresh)":"([^"]+)"/g)].map((m) => m[2]);
+    assert.equal(tokens.length, 2);
+    for (const t of tokens) assert.ok(!JSON.stringify(answer).includes(t), 'a token reached a page');
+
+    // A malformed or unknown request gets a clear error, not a crash.
+    const bad = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 1, request: { type: 'get_token' } }));
+    assert.deepEqual(bad, { type: 'error', error: { code: 'malformed', message: 'malformed request', field: null } });
+    const old = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 9, request: { type: 'list_connections' } }));
+    assert.equal(old.error.code, 'malformed');
+    assert.match(old.error.message, /another version of Tokenwatch/);
+  } finally {
+    await context.close();
+  }
+});

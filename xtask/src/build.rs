@@ -1,0 +1,182 @@
+//! `cargo xtask build`: the wasm, optimized, and the two unpacked extensions.
+//!
+//! - `dist/chrome/`: the release extension; host access to Salesforce's hosts only.
+//! - `dist/dev/chrome/`: the same code configured for the provider simulator; it adds
+//!   `http://127.0.0.1/*` and the simulator's consumer key. `dist/dev/build-info.json` tells
+//!   the tests and the demo its extension id.
+
+use crate::{Result, cargo, root, tools};
+use base64::Engine as _;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// The simulator build's consumer key, registered in the simulator by the demo and the tests.
+pub const DEV_CONSUMER_KEY: &str = "tokenwatch-dev";
+/// The port the demo runs the simulator on; the simulator build offers it as its login host.
+pub const DEMO_SIM_PORT: u16 = 17300;
+
+/// What a build produced.
+#[derive(Debug)]
+pub struct Built {
+    /// `dist/dev/chrome`.
+    pub dev: PathBuf,
+    /// The id the manifest `key` pins.
+    pub extension_id: String,
+}
+
+/// Rust's wasm32 target features (LLVM's defaults), which wasm-opt must be told about.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+pub fn run(_args: &[String]) -> Result<Built> {
+    let started = Instant::now();
+    tools::ensure_wasm_target()?;
+    let bindgen = tools::ensure_wasm_bindgen()?;
+    tools::ensure_npm()?;
+    let root = root();
+    crate::run(cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "tokenwatch", "--lib"]))?;
+    let out = root.join("target/wasm-out");
+    let _ = std::fs::remove_dir_all(&out);
+    crate::run(
+        Command::new(&bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&out)
+            .arg(root.join("target/wasm32-unknown-unknown/release/tokenwatch.wasm")),
+    )?;
+    let wasm = out.join("tokenwatch_bg.wasm");
+    crate::run(
+        tools::wasm_opt()
+            .arg(&wasm)
+            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            .args(WASM_FEATURES)
+            .arg("-o")
+            .arg(&wasm),
+    )?;
+
+    let manifest: Value = read_json(&root.join("extension/manifest.json"))?;
+    let extension_id = extension_id(&manifest)?;
+    let release_key = std::env::var("TOKENWATCH_SALESFORCE_CONSUMER_KEY").ok().filter(|k| !k.is_empty());
+    let release = root.join("dist/chrome");
+    assemble(&release, &out, &manifest, &json!({ "salesforce": { "consumer_key": release_key } }))?;
+
+    let mut dev_manifest = manifest.clone();
+    dev_manifest["name"] = json!("Tokenwatch (simulator)");
+    dev_manifest["host_permissions"]
+        .as_array_mut()
+        .ok_or("manifest.json: host_permissions must be an array")?
+        .push(json!("http://127.0.0.1/*"));
+    let dev = root.join("dist/dev/chrome");
+    let dev_config = json!({
+        "salesforce": { "consumer_key": DEV_CONSUMER_KEY },
+        "default_login_host": format!("http://127.0.0.1:{DEMO_SIM_PORT}"),
+    });
+    assemble(&dev, &out, &dev_manifest, &dev_config)?;
+    write(
+        &root.join("dist/dev/build-info.json"),
+        &serde_json::to_string_pretty(&json!({
+            "extension_id": extension_id,
+            "consumer_key": DEV_CONSUMER_KEY,
+            "redirect_salesforce": format!("https://{extension_id}.chromiumapp.org/salesforce"),
+        }))
+        .map_err(|e| e.to_string())?,
+    )?;
+
+    let wasm_bytes = std::fs::read(&wasm).map_err(|e| e.to_string())?;
+    let glue = std::fs::read(out.join("tokenwatch.js")).map_err(|e| e.to_string())?;
+    eprintln!(
+        "built dist/chrome and dist/dev/chrome (extension id {extension_id}) in {:.1} s\n  wasm {} bytes, {} gzip -9; glue {} bytes, {} gzip -9",
+        started.elapsed().as_secs_f64(),
+        wasm_bytes.len(),
+        gzip_len(&wasm_bytes),
+        glue.len(),
+        gzip_len(&glue),
+    );
+    Ok(Built { dev, extension_id })
+}
+
+/// Chrome's id for an unpacked extension with a `key`: the first 128 bits of the SHA-256 of
+/// the public key (DER), written with the letters a–p for 0–f.
+pub fn extension_id(manifest: &Value) -> Result<String> {
+    let key = manifest["key"].as_str().ok_or("manifest.json has no key")?;
+    let der = base64::engine::general_purpose::STANDARD.decode(key).map_err(|e| format!("manifest key: {e}"))?;
+    Ok(Sha256::digest(der)[..16]
+        .iter()
+        .flat_map(|b| [b >> 4, b & 0xf])
+        .map(|n| char::from(b'a' + n))
+        .collect())
+}
+
+fn assemble(dir: &Path, wasm_out: &Path, manifest: &Value, config: &Value) -> Result {
+    let _ = std::fs::remove_dir_all(dir);
+    copy_tree(&root().join("extension"), dir)?;
+    write(&dir.join("manifest.json"), &serde_json::to_string_pretty(manifest).map_err(|e| e.to_string())?)?;
+    write(&dir.join("config.json"), &serde_json::to_string_pretty(config).map_err(|e| e.to_string())?)?;
+    for f in ["tokenwatch.js", "tokenwatch_bg.wasm"] {
+        std::fs::copy(wasm_out.join(f), dir.join(f)).map_err(|e| format!("copy {f}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result {
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_tree(&path, &target)?;
+        } else if entry.file_name() != "manifest.json" {
+            std::fs::copy(&path, &target).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn read_json(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Size after `gzip -9`.
+pub fn gzip_len(bytes: &[u8]) -> usize {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    enc.write_all(bytes).expect("writing to memory");
+    enc.finish().expect("writing to memory").len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_ids_follow_chromes_rule() {
+        // A 32-byte "key" whose SHA-256 is known: sha256("") = e3b0c442 98fc1c14 9afbf4c8 996fb924…
+        let empty = json!({ "key": "" });
+        assert_eq!(extension_id(&empty).unwrap(), "odlamebeejjpbmbejkllppmejjgpjcce");
+    }
+
+    #[test]
+    fn the_shipped_key_pins_the_id_the_docs_name() {
+        let manifest = read_json(&root().join("extension/manifest.json")).unwrap();
+        assert_eq!(extension_id(&manifest).unwrap(), "aenijjbppdciepplnmbnkldooemgnadd");
+    }
+}
