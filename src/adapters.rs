@@ -36,7 +36,8 @@ impl Identity for ChromeIdentity {
     async fn authorize(&self, url: &Url, interaction: Interaction) -> Result<Url, IdentityError> {
         let interactive = interaction == Interaction::Interactive;
         match identity::launch(url.as_str(), interactive).await {
-            Ok(callback) => Url::parse(&callback).map_err(|_| IdentityError::Unavailable("the callback is not a URL".into())),
+            Ok(callback) => Url::parse(&callback)
+                .map_err(|_| IdentityError::Unavailable("the callback is not a URL".into())),
             Err(message) => Err(classify_identity_error(&message)),
         }
     }
@@ -45,7 +46,10 @@ impl Identity for ChromeIdentity {
 /// Chrome reports a closed window as "The user did not approve access." and a silent flow that
 /// needs UI as "User interaction required."; anything else is a page that could not load.
 fn classify_identity_error(message: &str) -> IdentityError {
-    if message.contains("did not approve") || message.contains("interaction required") || message.contains("canceled") {
+    if message.contains("did not approve")
+        || message.contains("interaction required")
+        || message.contains("canceled")
+    {
         IdentityError::Cancelled
     } else {
         IdentityError::Unavailable(message.chars().take(200).collect())
@@ -113,8 +117,14 @@ mod tests {
 
     #[test]
     fn chrome_identity_messages_map_to_cancelled_or_unavailable() {
-        assert_eq!(classify_identity_error("The user did not approve access."), IdentityError::Cancelled);
-        assert_eq!(classify_identity_error("User interaction required."), IdentityError::Cancelled);
+        assert_eq!(
+            classify_identity_error("The user did not approve access."),
+            IdentityError::Cancelled
+        );
+        assert_eq!(
+            classify_identity_error("User interaction required."),
+            IdentityError::Cancelled
+        );
         assert_eq!(
             classify_identity_error("Authorization page could not be loaded."),
             IdentityError::Unavailable("Authorization page could not be loaded.".into())

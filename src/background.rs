@@ -29,7 +29,10 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
     let config = config::load().await.unwrap_or_default();
     let redirect = Url::parse(&identity::redirect_url("salesforce")).ok();
     let app = match (config.salesforce.consumer_key, redirect) {
-        (Some(consumer_key), Some(redirect)) => Some(SalesforceApp { consumer_key, redirect }),
+        (Some(consumer_key), Some(redirect)) => Some(SalesforceApp {
+            consumer_key,
+            redirect,
+        }),
         _ => None,
     };
     let engine = Rc::new(Engine::new(WorkerPorts::default(), app));

@@ -57,8 +57,12 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
     init.set_cache(RequestCache::NoStore);
     let headers = web_sys::Headers::new().map_err(|e| FetchError::Invalid(js_error(e)))?;
     for (name, value) in request.headers() {
-        let value = value.to_str().map_err(|_| FetchError::Invalid("header value".into()))?;
-        headers.append(name.as_str(), value).map_err(|e| FetchError::Invalid(js_error(e)))?;
+        let value = value
+            .to_str()
+            .map_err(|_| FetchError::Invalid("header value".into()))?;
+        headers
+            .append(name.as_str(), value)
+            .map_err(|e| FetchError::Invalid(js_error(e)))?;
     }
     init.set_headers(&headers);
     if !request.body().is_empty() {
@@ -92,21 +96,32 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
     if declared.is_some_and(|n| n > MAX_RESPONSE_BYTES) {
         return Err(FetchError::TooLarge);
     }
-    let buffer = response.array_buffer().map_err(|e| FetchError::Network(js_error(e)))?;
-    let buffer = JsFuture::from(buffer).await.map_err(|e| FetchError::Network(js_error(e)))?;
+    let buffer = response
+        .array_buffer()
+        .map_err(|e| FetchError::Network(js_error(e)))?;
+    let buffer = JsFuture::from(buffer)
+        .await
+        .map_err(|e| FetchError::Network(js_error(e)))?;
     let bytes = js_sys::Uint8Array::new(&buffer);
     if bytes.length() as usize > MAX_RESPONSE_BYTES {
         return Err(FetchError::TooLarge);
     }
-    builder.body(bytes.to_vec()).map_err(|e| FetchError::Invalid(e.to_string()))
+    builder
+        .body(bytes.to_vec())
+        .map_err(|e| FetchError::Invalid(e.to_string()))
 }
 
 /// GETs a file packaged with the extension (or any URL) as text.
 pub async fn get_text(url: &str) -> Result<String, FetchError> {
-    let request = http::Request::get(url).body(Vec::new()).map_err(|e| FetchError::Invalid(e.to_string()))?;
+    let request = http::Request::get(url)
+        .body(Vec::new())
+        .map_err(|e| FetchError::Invalid(e.to_string()))?;
     let response = send(request).await?;
     if response.status() != http::StatusCode::OK {
-        return Err(FetchError::Network(format!("HTTP {}", response.status().as_u16())));
+        return Err(FetchError::Network(format!(
+            "HTTP {}",
+            response.status().as_u16()
+        )));
     }
     String::from_utf8(response.into_body()).map_err(|_| FetchError::Invalid("not UTF-8".into()))
 }

@@ -12,5 +12,8 @@ pub fn js_error(value: JsValue) -> String {
     if let Some(s) = value.as_string() {
         return s;
     }
-    String::from(value.js_typeof().as_string().unwrap_or_else(|| "unknown".into()))
+    value
+        .js_typeof()
+        .as_string()
+        .unwrap_or_else(|| "unknown".into())
 }

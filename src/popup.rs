@@ -33,7 +33,9 @@ fn by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
 /// Entry point, called by `popup.js` once the wasm is loaded.
 #[wasm_bindgen]
 pub async fn popup_main() -> Result<(), JsValue> {
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
     let popup = Rc::new(Popup {
         list: by_id(&doc, "connections")?,
         empty: by_id(&doc, "empty")?,
@@ -70,13 +72,21 @@ impl Popup {
         })?;
         let me = Rc::clone(self);
         on(&self.list, "click", move |event: Event| {
-            let button = event
+            let Some(button) = event
                 .target()
                 .and_then(|t| t.dyn_into::<Element>().ok())
-                .and_then(|t| t.closest("button.check").ok().flatten());
-            let id = button.and_then(|b| b.get_attribute("data-id")).and_then(|id| ConnectionId::parse(&id));
-            if let Some(id) = id {
-                let me = Rc::clone(&me);
+                .and_then(|t| t.closest("button").ok().flatten())
+            else {
+                return;
+            };
+            let me = Rc::clone(&me);
+            if button.class_list().contains("renew") {
+                let host = button.get_attribute("data-host").unwrap_or_default();
+                spawn_local(async move { me.connect(LoginChoice::Custom { host }).await });
+            } else if let Some(id) = button
+                .get_attribute("data-id")
+                .and_then(|id| ConnectionId::parse(&id))
+            {
                 spawn_local(async move { me.check(id).await });
             }
         })?;
@@ -85,13 +95,20 @@ impl Popup {
 
     fn sync_custom_row(&self) {
         let custom = self.kind.value() == "custom";
-        let _ = if custom { self.custom_row.remove_attribute("hidden") } else { self.custom_row.set_attribute("hidden", "") };
+        let _ = if custom {
+            self.custom_row.remove_attribute("hidden")
+        } else {
+            self.custom_row.set_attribute("hidden", "")
+        };
     }
 
     fn say(&self, text: &str, error: bool) {
         self.message.set_text_content(Some(text));
-        self.message.set_class_name(if error { "message error" } else { "message" });
-        let _ = self.message.set_attribute("role", if error { "alert" } else { "status" });
+        self.message
+            .set_class_name(if error { "message error" } else { "message" });
+        let _ = self
+            .message
+            .set_attribute("role", if error { "alert" } else { "status" });
     }
 
     fn show_error(&self, error: &ErrorView) {
@@ -118,7 +135,9 @@ impl Popup {
                 };
             }
             Response::Error { error } => self.show_error(&error),
-            Response::Connection { .. } => self.say("Unexpected answer from the background service.", true),
+            Response::Connection { .. } => {
+                self.say("Unexpected answer from the background service.", true)
+            }
         }
     }
 
@@ -126,8 +145,15 @@ impl Popup {
         let login = match self.kind.value().as_str() {
             "production" => LoginChoice::Production,
             "sandbox" => LoginChoice::Sandbox,
-            _ => LoginChoice::Custom { host: self.host.value() },
+            _ => LoginChoice::Custom {
+                host: self.host.value(),
+            },
         };
+        self.connect(login).await;
+    }
+
+    /// Signs in to a new org, or again to one that needs it (the same user replaces its row).
+    async fn connect(&self, login: LoginChoice) {
         self.host_error.set_text_content(None);
         let _ = self.host.remove_attribute("aria-invalid");
         self.add.set_disabled(true);
@@ -136,11 +162,19 @@ impl Popup {
         self.add.set_disabled(false);
         match answer {
             Response::Connection { connection } => {
-                self.say(&format!("Connected {} — {}.", connection.username, connection.status.title), false);
+                self.say(
+                    &format!(
+                        "Connected {} — {}.",
+                        connection.username, connection.status.title
+                    ),
+                    false,
+                );
                 self.refresh().await;
             }
             Response::Error { error } => self.show_error(&error),
-            Response::Connections { .. } => self.say("Unexpected answer from the background service.", true),
+            Response::Connections { .. } => {
+                self.say("Unexpected answer from the background service.", true)
+            }
         }
     }
 
@@ -148,17 +182,26 @@ impl Popup {
         self.say("Checking…", false);
         match ask(Request::Check { id }).await {
             Response::Connection { connection } => {
-                self.say(&format!("{}: {}.", connection.username, connection.status.title), false);
+                self.say(
+                    &format!("{}: {}.", connection.username, connection.status.title),
+                    false,
+                );
                 self.refresh().await;
             }
             Response::Error { error } => self.show_error(&error),
-            Response::Connections { .. } => self.say("Unexpected answer from the background service.", true),
+            Response::Connections { .. } => {
+                self.say("Unexpected answer from the background service.", true)
+            }
         }
     }
 }
 
 /// Adds an event listener that lives as long as the page.
-fn on(target: &web_sys::EventTarget, event: &str, f: impl FnMut(Event) + 'static) -> Result<(), JsValue> {
+fn on(
+    target: &web_sys::EventTarget,
+    event: &str,
+    f: impl FnMut(Event) + 'static,
+) -> Result<(), JsValue> {
     let closure = Closure::<dyn FnMut(Event)>::new(f);
     target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())?;
     closure.forget();

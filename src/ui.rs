@@ -9,7 +9,9 @@ use web_sys::{Document, Element};
 
 /// Serializes for JavaScript with plain objects (not `Map`s), as `chrome.runtime` messaging needs.
 pub fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
 }
 
 /// Asks the service worker; a worker that cannot be reached becomes an error answer.
@@ -17,9 +19,15 @@ pub async fn ask(request: Request) -> Response {
     let message = to_js(&Envelope::new(request));
     match crate::chrome::runtime::send_message(message).await {
         Ok(answer) => serde_wasm_bindgen::from_value(answer).unwrap_or_else(|_| {
-            Response::error("malformed", "Tokenwatch's background service answered in an unexpected way.")
+            Response::error(
+                "malformed",
+                "Tokenwatch's background service answered in an unexpected way.",
+            )
         }),
-        Err(_) => Response::error("unreachable_worker", "Tokenwatch's background service is not running; reopen this window."),
+        Err(_) => Response::error(
+            "unreachable_worker",
+            "Tokenwatch's background service is not running; reopen this window.",
+        ),
     }
 }
 
@@ -51,14 +59,25 @@ pub fn local_time(ms: i64) -> String {
 }
 
 /// Creates an element under `parent`.
-fn child(doc: &Document, parent: &Element, tag: &str, class: &str, text: Option<&str>) -> Result<Element, JsValue> {
+fn child(
+    doc: &Document,
+    parent: &Element,
+    tag: &str,
+    class: &str,
+    text: Option<&str>,
+) -> Result<Element, JsValue> {
     let e = el(doc, tag, class, text)?;
     parent.append_child(&e)?;
     Ok(e)
 }
 
-/// One list item per connection, with a "Check now" button carrying its id.
-pub fn render_connections(doc: &Document, list: &Element, connections: &[ConnectionView]) -> Result<(), JsValue> {
+/// One list item per connection, with a "Check now" button carrying its id and, when the
+/// connection needs the person, a "Sign in again" button carrying its login host.
+pub fn render_connections(
+    doc: &Document,
+    list: &Element,
+    connections: &[ConnectionView],
+) -> Result<(), JsValue> {
     list.set_text_content(None);
     for c in connections {
         let item = child(doc, list, "li", "conn", None)?;
@@ -70,21 +89,45 @@ pub fn render_connections(doc: &Document, list: &Element, connections: &[Connect
         let head = child(doc, &item, "div", "conn-head", None)?;
         child(doc, &head, "span", "provider", Some("Salesforce"))?;
         child(doc, &head, "strong", "label", Some(&c.label))?;
-        child(doc, &item, "div", "account", Some(&format!("{} · Org {}", c.username, c.org_id)))?;
+        child(
+            doc,
+            &item,
+            "div",
+            "account",
+            Some(&format!("{} · Org {}", c.username, c.org_id)),
+        )?;
         let status = child(doc, &item, "div", &format!("status tone-{tone}"), None)?;
         child(doc, &status, "span", "dot", None)?.set_attribute("aria-hidden", "true")?;
         child(doc, &status, "span", "status-title", Some(&c.status.title))?;
-        child(doc, &status, "span", "status-detail", Some(&c.status.detail))?;
+        child(
+            doc,
+            &status,
+            "span",
+            "status-detail",
+            Some(&c.status.detail),
+        )?;
         if let Some(action) = &c.status.action {
             child(doc, &item, "div", "status-action", Some(action))?;
         }
         let foot = child(doc, &item, "div", "conn-foot", None)?;
         let checked = format!("Checked {}", local_time(c.checked_at.as_millis()));
         child(doc, &foot, "span", "checked", Some(&checked))?;
+        if c.status.tone == Tone::Error {
+            let renew = child(doc, &foot, "button", "renew", Some("Sign in again"))?;
+            renew.set_attribute("type", "button")?;
+            renew.set_attribute("data-host", &c.login_host)?;
+            renew.set_attribute(
+                "aria-label",
+                &format!("Sign in again to {} as {}", c.label, c.username),
+            )?;
+        }
         let check = child(doc, &foot, "button", "check", Some("Check now"))?;
         check.set_attribute("type", "button")?;
         check.set_attribute("data-id", c.id.as_str())?;
-        check.set_attribute("aria-label", &format!("Check {} ({}) now", c.label, c.username))?;
+        check.set_attribute(
+            "aria-label",
+            &format!("Check {} ({}) now", c.label, c.username),
+        )?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use crate::connection::{Account, Connection, Provider, RECORD_VERSION, Tokens};
 use crate::flow::{CallbackError, PendingAuthorization, plain_text};
 use crate::ids::ConnectionId;
-use crate::messages::{ConnectionView, ErrorView, LoginChoice, Request, Response};
+use crate::messages::{ConnectionView, ErrorView, LoginChoice, Request, Response, sentence};
 use crate::ports::{Clock, Entropy, Identity, IdentityError, Interaction, Store, StoreError};
 use crate::salesforce::{self, HostError, ResponseError, UserInfo};
 use crate::status::{Cause, Status};
@@ -118,7 +118,7 @@ impl EngineError {
     pub fn view(&self) -> ErrorView {
         ErrorView {
             code: self.code().into(),
-            message: self.to_string(),
+            message: sentence(&self.to_string()),
             field: matches!(self, EngineError::BadHost(_)).then(|| "login_host".into()),
         }
     }
@@ -182,13 +182,18 @@ impl<P: Ports> Engine<P> {
     /// Answers one request from a page. The sender has already been checked.
     pub async fn handle(&self, request: Request) -> Response {
         let result = match request {
-            Request::ListConnections {} => {
-                self.list().await.map(|connections| Response::Connections { connections })
-            }
-            Request::AddSalesforce { login } => {
-                self.connect_salesforce(&login).await.map(|connection| Response::Connection { connection })
-            }
-            Request::Check { id } => self.check(&id).await.map(|connection| Response::Connection { connection }),
+            Request::ListConnections {} => self
+                .list()
+                .await
+                .map(|connections| Response::Connections { connections }),
+            Request::AddSalesforce { login } => self
+                .connect_salesforce(&login)
+                .await
+                .map(|connection| Response::Connection { connection }),
+            Request::Check { id } => self
+                .check(&id)
+                .await
+                .map(|connection| Response::Connection { connection }),
         };
         result.unwrap_or_else(|e| Response::Error { error: e.view() })
     }

@@ -45,7 +45,7 @@ impl Cause {
     /// What fixes it.
     pub fn action(&self) -> &'static str {
         match self {
-            Cause::RefreshRejected { .. } => "Sign in again to restore it.",
+            Cause::RefreshRejected { .. } => "Choose \"Sign in again\" to restore it.",
         }
     }
 }
@@ -120,7 +120,10 @@ mod tests {
             v.detail,
             "Salesforce no longer accepts this connection's refresh token (expired access/refresh token)."
         );
-        assert_eq!(v.action.as_deref(), Some("Sign in again to restore it."));
+        assert_eq!(
+            v.action.as_deref(),
+            Some("Choose \"Sign in again\" to restore it.")
+        );
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(
             json,

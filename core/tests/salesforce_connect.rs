@@ -257,12 +257,34 @@ fn no_view_error_or_debug_output_contains_an_issued_token() {
 fn requests_are_answered_with_views_or_error_views() {
     use tokenwatch_core::messages::{Request, Response};
     let w = world();
-    let r = block_on(w.engine.handle(Request::AddSalesforce { login: sim_login() }));
-    let Response::Connection { connection } = r else { panic!("{r:?}") };
+    let r = block_on(
+        w.engine
+            .handle(Request::AddSalesforce { login: sim_login() }),
+    );
+    let Response::Connection { connection } = r else {
+        panic!("{r:?}")
+    };
     let r = block_on(w.engine.handle(Request::ListConnections {}));
-    assert_eq!(r, Response::Connections { connections: vec![connection] });
-    let r = block_on(w.engine.handle(Request::AddSalesforce { login: LoginChoice::Custom { host: String::new() } }));
-    let Response::Error { error } = r else { panic!("{r:?}") };
-    assert_eq!((error.code.as_str(), error.field.as_deref()), ("bad_host", Some("login_host")));
-    assert_eq!(error.message, "enter a login host, e.g. mycompany.my.salesforce.com");
+    assert_eq!(
+        r,
+        Response::Connections {
+            connections: vec![connection]
+        }
+    );
+    let r = block_on(w.engine.handle(Request::AddSalesforce {
+        login: LoginChoice::Custom {
+            host: String::new(),
+        },
+    }));
+    let Response::Error { error } = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        (error.code.as_str(), error.field.as_deref()),
+        ("bad_host", Some("login_host"))
+    );
+    assert_eq!(
+        error.message,
+        "Enter a login host, e.g. mycompany.my.salesforce.com."
+    );
 }

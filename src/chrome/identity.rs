@@ -26,7 +26,9 @@ pub async fn launch(url: &str, interactive: bool) -> Result<String, String> {
     let details = serde_wasm_bindgen::to_value(&WebAuthFlowDetails { url, interactive })
         .map_err(|e| e.to_string())?;
     let result = launch_web_auth_flow(details).await.map_err(js_error)?;
-    result.as_string().ok_or_else(|| "the auth flow returned no URL".into())
+    result
+        .as_string()
+        .ok_or_else(|| "the auth flow returned no URL".into())
 }
 
 /// `https://<extension-id>.chromiumapp.org/<path>`: a distinct path per provider.

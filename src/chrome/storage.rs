@@ -33,7 +33,9 @@ pub async fn set(key: &str, value: &str) -> Result<(), String> {
 
 /// Removes `key`.
 pub async fn remove(key: &str) -> Result<(), String> {
-    local_remove(JsValue::from_str(key)).await.map_err(js_error)?;
+    local_remove(JsValue::from_str(key))
+        .await
+        .map_err(js_error)?;
     Ok(())
 }
 

@@ -120,3 +120,22 @@ export async function message(popup, pattern) {
   await popup.waitForFunction((src) => new RegExp(src).test(document.getElementById('message').textContent), pattern.source, { timeout: 20_000 });
   return popup.$eval('#message', (m) => ({ text: m.textContent, role: m.getAttribute('role'), className: m.className }));
 }
+
+/** Stops the extension's service worker through the DevTools protocol, as Chrome does when it
+ *  is idle, and resolves once it has stopped. */
+export async function stopServiceWorker(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('ServiceWorker.enable');
+  const stopped = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the service worker did not stop within 10 s')), 10_000);
+    cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+      if (versions.some((v) => v.scriptURL.startsWith(`chrome-extension://${EXTENSION_ID}/`) && v.runningStatus === 'stopped')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await stopped;
+  await cdp.detach();
+}

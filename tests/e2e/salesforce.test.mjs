@@ -2,7 +2,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { admin, launch, message, newProfile, openPopup, OUT, rows, signIn, startAdd, startSim, storage } from './harness.mjs';
+import { admin, stopServiceWorker, launch, message, newProfile, openPopup, OUT, rows, signIn, startAdd, startSim, storage } from './harness.mjs';
 
 let sim;
 before(async () => { sim = await startSim(); });
@@ -28,6 +28,15 @@ test('an org added through the login form shows Token valid and survives a brows
     const stored = await storage(worker);
     assert.deepEqual(Object.keys(stored), [`conn:${ADA.id}`]);
     assert.equal((await admin(sim, 'counters')).code_exchanges, 1);
+
+    // Stop the service worker as Chrome does when it is idle; the next message starts a new one
+    // that knows the connection from storage alone.
+    await stopServiceWorker(context, popup);
+    await popup.reload();
+    await popup.waitForSelector('#connections li');
+    assert.equal((await rows(popup))[0].status, 'Token valid');
+    await popup.click(`button.check[data-id="${ADA.id}"]`);
+    assert.equal((await message(popup, /Token/)).text, 'ada@acme.example: Token valid.');
   } finally {
     await context.close();
   }
@@ -69,6 +78,15 @@ test('a check after the session timed out refreshes silently; a revoked org show
     assert.equal(row.status, 'Token expired');
     assert.match(row.detail, /no longer accepts this connection's refresh token \(expired access\/refresh token\)/);
     await popup.screenshot({ path: join(OUT, 'popup-token-expired.png') });
+
+    // "Sign in again" on the row opens the same org's login; the same user replaces the row.
+    const loginWindow = context.waitForEvent('page');
+    await popup.click(`li[data-id="${id}"] button.renew`);
+    await signIn(await loginWindow, 'grace@globex.example', 'tokenwatch');
+    await message(popup, /Connected/);
+    const after = await rows(popup);
+    assert.equal(after.length, 1);
+    assert.equal(after[0].status, 'Token valid');
   } finally {
     await context.close();
   }
@@ -86,7 +104,7 @@ test('a rejected login, a closed window, a wrong state, a non-JSON token respons
     assert.match(await login.textContent('#error'), /check your username and password/);
     await login.close();
     let said = await message(popup, /closed/);
-    assert.equal(said.text, 'the sign-in window was closed before sign-in finished');
+    assert.equal(said.text, 'The sign-in window was closed before sign-in finished.');
     assert.equal(said.role, 'alert');
     assert.deepEqual(await storage(worker), {});
 
@@ -103,7 +121,7 @@ test('a rejected login, a closed window, a wrong state, a non-JSON token respons
     await admin(sim, 'faults', { token: 'not_json' });
     await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
     said = await message(popup, /unexpected way/);
-    assert.equal(said.text, 'Salesforce answered in an unexpected way (a body that is not JSON); nothing was saved');
+    assert.equal(said.text, 'Salesforce answered in an unexpected way (a body that is not JSON); nothing was saved.');
     assert.ok(!said.text.includes('access_token'));
     assert.deepEqual(await storage(worker), {});
     await admin(sim, 'faults', {});
@@ -114,7 +132,7 @@ test('a rejected login, a closed window, a wrong state, a non-JSON token respons
     const pages = context.pages().length;
     await popup.click('#add-salesforce');
     await popup.waitForFunction(() => document.getElementById('sf-host-error').textContent !== '');
-    assert.equal(await popup.textContent('#sf-host-error'), 'only https addresses are allowed (http only for 127.0.0.1 / localhost)');
+    assert.equal(await popup.textContent('#sf-host-error'), 'Only https addresses are allowed (http only for 127.0.0.1 / localhost).');
     assert.equal(await popup.getAttribute('#sf-host', 'aria-invalid'), 'true');
     assert.equal(context.pages().length, pages);
     assert.deepEqual(await rows(popup), []);
@@ -150,7 +168,7 @@ test('the worker answers only its own pages: a web page cannot reach it, and not
 
     // A malformed or unknown request gets a clear error, not a crash.
     const bad = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 1, request: { type: 'get_token' } }));
-    assert.deepEqual(bad, { type: 'error', error: { code: 'malformed', message: 'malformed request', field: null } });
+    assert.deepEqual(bad, { type: 'error', error: { code: 'malformed', message: 'Malformed request.', field: null } });
     const old = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 9, request: { type: 'list_connections' } }));
     assert.equal(old.error.code, 'malformed');
     assert.match(old.error.message, /another version of Tokenwatch/);

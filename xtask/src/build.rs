@@ -46,7 +46,15 @@ pub fn run(_args: &[String]) -> Result<Built> {
     let bindgen = tools::ensure_wasm_bindgen()?;
     tools::ensure_npm()?;
     let root = root();
-    crate::run(cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "tokenwatch", "--lib"]))?;
+    crate::run(cargo().args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "tokenwatch",
+        "--lib",
+    ]))?;
     let out = root.join("target/wasm-out");
     let _ = std::fs::remove_dir_all(&out);
     crate::run(
@@ -67,9 +75,16 @@ pub fn run(_args: &[String]) -> Result<Built> {
 
     let manifest: Value = read_json(&root.join("extension/manifest.json"))?;
     let extension_id = extension_id(&manifest)?;
-    let release_key = std::env::var("TOKENWATCH_SALESFORCE_CONSUMER_KEY").ok().filter(|k| !k.is_empty());
+    let release_key = std::env::var("TOKENWATCH_SALESFORCE_CONSUMER_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
     let release = root.join("dist/chrome");
-    assemble(&release, &out, &manifest, &json!({ "salesforce": { "consumer_key": release_key } }))?;
+    assemble(
+        &release,
+        &out,
+        &manifest,
+        &json!({ "salesforce": { "consumer_key": release_key } }),
+    )?;
 
     let mut dev_manifest = manifest.clone();
     dev_manifest["name"] = json!("Tokenwatch (simulator)");
@@ -110,7 +125,9 @@ pub fn run(_args: &[String]) -> Result<Built> {
 /// the public key (DER), written with the letters a–p for 0–f.
 pub fn extension_id(manifest: &Value) -> Result<String> {
     let key = manifest["key"].as_str().ok_or("manifest.json has no key")?;
-    let der = base64::engine::general_purpose::STANDARD.decode(key).map_err(|e| format!("manifest key: {e}"))?;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .map_err(|e| format!("manifest key: {e}"))?;
     Ok(Sha256::digest(der)[..16]
         .iter()
         .flat_map(|b| [b >> 4, b & 0xf])
@@ -121,8 +138,14 @@ pub fn extension_id(manifest: &Value) -> Result<String> {
 fn assemble(dir: &Path, wasm_out: &Path, manifest: &Value, config: &Value) -> Result {
     let _ = std::fs::remove_dir_all(dir);
     copy_tree(&root().join("extension"), dir)?;
-    write(&dir.join("manifest.json"), &serde_json::to_string_pretty(manifest).map_err(|e| e.to_string())?)?;
-    write(&dir.join("config.json"), &serde_json::to_string_pretty(config).map_err(|e| e.to_string())?)?;
+    write(
+        &dir.join("manifest.json"),
+        &serde_json::to_string_pretty(manifest).map_err(|e| e.to_string())?,
+    )?;
+    write(
+        &dir.join("config.json"),
+        &serde_json::to_string_pretty(config).map_err(|e| e.to_string())?,
+    )?;
     for f in ["tokenwatch.js", "tokenwatch_bg.wasm"] {
         std::fs::copy(wasm_out.join(f), dir.join(f)).map_err(|e| format!("copy {f}: {e}"))?;
     }
@@ -169,14 +192,20 @@ mod tests {
 
     #[test]
     fn extension_ids_follow_chromes_rule() {
-        // A 32-byte "key" whose SHA-256 is known: sha256("") = e3b0c442 98fc1c14 9afbf4c8 996fb924…
+        // An empty key: sha256("") starts e3b0c442 98fc1c14 9afbf4c8 996fb924, e → o, 3 → d, …
         let empty = json!({ "key": "" });
-        assert_eq!(extension_id(&empty).unwrap(), "odlamebeejjpbmbejkllppmejjgpjcce");
+        assert_eq!(
+            extension_id(&empty).unwrap(),
+            "odlameecjipmbmbejkplpemijjgpljce"
+        );
     }
 
     #[test]
     fn the_shipped_key_pins_the_id_the_docs_name() {
         let manifest = read_json(&root().join("extension/manifest.json")).unwrap();
-        assert_eq!(extension_id(&manifest).unwrap(), "aenijjbppdciepplnmbnkldooemgnadd");
+        assert_eq!(
+            extension_id(&manifest).unwrap(),
+            "aenijjbppdciepplnmbnkldooemgnadd"
+        );
     }
 }

@@ -12,12 +12,17 @@ use std::sync::Arc;
 use tokenwatch_sim::{Config, Sim, server};
 
 pub fn run(args: &[String]) -> Result {
-    let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let has_display =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let headless = args.iter().any(|a| a == "--headless") || !has_display;
     let built = build::run(&[])?;
     tools::ensure_chromium()?;
     let redirect = format!("https://{}.chromiumapp.org/salesforce", built.extension_id);
-    let sim = Arc::new(Sim::new(Config::demo(DEV_CONSUMER_KEY, vec![redirect]), "http://127.0.0.1", Sim::system_clock()));
+    let sim = Arc::new(Sim::new(
+        Config::demo(DEV_CONSUMER_KEY, vec![redirect]),
+        "http://127.0.0.1",
+        Sim::system_clock(),
+    ));
     let running = server::serve(Arc::clone(&sim), DEMO_SIM_PORT).map_err(|e| {
         format!("the simulator cannot listen on 127.0.0.1:{DEMO_SIM_PORT} ({e}); is another demo running?")
     })?;
@@ -48,10 +53,16 @@ pub fn run(args: &[String]) -> Result {
     crate::run(
         Command::new(tools::CHROMIUM)
             .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(format!("--disable-extensions-except={}", built.dev.display()))
+            .arg(format!(
+                "--disable-extensions-except={}",
+                built.dev.display()
+            ))
             .arg(format!("--load-extension={}", built.dev.display()))
             .args(crate::demo::CHROMIUM_FLAGS)
-            .arg(format!("chrome-extension://{}/popup.html", built.extension_id)),
+            .arg(format!(
+                "chrome-extension://{}/popup.html",
+                built.extension_id
+            )),
     )
 }
 

@@ -6,11 +6,27 @@ use std::process::Command;
 pub fn run(args: &[String]) -> Result {
     let skip_browser = args.iter().any(|a| a == "--no-browser");
     crate::run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    crate::run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    crate::run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     tools::ensure_wasm_target()?;
     crate::run(cargo().args([
-        "clippy", "--target", "wasm32-unknown-unknown", "-p", "tokenwatch", "-p", "tokenwatch-core", "--lib", "--",
-        "-D", "warnings",
+        "clippy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "tokenwatch",
+        "-p",
+        "tokenwatch-core",
+        "--lib",
+        "--",
+        "-D",
+        "warnings",
     ]))?;
     crate::run(cargo().args(["test", "--workspace"]))?;
     if skip_browser {
@@ -21,11 +37,16 @@ pub fn run(args: &[String]) -> Result {
     crate::run(cargo().args(["build", "-p", "tokenwatch-sim"]))?;
     tools::ensure_chromium()?;
     let root = root();
-    crate::run(Command::new("node")
-        .args(["--test", "--test-concurrency=1", "--test-timeout=300000"])
-        .arg("tests/e2e/")
-        .current_dir(&root)
-        .env("TOKENWATCH_SIM_BIN", root.join("target/debug/tokenwatch-sim"))
-        .env("TOKENWATCH_DEV_EXTENSION", &built.dev)
-        .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM))
+    crate::run(
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1", "--test-timeout=120000"])
+            .arg("tests/e2e/")
+            .current_dir(&root)
+            .env(
+                "TOKENWATCH_SIM_BIN",
+                root.join("target/debug/tokenwatch-sim"),
+            )
+            .env("TOKENWATCH_DEV_EXTENSION", &built.dev)
+            .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM),
+    )
 }

@@ -14,28 +14,47 @@ pub fn wasm_bindgen_version() -> Result<String> {
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).map_err(|e| e.to_string())?;
     manifest
         .lines()
-        .find_map(|l| l.trim().strip_prefix("wasm-bindgen = \"=")?.strip_suffix('"').map(str::to_owned))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("wasm-bindgen = \"=")?
+                .strip_suffix('"')
+                .map(str::to_owned)
+        })
         .ok_or_else(|| "Cargo.toml must pin wasm-bindgen with `wasm-bindgen = \"=X.Y.Z\"`".into())
 }
 
 fn home() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"))
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"))
 }
 
 /// `rustup target add wasm32-unknown-unknown` unless it is installed.
 pub fn ensure_wasm_target() -> Result {
-    let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     match out {
-        Ok(o) if String::from_utf8_lossy(&o.stdout).lines().any(|l| l == "wasm32-unknown-unknown") => Ok(()),
+        Ok(o)
+            if String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l == "wasm32-unknown-unknown") =>
+        {
+            Ok(())
+        }
         Ok(_) => run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])),
-        Err(_) => Err("rustup is needed to add the wasm32 target: install it from rustup.rs".into()),
+        Err(_) => {
+            Err("rustup is needed to add the wasm32 target: install it from rustup.rs".into())
+        }
     }
 }
 
 /// The wasm-bindgen CLI at the pinned version, installed under `~/.cache/tokenwatch/tools`.
 pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
     let version = wasm_bindgen_version()?;
-    let prefix = home().join(".cache/tokenwatch/tools").join(format!("wasm-bindgen-{version}"));
+    let prefix = home()
+        .join(".cache/tokenwatch/tools")
+        .join(format!("wasm-bindgen-{version}"));
     let bin = prefix.join("bin/wasm-bindgen");
     let ok = Command::new(&bin)
         .arg("--version")
@@ -44,7 +63,15 @@ pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
     if !ok {
         eprintln!("installing wasm-bindgen-cli {version} (a few minutes, once)");
         // Not --locked: the CLI's lockfile does not build with current toolchains.
-        run(cargo().args(["install", "wasm-bindgen-cli", "--version", &version, "--root"]).arg(&prefix))?;
+        run(cargo()
+            .args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &version,
+                "--root",
+            ])
+            .arg(&prefix))?;
     }
     Ok(bin)
 }
@@ -59,7 +86,9 @@ pub fn ensure_npm() -> Result {
         _ => false,
     };
     if !fresh {
-        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(root()))?;
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(root()))?;
     }
     Ok(())
 }
@@ -76,7 +105,10 @@ pub fn ensure_chromium() -> Result {
     if std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
-    ensure_apt("/usr/lib/chromium/chromium", &["chromium", "chromium-driver"])
+    ensure_apt(
+        "/usr/lib/chromium/chromium",
+        &["chromium", "chromium-driver"],
+    )
 }
 
 /// Installs Debian `packages` unless `probe` (a command name or a path) is present.
@@ -84,20 +116,33 @@ fn ensure_apt(probe: &str, packages: &[&str]) -> Result {
     let present = if probe.starts_with('/') {
         std::path::Path::new(probe).exists()
     } else {
-        Command::new("sh").args(["-c", &format!("command -v {probe}")]).output().is_ok_and(|o| o.status.success())
+        Command::new("sh")
+            .args(["-c", &format!("command -v {probe}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
     };
     if present {
         return Ok(());
     }
-    let root_user = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let root_user = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     let sudo: &[&str] = if root_user { &[] } else { &["sudo"] };
     eprintln!("installing {} from Debian's packages", packages.join(" "));
     let mut update = Command::new(sudo.first().copied().unwrap_or("apt-get"));
-    if root_user { update.arg("update") } else { update.args(["apt-get", "update"]) };
+    if root_user {
+        update.arg("update")
+    } else {
+        update.args(["apt-get", "update"])
+    };
     run(update.arg("-qq"))?;
     let mut install = Command::new(sudo.first().copied().unwrap_or("apt-get"));
     if !root_user {
         install.arg("apt-get");
     }
-    run(install.env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "-qq"]).args(packages))
+    run(install
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-qq"])
+        .args(packages))
 }
