@@ -291,8 +291,8 @@ impl<P: Ports> Engine<P> {
     pub async fn check(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
         let app = self.salesforce.as_ref().ok_or(EngineError::NotConfigured)?;
         let mut conn = self.load(id).await?;
-        let instance = Url::parse(&conn.instance_url)
-            .map_err(|_| StoreError::Corrupt("instance URL".into()))?;
+        let instance = salesforce::parse_ascii_url(&conn.instance_url)
+            .ok_or_else(|| StoreError::Corrupt("instance URL".into()))?;
         match self.probe(&instance, &conn.tokens.access).await? {
             Probe::Valid(_) => conn.status = Status::Healthy,
             Probe::Expired => {

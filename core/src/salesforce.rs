@@ -55,6 +55,19 @@ pub enum HostError {
     /// A path, query, fragment or credentials were included.
     #[error("enter only the host, without a path, query or user name")]
     NotOrigin,
+    /// Characters outside ASCII: international names must be given in their `xn--` form.
+    #[error("enter the host in plain ASCII (an international name in its xn-- form)")]
+    NotAscii,
+}
+
+/// Parses untrusted text as a URL. Only ASCII is accepted: Salesforce and Microsoft hosts are
+/// ASCII, and the build leaves out Unicode host-name mapping (see `idna_adapter` in Cargo.toml).
+pub fn parse_ascii_url(s: &str) -> Option<Url> {
+    if s.is_ascii() {
+        Url::parse(s).ok()
+    } else {
+        None
+    }
 }
 
 /// Where a Salesforce org signs in: production, sandbox, a My Domain, or a custom host. Stored
@@ -103,6 +116,9 @@ impl LoginHost {
         } else {
             format!("https://{input}")
         };
+        if !input.is_ascii() {
+            return Err(HostError::NotAscii);
+        }
         let url = Url::parse(&with_scheme).map_err(|_| HostError::Invalid)?;
         if !url.username().is_empty()
             || url.password().is_some()
@@ -313,8 +329,7 @@ impl TokenResponse {
             .map(Timestamp::from_millis)
             .ok_or(ResponseError::IssuedAt)?;
         let (org, user) = parse_identity_url(&self.id)?;
-        let instance_url = Url::parse(&self.instance_url)
-            .ok()
+        let instance_url = parse_ascii_url(&self.instance_url)
             .filter(|u| host.accepts_instance(u))
             .ok_or_else(|| {
                 ResponseError::ForeignInstance(crate::flow::plain_text(&self.instance_url))
@@ -340,7 +355,7 @@ impl TokenResponse {
 
 /// Splits `https://host/id/<orgId>/<userId>` into its ids.
 pub fn parse_identity_url(id: &str) -> Result<(OrgId, UserId), ResponseError> {
-    let url = Url::parse(id).map_err(|_| ResponseError::IdentityUrl)?;
+    let url = parse_ascii_url(id).ok_or(ResponseError::IdentityUrl)?;
     let segments: Vec<&str> = url
         .path_segments()
         .ok_or(ResponseError::IdentityUrl)?
@@ -480,6 +495,8 @@ mod tests {
             ("localhostish", HostError::Invalid),
             ("https://10.0.0.1", HostError::Invalid),
             ("exa mple.com", HostError::Invalid),
+            ("A¡", HostError::NotAscii),
+            ("bücher.my.salesforce.com", HostError::NotAscii),
         ];
         for (input, err) in cases {
             assert_eq!(LoginHost::parse(input), Err(err), "{input:?}");
