@@ -2,6 +2,8 @@
 
 use crate::chrome::{identity, storage};
 use crate::fetch::FetchClient;
+use crate::js::js_error;
+use crate::sealer::WebCryptoSealer;
 use tokenwatch_core::engine::Ports;
 use tokenwatch_core::ports::{
     Clock, Entropy, Identity, IdentityError, Interaction, Store, StoreError,
@@ -78,6 +80,55 @@ impl Entropy for CryptoEntropy {
     }
 }
 
+/// `localStorage` through gloo-storage, for the Outlook add-in (pages only: it needs a window).
+/// A write over the quota fails with the browser's `QuotaExceededError` and changes nothing.
+#[derive(Debug, Default)]
+pub struct LocalStorageStore;
+
+fn local() -> Result<web_sys::Storage, StoreError> {
+    use gloo_storage::Storage as _;
+    Ok(gloo_storage::LocalStorage::raw())
+}
+
+impl Store for LocalStorageStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        local()?
+            .get_item(key)
+            .map_err(|e| StoreError::Backend(js_error(e)))
+    }
+    async fn put(&self, key: &str, value: String) -> Result<(), StoreError> {
+        local()?
+            .set_item(key, &value)
+            .map_err(|e| StoreError::Backend(js_error(e)))
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        local()?
+            .remove_item(key)
+            .map_err(|e| StoreError::Backend(js_error(e)))
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let storage = local()?;
+        let count = storage
+            .length()
+            .map_err(|e| StoreError::Backend(js_error(e)))?;
+        let mut out = Vec::new();
+        for i in 0..count {
+            if let Some(key) = storage
+                .key(i)
+                .ok()
+                .flatten()
+                .filter(|k| k.starts_with(prefix))
+            {
+                if let Some(value) = storage.get_item(&key).ok().flatten() {
+                    out.push((key, value));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
 /// The service worker's ports.
 #[derive(Debug, Default)]
 pub struct WorkerPorts {
@@ -86,6 +137,7 @@ pub struct WorkerPorts {
     identity: ChromeIdentity,
     clock: JsClock,
     entropy: CryptoEntropy,
+    sealer: WebCryptoSealer,
 }
 
 impl Ports for WorkerPorts {
@@ -94,6 +146,10 @@ impl Ports for WorkerPorts {
     type Identity = ChromeIdentity;
     type Clock = JsClock;
     type Entropy = CryptoEntropy;
+    type Sealer = WebCryptoSealer;
+    fn sealer(&self) -> &WebCryptoSealer {
+        &self.sealer
+    }
     fn http(&self) -> &FetchClient {
         &self.http
     }

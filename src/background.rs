@@ -6,7 +6,7 @@
 //! the engine and does nothing else.
 
 use crate::adapters::WorkerPorts;
-use crate::chrome::{identity, runtime};
+use crate::chrome::{identity, runtime, storage};
 use crate::{config, ui};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -26,6 +26,8 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
     if let Some(engine) = ENGINE.with(|e| e.borrow().clone()) {
         return engine;
     }
+    // Where the browser cannot restrict storage, sealing still keeps the tokens unreadable.
+    let _ = storage::restrict_to_trusted_contexts().await;
     let config = config::load().await.unwrap_or_default();
     let redirect = Url::parse(&identity::redirect_url("salesforce")).ok();
     let app = match (config.salesforce.consumer_key, redirect) {

@@ -3,7 +3,8 @@
 //!
 //! - [`chrome`]: thin `#[wasm_bindgen]` bindings, one file per extension namespace.
 //! - [`fetch`]: the one HTTP client, `oauth2::AsyncHttpClient` over `fetch`.
-//! - [`adapters`]: the core's ports on top of the bindings.
+//! - [`web`]: bindings to IndexedDB and WebCrypto.
+//! - [`adapters`] and [`sealer`]: the core's ports on top of the bindings.
 //! - [`background`]: the service worker's entry points.
 //! - [`popup`]: the popup page.
 //!
@@ -18,4 +19,6 @@ pub mod config;
 pub mod fetch;
 pub mod js;
 pub mod popup;
+pub mod sealer;
 pub mod ui;
+pub mod web;

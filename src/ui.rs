@@ -110,9 +110,12 @@ pub fn render_connections(
             child(doc, &item, "div", "status-action", Some(action))?;
         }
         let foot = child(doc, &item, "div", "conn-foot", None)?;
-        let checked = format!("Checked {}", local_time(c.checked_at.as_millis()));
+        let checked = match c.checked_at {
+            Some(t) => format!("Checked {}", local_time(t.as_millis())),
+            None => "Not checked".to_owned(),
+        };
         child(doc, &foot, "span", "checked", Some(&checked))?;
-        if c.status.tone == Tone::Error {
+        if c.status.tone == Tone::Error && !c.login_host.is_empty() {
             let renew = child(doc, &foot, "button", "renew", Some("Sign in again"))?;
             renew.set_attribute("type", "button")?;
             renew.set_attribute("data-host", &c.login_host)?;

@@ -100,8 +100,8 @@ impl Connection {
             org_id: self.account.org.as_str().to_owned(),
             login_host: self.login_host.origin(),
             status: self.status.view(),
-            connected_at: self.connected_at,
-            checked_at: self.checked_at,
+            connected_at: Some(self.connected_at),
+            checked_at: Some(self.checked_at),
         }
     }
 }

@@ -9,13 +9,11 @@ use crate::messages::{ConnectionView, ErrorView, LoginChoice, Request, Response,
 use crate::ports::{Clock, Entropy, Identity, IdentityError, Interaction, Store, StoreError};
 use crate::salesforce::{self, HostError, ResponseError, UserInfo};
 use crate::status::{Cause, Status};
+use crate::vault::{Loaded, Sealer, Vault, VaultError};
 use oauth2::basic::BasicErrorResponseType;
 use oauth2::http::{self, StatusCode, header};
 use oauth2::{AccessToken, AsyncHttpClient, RequestTokenError, Scope, StandardErrorResponse};
 use url::Url;
-
-/// Storage keys of connections start with this.
-pub const CONNECTION_PREFIX: &str = "conn:";
 
 /// The Salesforce app (connected app or external client app) Tokenwatch signs in with.
 #[derive(Debug, Clone)]
@@ -38,6 +36,8 @@ pub trait Ports {
     type Clock: Clock;
     /// Randomness for `state` and PKCE.
     type Entropy: Entropy;
+    /// Encryption of stored records.
+    type Sealer: Sealer;
     /// HTTP.
     fn http(&self) -> &Self::Http;
     /// Storage.
@@ -48,6 +48,8 @@ pub trait Ports {
     fn clock(&self) -> &Self::Clock;
     /// Randomness.
     fn entropy(&self) -> &Self::Entropy;
+    /// Encryption of stored records.
+    fn sealer(&self) -> &Self::Sealer;
 }
 
 /// Why an engine operation failed. Messages are for the person and never contain a token, a
@@ -89,6 +91,9 @@ pub enum EngineError {
     /// Storage failed.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// Sealed storage failed (a conflict, or the crypto backend).
+    #[error("{0}")]
+    Vault(#[from] VaultError),
     /// No such connection.
     #[error("that connection no longer exists")]
     UnknownConnection,
@@ -110,6 +115,8 @@ impl EngineError {
             EngineError::BadResponse(_) => "bad_response",
             EngineError::Response(_) => "bad_response",
             EngineError::Store(_) => "storage",
+            EngineError::Vault(VaultError::Conflict) => "conflict",
+            EngineError::Vault(_) => "storage",
             EngineError::UnknownConnection => "unknown_connection",
         }
     }
@@ -200,14 +207,22 @@ impl<P: Ports> Engine<P> {
 
     /// Every stored connection, in id order.
     pub async fn list(&self) -> Result<Vec<ConnectionView>, EngineError> {
+        let vault = self.vault();
         let mut views = Vec::new();
-        for (_, value) in self.ports.store().list(CONNECTION_PREFIX).await? {
-            let conn: Connection = serde_json::from_str(&value).map_err(|e| {
-                StoreError::Corrupt(format!("line {}, column {}", e.line(), e.column()))
-            })?;
-            views.push(conn.view());
+        for id in vault.ids().await? {
+            match vault.load(&id).await? {
+                Some(Loaded::Ok { conn, .. }) => views.push(conn.view()),
+                Some(Loaded::Unreadable { reason, .. }) => {
+                    views.push(ConnectionView::unreadable(&id, reason))
+                }
+                None => {}
+            }
         }
         Ok(views)
+    }
+
+    fn vault(&self) -> Vault<'_, P::Store, P::Sealer> {
+        Vault::new(self.ports.store(), self.ports.sealer())
     }
 
     /// Connects a Salesforce org through an interactive sign-in. Nothing is stored unless every
@@ -257,9 +272,10 @@ impl<P: Ports> Engine<P> {
         info.check(&grant)?;
         let now = self.ports.clock().now();
         let id = ConnectionId::salesforce(&grant.org, &grant.user);
-        let connected_at = match self.load(&id).await {
-            Ok(previous) => previous.connected_at,
-            Err(_) => now,
+        let (connected_at, generation) = match self.vault().load(&id).await? {
+            Some(Loaded::Ok { conn, generation }) => (conn.connected_at, generation),
+            Some(Loaded::Unreadable { generation, .. }) => (now, generation),
+            None => (now, 0),
         };
         let conn = Connection {
             v: RECORD_VERSION,
@@ -282,7 +298,7 @@ impl<P: Ports> Engine<P> {
             connected_at,
             checked_at: now,
         };
-        self.save(&conn).await?;
+        self.vault().save(&conn, generation).await?;
         Ok(conn.view())
     }
 
@@ -290,7 +306,13 @@ impl<P: Ports> Engine<P> {
     /// it. A refused refresh token turns the connection into Needs sign-in with its cause.
     pub async fn check(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
         let app = self.salesforce.as_ref().ok_or(EngineError::NotConfigured)?;
-        let mut conn = self.load(id).await?;
+        let (mut conn, generation) = match self.vault().load(id).await? {
+            Some(Loaded::Ok { conn, generation }) => (conn, generation),
+            Some(Loaded::Unreadable { reason, .. }) => {
+                return Ok(ConnectionView::unreadable(id, reason));
+            }
+            None => return Err(EngineError::UnknownConnection),
+        };
         let instance = salesforce::parse_ascii_url(&conn.instance_url)
             .ok_or_else(|| StoreError::Corrupt("instance URL".into()))?;
         match self.probe(&instance, &conn.tokens.access).await? {
@@ -330,7 +352,7 @@ impl<P: Ports> Engine<P> {
             }
         }
         conn.checked_at = self.ports.clock().now();
-        self.save(&conn).await?;
+        self.vault().save(&conn, generation).await?;
         Ok(conn.view())
     }
 
@@ -362,26 +384,6 @@ impl<P: Ports> Engine<P> {
             ))),
         }
     }
-
-    async fn load(&self, id: &ConnectionId) -> Result<Connection, EngineError> {
-        let raw = self
-            .ports
-            .store()
-            .get(&key(id))
-            .await?
-            .ok_or(EngineError::UnknownConnection)?;
-        serde_json::from_str(&raw).map_err(|_| StoreError::Corrupt(id.to_string()).into())
-    }
-
-    async fn save(&self, conn: &Connection) -> Result<(), EngineError> {
-        let json = serde_json::to_string(conn).map_err(|e| StoreError::Backend(e.to_string()))?;
-        self.ports.store().put(&key(&conn.id), json).await?;
-        Ok(())
-    }
-}
-
-fn key(id: &ConnectionId) -> String {
-    format!("{CONNECTION_PREFIX}{id}")
 }
 
 #[cfg(test)]

@@ -45,6 +45,11 @@ impl ConnectionId {
         &self.0
     }
 
+    /// The org id inside the connection id.
+    pub fn org(&self) -> &str {
+        self.0.split(':').nth(1).unwrap_or_default()
+    }
+
     /// Accepts an id received in a message; only the shapes this crate produces are valid.
     pub fn parse(s: &str) -> Option<Self> {
         let mut parts = s.split(':');

@@ -17,6 +17,7 @@ pub mod salesforce;
 pub mod sender;
 pub mod status;
 pub mod time;
+pub mod vault;
 
 pub use connection::Connection;
 pub use engine::{Engine, EngineError, Ports, SalesforceApp};

@@ -151,10 +151,31 @@ pub struct ConnectionView {
     pub login_host: String,
     /// The status in words.
     pub status: StatusView,
-    /// When it was connected.
-    pub connected_at: Timestamp,
-    /// When it was last checked.
-    pub checked_at: Timestamp,
+    /// When it was connected, if known.
+    pub connected_at: Option<Timestamp>,
+    /// When it was last checked, if known.
+    pub checked_at: Option<Timestamp>,
+}
+
+impl ConnectionView {
+    /// The row of a connection whose stored data cannot be read: what its id tells, and why.
+    pub fn unreadable(id: &ConnectionId, reason: crate::vault::Unreadable) -> Self {
+        Self {
+            id: id.clone(),
+            provider: Provider::Salesforce,
+            label: "Salesforce org".into(),
+            username: "unknown user".into(),
+            display_name: None,
+            org_id: id.org().to_owned(),
+            login_host: String::new(),
+            status: crate::status::Status::NeedsSignIn {
+                cause: crate::status::Cause::StoredDataUnreadable { reason },
+            }
+            .view(),
+            connected_at: None,
+            checked_at: None,
+        }
+    }
 }
 
 /// Why a message could not be read.

@@ -26,12 +26,31 @@ pub enum Cause {
         /// The provider's `error_description`, as plain text.
         detail: Option<String>,
     },
+    /// The stored record could not be decrypted; it was quarantined, not deleted.
+    StoredDataUnreadable {
+        /// What went wrong with it.
+        reason: crate::vault::Unreadable,
+    },
 }
 
 impl Cause {
     /// What went wrong, in one sentence.
     pub fn text(&self) -> String {
+        use crate::vault::Unreadable;
         match self {
+            Cause::StoredDataUnreadable { reason } => {
+                let why = match reason {
+                    Unreadable::KeyLost => {
+                        "the browser's encryption key for Tokenwatch was removed"
+                    }
+                    Unreadable::Tampered => "it was altered or damaged",
+                    Unreadable::UnknownFormat => "it is in a format this version cannot read",
+                    Unreadable::Missing => "part of it is missing",
+                };
+                format!(
+                    "The stored data could not be decrypted ({why}). It was set aside, not deleted."
+                )
+            }
             Cause::RefreshRejected { detail } => {
                 let base = "Salesforce no longer accepts this connection's refresh token";
                 match detail {
@@ -46,6 +65,7 @@ impl Cause {
     pub fn action(&self) -> &'static str {
         match self {
             Cause::RefreshRejected { .. } => "Choose \"Sign in again\" to restore it.",
+            Cause::StoredDataUnreadable { .. } => "Add the org again below to restore it.",
         }
     }
 }

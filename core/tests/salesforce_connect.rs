@@ -189,8 +189,8 @@ fn check_refreshes_an_expired_access_token_and_keeps_the_refresh_token() {
     assert_eq!(w.sim.counters().refreshes, 1);
     let stored = w.engine.ports().store.dump();
     assert_ne!(before, stored, "a new access token was stored");
-    let rec: serde_json::Value = serde_json::from_str(&stored[0].1).unwrap();
-    let refresh = rec["tokens"]["refresh"].as_str().unwrap();
+    let conn = common::stored(&w, &view.id);
+    let refresh = conn.tokens.refresh.secret();
     assert!(
         w.sim.refresh_token_is_live(refresh),
         "Salesforce sent no new refresh token: the old one stays"
@@ -220,7 +220,7 @@ fn a_revoked_refresh_token_makes_the_connection_need_sign_in_with_its_cause() {
 }
 
 #[test]
-fn no_view_error_or_debug_output_contains_an_issued_token() {
+fn no_view_error_debug_output_or_stored_value_contains_an_issued_token() {
     let w = world();
     let view = block_on(w.engine.connect_salesforce(&sim_login())).unwrap();
     w.sim.set_faults(Faults {
@@ -238,8 +238,20 @@ fn no_view_error_or_debug_output_contains_an_issued_token() {
     );
     let tokens = w.sim.issued_tokens();
     assert_eq!(tokens.len(), 2);
+    let at_rest: String = w
+        .engine
+        .ports()
+        .store
+        .dump()
+        .into_iter()
+        .map(|(k, v)| k + &v)
+        .collect();
     for t in tokens {
-        assert!(!shown.contains(&t), "token leaked");
+        assert!(
+            !shown.contains(&t),
+            "token leaked to a view, an error or Debug"
+        );
+        assert!(!at_rest.contains(&t), "token stored in clear");
     }
     assert!(
         block_on(

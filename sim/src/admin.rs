@@ -1,6 +1,6 @@
 //! The admin API that tests and the demo use to script the simulator over HTTP.
 //!
-//! `GET /admin/health`, `GET /admin/counters`, `POST /admin/faults` (JSON [`crate::Faults`]),
+//! `GET /admin/health`, `GET /admin/counters`, `GET /admin/issued-tokens` (for leak searches), `POST /admin/faults` (JSON [`crate::Faults`]),
 //! `POST /admin/expire-access`, `POST /admin/revoke-user` (form `username=`).
 
 use crate::form::{one, pairs};
@@ -10,6 +10,9 @@ use http::{Method, StatusCode};
 pub(crate) fn handle(sim: &Sim, endpoint: &str, req: &SimRequest) -> SimResponse {
     match (req.method(), endpoint) {
         (&Method::GET, "health") => text(StatusCode::OK, "ok"),
+        (&Method::GET, "issued-tokens") => {
+            json(StatusCode::OK, &serde_json::json!(sim.issued_tokens()))
+        }
         (&Method::GET, "counters") => json(
             StatusCode::OK,
             &serde_json::to_value(sim.counters()).unwrap_or_default(),

@@ -14,6 +14,22 @@ extern "C" {
 
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = remove)]
     async fn local_remove(keys: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = setAccessLevel)]
+    async fn local_set_access_level(details: JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// Restricts `chrome.storage.local` to trusted contexts (the extension's pages and worker), so
+/// content scripts cannot read it. Chrome keeps the level as an extension preference; browsers
+/// that support it only for `storage.session` (Firefox) refuse the call, and local storage stays
+/// readable by content scripts there, which is one reason the records are sealed.
+pub async fn restrict_to_trusted_contexts() -> Result<(), String> {
+    let details = Object::new();
+    Reflect::set(&details, &"accessLevel".into(), &"TRUSTED_CONTEXTS".into()).map_err(js_error)?;
+    local_set_access_level(details.into())
+        .await
+        .map_err(js_error)?;
+    Ok(())
 }
 
 /// The string under `key`, if any. A non-string value reads as absent.

@@ -3,7 +3,8 @@
 //! - `dist/chrome/`: the release extension; host access to Salesforce's hosts only.
 //! - `dist/dev/chrome/`: the same code configured for the provider simulator; it adds
 //!   `http://127.0.0.1/*` and the simulator's consumer key. `dist/dev/build-info.json` tells
-//!   the tests and the demo its extension id.
+//!   the demo its extension id.
+//! - `dist/test/chrome/`: the simulator build plus a test-only content script on loopback pages.
 
 use crate::{Result, cargo, root, tools};
 use base64::Engine as _;
@@ -24,8 +25,10 @@ pub const DEMO_SIM_PORT: u16 = 17300;
 /// What a build produced.
 #[derive(Debug)]
 pub struct Built {
-    /// `dist/dev/chrome`.
+    /// `dist/dev/chrome`: the simulator build (demo).
     pub dev: PathBuf,
+    /// `dist/test/chrome`: the simulator build with a probing content script (tests).
+    pub test: PathBuf,
     /// The id the manifest `key` pins.
     pub extension_id: String,
 }
@@ -98,15 +101,25 @@ pub fn run(_args: &[String]) -> Result<Built> {
         "default_login_host": format!("http://127.0.0.1:{DEMO_SIM_PORT}"),
     });
     assemble(&dev, &out, &dev_manifest, &dev_config)?;
-    write(
-        &root.join("dist/dev/build-info.json"),
-        &serde_json::to_string_pretty(&json!({
-            "extension_id": extension_id,
-            "consumer_key": DEV_CONSUMER_KEY,
-            "redirect_salesforce": format!("https://{extension_id}.chromiumapp.org/salesforce"),
-        }))
-        .map_err(|e| e.to_string())?,
-    )?;
+
+    // The test build: the simulator build plus a content script that probes, from a web page,
+    // what a content script can reach. It is never packaged.
+    let mut test_manifest = dev_manifest.clone();
+    test_manifest["name"] = json!("Tokenwatch (test)");
+    test_manifest["content_scripts"] = json!([{ "matches": ["http://127.0.0.1/*"], "js": ["probe.js"], "run_at": "document_idle" }]);
+    let test = root.join("dist/test/chrome");
+    assemble(&test, &out, &test_manifest, &dev_config)?;
+    std::fs::copy(root.join("tests/e2e/probe/probe.js"), test.join("probe.js"))
+        .map_err(|e| format!("probe.js: {e}"))?;
+
+    let info = serde_json::to_string_pretty(&json!({
+        "extension_id": extension_id,
+        "consumer_key": DEV_CONSUMER_KEY,
+        "redirect_salesforce": format!("https://{extension_id}.chromiumapp.org/salesforce"),
+    }))
+    .map_err(|e| e.to_string())?;
+    write(&root.join("dist/dev/build-info.json"), &info)?;
+    write(&root.join("dist/test/build-info.json"), &info)?;
 
     let wasm_bytes = std::fs::read(&wasm).map_err(|e| e.to_string())?;
     let glue = std::fs::read(out.join("tokenwatch.js")).map_err(|e| e.to_string())?;
@@ -118,7 +131,11 @@ pub fn run(_args: &[String]) -> Result<Built> {
         glue.len(),
         gzip_len(&glue),
     );
-    Ok(Built { dev, extension_id })
+    Ok(Built {
+        dev,
+        test,
+        extension_id,
+    })
 }
 
 /// Chrome's id for an unpacked extension with a `key`: the first 128 bits of the SHA-256 of

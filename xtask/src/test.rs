@@ -3,6 +3,8 @@
 use crate::{Result, build, cargo, root, tools};
 use std::process::Command;
 
+const WASM: &str = "wasm32-unknown-unknown";
+
 pub fn run(args: &[String]) -> Result {
     let skip_browser = args.iter().any(|a| a == "--no-browser");
     crate::run(cargo().args(["fmt", "--all", "--", "--check"]))?;
@@ -18,12 +20,21 @@ pub fn run(args: &[String]) -> Result {
     crate::run(cargo().args([
         "clippy",
         "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "tokenwatch",
+        WASM,
         "-p",
         "tokenwatch-core",
         "--lib",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    crate::run(cargo().args([
+        "clippy",
+        "--target",
+        WASM,
+        "-p",
+        "tokenwatch",
+        "--all-targets",
         "--",
         "-D",
         "warnings",
@@ -37,6 +48,27 @@ pub fn run(args: &[String]) -> Result {
     crate::run(cargo().args(["build", "-p", "tokenwatch-sim"]))?;
     tools::ensure_chromium()?;
     let root = root();
+    // Adapter tests where they run: wasm-bindgen-test in Chromium, in a page and in a service
+    // worker; webdriver.json gives Chromium its flags.
+    let runner = tools::ensure_wasm_bindgen()?.with_file_name("wasm-bindgen-test-runner");
+    crate::run(
+        cargo()
+            .args([
+                "test",
+                "--target",
+                WASM,
+                "-p",
+                "tokenwatch",
+                "--test",
+                "browser_vault",
+                "--test",
+                "worker_vault",
+            ])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner)
+            .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    )?;
+    // The product end to end: the test build in Chromium against the simulator over HTTP.
     crate::run(
         Command::new("node")
             .args(["--test", "--test-concurrency=1", "--test-timeout=120000"])
@@ -46,7 +78,7 @@ pub fn run(args: &[String]) -> Result {
                 "TOKENWATCH_SIM_BIN",
                 root.join("target/debug/tokenwatch-sim"),
             )
-            .env("TOKENWATCH_DEV_EXTENSION", &built.dev)
+            .env("TOKENWATCH_DEV_EXTENSION", &built.test)
             .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM),
     )
 }

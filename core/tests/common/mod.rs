@@ -12,6 +12,7 @@ use tokenwatch_core::ports::{
     Clock, CountingEntropy, Identity, IdentityError, Interaction, MemoryStore,
 };
 use tokenwatch_core::time::Timestamp;
+use tokenwatch_core::vault::TestSealer;
 use tokenwatch_sim::{Config, Sim};
 use url::Url;
 
@@ -109,6 +110,7 @@ pub struct TestPorts {
     pub login: SimLogin,
     pub clock: SharedClock,
     pub entropy: CountingEntropy,
+    pub sealer: TestSealer,
 }
 
 impl Ports for TestPorts {
@@ -117,6 +119,10 @@ impl Ports for TestPorts {
     type Identity = SimLogin;
     type Clock = SharedClock;
     type Entropy = CountingEntropy;
+    type Sealer = TestSealer;
+    fn sealer(&self) -> &TestSealer {
+        &self.sealer
+    }
     fn http(&self) -> &SimHttp {
         &self.http
     }
@@ -162,6 +168,7 @@ pub fn world() -> World {
         },
         clock: clock.clone(),
         entropy: CountingEntropy::default(),
+        sealer: TestSealer::default(),
     };
     let app = SalesforceApp {
         consumer_key: CLIENT_ID.into(),
@@ -191,7 +198,18 @@ impl TestPorts {
             },
             clock: self.clock.clone(),
             entropy: CountingEntropy::default(),
+            sealer: TestSealer::default(),
         }
+    }
+}
+
+/// The stored connection, opened through the vault.
+pub fn stored(w: &World, id: &tokenwatch_core::ConnectionId) -> tokenwatch_core::Connection {
+    let ports = w.engine.ports();
+    let vault = tokenwatch_core::vault::Vault::new(&ports.store, &ports.sealer);
+    match block_on(vault.load(id)).unwrap() {
+        Some(tokenwatch_core::vault::Loaded::Ok { conn, .. }) => *conn,
+        other => panic!("not readable: {other:?}"),
     }
 }
 

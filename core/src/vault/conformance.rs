@@ -1,0 +1,344 @@
+//! Checks every [`Sealer`] and [`Store`] pair must pass, run natively against the test twins
+//! and in a real browser against WebCrypto, IndexedDB and browser storage. Each check starts
+//! from an empty store and returns what went wrong instead of panicking, so each host's test
+//! harness reports it its own way.
+
+use super::{HEAD_PREFIX, Loaded, SealedRecord, Sealer, Unreadable, Vault, VaultError, record_key};
+use crate::connection::{Account, Connection, Provider, RECORD_VERSION, Tokens};
+use crate::ids::{ConnectionId, OrgId, UserId};
+use crate::ports::Store;
+use crate::salesforce::LoginHost;
+use crate::status::Status;
+use crate::time::Timestamp;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth2::{AccessToken, RefreshToken};
+
+/// The access token of the fixture connections; it must never be found in storage.
+pub const ACCESS: &str = "00D5g000004AcmeEAA!AQ.conformance-access-token";
+/// The refresh token of the fixture connections.
+pub const REFRESH: &str = "5Aep861conformance-refresh-token";
+
+/// A connection with known tokens, for user number `n` (0–9).
+pub fn fixture(n: u8) -> Connection {
+    let org = OrgId::parse("00D5g000004AcmeEAA").expect("valid");
+    let user = UserId::parse(&format!("0055g000004Ada{n}EAA")).expect("valid");
+    Connection {
+        v: RECORD_VERSION,
+        id: ConnectionId::salesforce(&org, &user),
+        provider: Provider::Salesforce,
+        login_host: LoginHost::production(),
+        instance_url: "https://acme.my.salesforce.com".into(),
+        account: Account {
+            username: format!("user{n}@acme.example"),
+            display_name: None,
+            org,
+            user,
+        },
+        tokens: Tokens {
+            access: AccessToken::new(format!("{ACCESS}{n}")),
+            refresh: RefreshToken::new(format!("{REFRESH}{n}")),
+            issued_at: Timestamp::from_millis(1_767_225_600_000),
+        },
+        status: Status::Healthy,
+        connected_at: Timestamp::from_millis(1_767_225_600_000),
+        checked_at: Timestamp::from_millis(1_767_225_600_000),
+    }
+}
+
+type Check = Result<(), String>;
+
+fn ensure(ok: bool, what: &str) -> Check {
+    if ok { Ok(()) } else { Err(what.to_owned()) }
+}
+
+async fn all_values<S: Store>(store: &S) -> Result<String, String> {
+    let mut all = String::new();
+    for prefix in ["conn:", "rec:", "quarantine:"] {
+        for (k, v) in store.list(prefix).await.map_err(|e| e.to_string())? {
+            all.push_str(&k);
+            all.push_str(&v);
+        }
+    }
+    Ok(all)
+}
+
+async fn load<S: Store, C: Sealer>(
+    vault: &Vault<'_, S, C>,
+    id: &ConnectionId,
+) -> Result<Loaded, String> {
+    vault
+        .load(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the connection vanished".to_owned())
+}
+
+async fn expect_unreadable<S: Store, C: Sealer>(
+    vault: &Vault<'_, S, C>,
+    store: &S,
+    id: &ConnectionId,
+    generation: u64,
+    want: Unreadable,
+) -> Check {
+    match load(vault, id).await? {
+        Loaded::Unreadable { reason, .. } if reason == want => {}
+        Loaded::Unreadable { reason, .. } => {
+            return Err(format!("unreadable as {reason:?}, expected {want:?}"));
+        }
+        Loaded::Ok { .. } => return Err("a damaged record opened".into()),
+    }
+    let kept = store
+        .get(&format!("quarantine:{id}:{generation}"))
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(
+        kept.is_some(),
+        "the damaged record was not kept in quarantine",
+    )?;
+    // The head remembers: the next load answers without trying again.
+    match load(vault, id).await? {
+        Loaded::Unreadable { reason, .. } if reason == want => Ok(()),
+        other => Err(format!("second load gave {other:?}")),
+    }
+}
+
+/// Rewrites the stored record of generation 1 of `id` with `f`.
+async fn tamper<S: Store>(
+    store: &S,
+    id: &ConnectionId,
+    f: impl FnOnce(&mut SealedRecord),
+) -> Check {
+    let key = record_key(id, 1);
+    let raw = store
+        .get(&key)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no record")?;
+    let mut record: SealedRecord = serde_json::from_str(&raw).map_err(|e| e.to_string())?;
+    f(&mut record);
+    store
+        .put(&key, serde_json::to_string(&record).expect("serializes"))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn edit_ciphertext(record: &mut SealedRecord, f: impl FnOnce(&mut Vec<u8>)) {
+    let mut ct = URL_SAFE_NO_PAD
+        .decode(&record.ciphertext)
+        .expect("base64url");
+    f(&mut ct);
+    record.ciphertext = URL_SAFE_NO_PAD.encode(ct);
+}
+
+/// Save, load, save again: the same connection back, generations counting up, the old
+/// generation gone, and no token anywhere in storage.
+pub async fn round_trip<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
+    let vault = Vault::new(store, sealer);
+    let conn = fixture(1);
+    ensure(
+        vault.save(&conn, 0).await.map_err(|e| e.to_string())? == 1,
+        "first generation is 1",
+    )?;
+    match load(&vault, &conn.id).await? {
+        Loaded::Ok {
+            conn: back,
+            generation: 1,
+        } => {
+            ensure(
+                back.tokens.refresh.secret() == conn.tokens.refresh.secret(),
+                "refresh token round-trips",
+            )?;
+            ensure(back.account == conn.account, "account round-trips")?;
+        }
+        other => return Err(format!("load gave {other:?}")),
+    }
+    ensure(
+        vault.save(&conn, 1).await.map_err(|e| e.to_string())? == 2,
+        "second generation is 2",
+    )?;
+    ensure(
+        store
+            .get(&record_key(&conn.id, 1))
+            .await
+            .map_err(|e| e.to_string())?
+            .is_none(),
+        "generation 1 removed",
+    )?;
+    let all = all_values(store).await?;
+    ensure(
+        !all.contains(ACCESS) && !all.contains(REFRESH),
+        "a token is stored in clear",
+    )?;
+    ensure(
+        vault.ids().await.map_err(|e| e.to_string())? == vec![conn.id.clone()],
+        "one id listed",
+    )
+}
+
+/// One flipped bit in the ciphertext: refused and quarantined.
+pub async fn flipped_bit<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
+    let vault = Vault::new(store, sealer);
+    let conn = fixture(2);
+    vault.save(&conn, 0).await.map_err(|e| e.to_string())?;
+    tamper(store, &conn.id, |r| edit_ciphertext(r, |ct| ct[3] ^= 0x01)).await?;
+    expect_unreadable(&vault, store, &conn.id, 1, Unreadable::Tampered).await
+}
+
+/// A ciphertext cut short by one byte: refused and quarantined.
+pub async fn truncated<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
+    let vault = Vault::new(store, sealer);
+    let conn = fixture(3);
+    vault.save(&conn, 0).await.map_err(|e| e.to_string())?;
+    tamper(store, &conn.id, |r| {
+        edit_ciphertext(r, |ct| {
+            ct.pop();
+        })
+    })
+    .await?;
+    expect_unreadable(&vault, store, &conn.id, 1, Unreadable::Tampered).await
+}
+
+/// Another connection's record copied over this one's: the associated data differs, so it is
+/// refused (a record cannot be moved between connections).
+pub async fn swapped_record<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
+    let vault = Vault::new(store, sealer);
+    let (a, b) = (fixture(4), fixture(5));
+    vault.save(&a, 0).await.map_err(|e| e.to_string())?;
+    vault.save(&b, 0).await.map_err(|e| e.to_string())?;
+    let raw_a = store
+        .get(&record_key(&a.id, 1))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no record")?;
+    store
+        .put(&record_key(&b.id, 1), raw_a)
+        .await
+        .map_err(|e| e.to_string())?;
+    expect_unreadable(&vault, store, &b.id, 1, Unreadable::Tampered).await
+}
+
+/// A record relabelled with an unknown version is refused as a format this build cannot read.
+pub async fn unknown_version<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
+    let vault = Vault::new(store, sealer);
+    let conn = fixture(6);
+    vault.save(&conn, 0).await.map_err(|e| e.to_string())?;
+    tamper(store, &conn.id, |r| r.v = 99).await?;
+    expect_unreadable(&vault, store, &conn.id, 1, Unreadable::UnknownFormat).await
+}
+
+/// A record naming a key id that does not exist: the key is treated as lost.
+pub async fn wrong_key_id<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
+    let vault = Vault::new(store, sealer);
+    let conn = fixture(7);
+    vault.save(&conn, 0).await.map_err(|e| e.to_string())?;
+    tamper(store, &conn.id, |r| r.kid = "no-such-key".into()).await?;
+    expect_unreadable(&vault, store, &conn.id, 1, Unreadable::KeyLost).await
+}
+
+/// Two writers that read the same generation: the second is refused, the first kept.
+pub async fn compare_and_swap<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
+    let vault = Vault::new(store, sealer);
+    let mut conn = fixture(8);
+    vault.save(&conn, 0).await.map_err(|e| e.to_string())?;
+    conn.account.username = "second-writer@acme.example".into();
+    match vault.save(&conn, 0).await {
+        Err(VaultError::Conflict) => {}
+        other => return Err(format!("a stale write gave {other:?}")),
+    }
+    match load(&vault, &conn.id).await? {
+        Loaded::Ok {
+            conn: kept,
+            generation: 1,
+        } if kept.account.username == "user8@acme.example" => Ok(()),
+        other => Err(format!("after the refused write: {other:?}")),
+    }
+}
+
+/// A record Tokenwatch 0.1 stored in clear is sealed when first read, and no clear copy stays.
+pub async fn migrates_clear_records<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
+    let vault = Vault::new(store, sealer);
+    let conn = fixture(9);
+    let clear = serde_json::to_string(&conn).expect("serializes");
+    store
+        .put(&format!("{HEAD_PREFIX}{}", conn.id), clear)
+        .await
+        .map_err(|e| e.to_string())?;
+    match load(&vault, &conn.id).await? {
+        Loaded::Ok {
+            conn: back,
+            generation: 1,
+        } => ensure(back.account == conn.account, "migrated account")?,
+        other => return Err(format!("migration gave {other:?}")),
+    }
+    let all = all_values(store).await?;
+    ensure(
+        !all.contains(ACCESS) && !all.contains(REFRESH),
+        "a clear-text token survived the migration",
+    )?;
+    match load(&vault, &conn.id).await? {
+        Loaded::Ok { generation: 1, .. } => Ok(()),
+        other => Err(format!("reading the migrated record gave {other:?}")),
+    }
+}
+
+/// After `lose_key` (the host's way of destroying the key), a saved connection reads as
+/// key-lost, and a new save (a fresh sign-in) works again under a new key.
+pub async fn lost_key<S: Store, C: Sealer, F: std::future::Future<Output = ()>>(
+    store: &S,
+    sealer: &C,
+    lose_key: impl FnOnce() -> F,
+) -> Check {
+    let vault = Vault::new(store, sealer);
+    let conn = fixture(0);
+    vault.save(&conn, 0).await.map_err(|e| e.to_string())?;
+    lose_key().await;
+    let generation = match load(&vault, &conn.id).await? {
+        Loaded::Unreadable {
+            reason: Unreadable::KeyLost,
+            generation,
+        } => generation,
+        other => return Err(format!("after the key was lost: {other:?}")),
+    };
+    vault
+        .save(&conn, generation)
+        .await
+        .map_err(|e| e.to_string())?;
+    match load(&vault, &conn.id).await? {
+        Loaded::Ok { .. } => Ok(()),
+        other => Err(format!("after signing in again: {other:?}")),
+    }
+}
+
+/// A save whose record write fails (a full quota) reports the error and leaves the previous
+/// generation readable. `fill` makes the store's next large writes fail; `unfill` undoes it.
+pub async fn failed_write_keeps_previous<
+    S: Store,
+    C: Sealer,
+    F: std::future::Future<Output = ()>,
+    G: std::future::Future<Output = ()>,
+>(
+    store: &S,
+    sealer: &C,
+    fill: impl FnOnce() -> F,
+    unfill: impl FnOnce() -> G,
+) -> Check {
+    let vault = Vault::new(store, sealer);
+    let mut conn = fixture(1);
+    vault.save(&conn, 0).await.map_err(|e| e.to_string())?;
+    conn.account.username = "x".repeat(4096);
+    fill().await;
+    let result = vault.save(&conn, 1).await;
+    unfill().await;
+    ensure(
+        matches!(result, Err(VaultError::Store(_))),
+        &format!("the failing write gave {result:?}"),
+    )?;
+    match load(&vault, &conn.id).await? {
+        Loaded::Ok {
+            conn: kept,
+            generation: 1,
+        } if kept.account.username == "user1@acme.example" => Ok(()),
+        other => Err(format!("after the failed write: {other:?}")),
+    }
+}

@@ -1,0 +1,500 @@
+//! Sealed storage of connections: every record is encrypted, bound to its place, versioned by
+//! generation, and written so that no failure loses the previous version.
+//!
+//! Layout in the key-value store, for connection `<id>`:
+//!
+//! | key | value |
+//! |---|---|
+//! | `conn:<id>` | head: `{"gen":N}` (or `{"gen":N,"unreadable":"…"}` once quarantined) |
+//! | `rec:<id>:<N>` | [`SealedRecord`] of generation N |
+//! | `quarantine:<id>:<N>` | a record that failed to open, kept aside, never deleted silently |
+//!
+//! A save seals generation N+1 under its own key, then moves the head, then drops N (write new,
+//! then swap): a write that fails or is interrupted leaves the head on N, which still opens. The
+//! save is a compare-and-swap on the generation, so a writer that read an older generation
+//! cannot overwrite a newer one. The associated data of each seal names the format version and
+//! the exact storage key, so a record copied to another connection or generation, or relabelled
+//! with another version, fails to open.
+
+use crate::connection::Connection;
+use crate::ids::ConnectionId;
+use crate::ports::{Store, StoreError};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+
+/// Version of the sealed record format.
+pub const SEAL_VERSION: u32 = 1;
+/// Prefix of head keys.
+pub const HEAD_PREFIX: &str = "conn:";
+const RECORD_PREFIX: &str = "rec:";
+const QUARANTINE_PREFIX: &str = "quarantine:";
+
+/// One sealed record as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedRecord {
+    /// [`SEAL_VERSION`].
+    pub v: u32,
+    /// Which key sealed it.
+    pub kid: String,
+    /// The AES-GCM nonce, base64url.
+    pub nonce: String,
+    /// Ciphertext with its tag, base64url.
+    pub ciphertext: String,
+}
+
+/// The output of a seal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    /// Which key sealed it.
+    pub kid: String,
+    /// The nonce used.
+    pub nonce: Vec<u8>,
+    /// Ciphertext with its tag.
+    pub ciphertext: Vec<u8>,
+}
+
+/// Why sealing or opening failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// No key with that id exists any more (the browser's key store was cleared).
+    #[error("the encryption key is gone")]
+    KeyMissing,
+    /// The record failed authentication: altered, truncated, moved or sealed for elsewhere.
+    #[error("the record failed its integrity check")]
+    Rejected,
+    /// The crypto or key store backend failed.
+    #[error("the encryption backend failed: {0}")]
+    Backend(String),
+}
+
+/// Authenticated encryption (AES-256-GCM in the browser) under a key the sealer keeps.
+#[allow(async_fn_in_trait)]
+pub trait Sealer {
+    /// Encrypts `plaintext` bound to `aad` under the current key, creating it if none exists.
+    async fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Sealed, SealError>;
+    /// Decrypts and authenticates under key `kid`.
+    async fn open(
+        &self,
+        kid: &str,
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, SealError>;
+}
+
+/// Why a stored connection could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreadable {
+    /// The key that sealed it is gone.
+    KeyLost,
+    /// The record was altered, truncated or moved.
+    Tampered,
+    /// A format this version does not know.
+    UnknownFormat,
+    /// The head points at a record that is not there.
+    Missing,
+}
+
+impl Unreadable {
+    fn from_seal(e: &SealError) -> Option<Self> {
+        match e {
+            SealError::KeyMissing => Some(Unreadable::KeyLost),
+            SealError::Rejected => Some(Unreadable::Tampered),
+            SealError::Backend(_) => None,
+        }
+    }
+}
+
+/// Why a vault operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The crypto backend failed (not the record: it may still open later).
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// Another writer saved a newer generation since this one was read.
+    #[error("the connection was changed elsewhere at the same time; try again")]
+    Conflict,
+}
+
+/// What loading a connection found.
+#[derive(Debug)]
+pub enum Loaded {
+    /// The record opened; `generation` is what a save must compare against.
+    Ok {
+        /// The connection.
+        conn: Box<Connection>,
+        /// Its generation.
+        generation: u64,
+    },
+    /// The record cannot be read and has been quarantined.
+    Unreadable {
+        /// Why.
+        reason: Unreadable,
+        /// The head's generation, for the save that replaces it.
+        generation: u64,
+    },
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Head {
+    #[serde(rename = "gen")]
+    generation: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unreadable: Option<Unreadable>,
+}
+
+/// The associated data of generation `generation` of `id`: version and storage key.
+pub fn associated_data(v: u32, record_key: &str) -> Vec<u8> {
+    format!("tokenwatch/sealed/v{v}/{record_key}").into_bytes()
+}
+
+fn head_key(id: &ConnectionId) -> String {
+    format!("{HEAD_PREFIX}{id}")
+}
+
+pub(crate) fn record_key(id: &ConnectionId, generation: u64) -> String {
+    format!("{RECORD_PREFIX}{id}:{generation}")
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Sealed connection storage over a [`Store`] and a [`Sealer`].
+#[derive(Debug)]
+pub struct Vault<'a, S, C> {
+    store: &'a S,
+    sealer: &'a C,
+}
+
+impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
+    /// A vault over `store`, sealing with `sealer`.
+    pub fn new(store: &'a S, sealer: &'a C) -> Self {
+        Self { store, sealer }
+    }
+
+    /// Every connection id with a head, in order.
+    pub async fn ids(&self) -> Result<Vec<ConnectionId>, VaultError> {
+        Ok(self
+            .store
+            .list(HEAD_PREFIX)
+            .await?
+            .into_iter()
+            .filter_map(|(k, _)| ConnectionId::parse(&k[HEAD_PREFIX.len()..]))
+            .collect())
+    }
+
+    /// Loads `id`. A record that cannot be opened is copied to quarantine and the head marked,
+    /// so the next load answers at once and the data stays for inspection. A record stored in
+    /// clear by Tokenwatch 0.1 (before sealing) is sealed on the way.
+    pub async fn load(&self, id: &ConnectionId) -> Result<Option<Loaded>, VaultError> {
+        let Some(raw_head) = self.store.get(&head_key(id)).await? else {
+            return Ok(None);
+        };
+        if let Ok(legacy) = serde_json::from_str::<Connection>(&raw_head) {
+            let generation = self.migrate(id, &legacy).await?;
+            return Ok(Some(Loaded::Ok {
+                conn: Box::new(legacy),
+                generation,
+            }));
+        }
+        let head: Head = match serde_json::from_str(&raw_head) {
+            Ok(h) => h,
+            Err(_) => {
+                return Ok(Some(
+                    self.quarantine(id, 0, &raw_head, Unreadable::UnknownFormat)
+                        .await?,
+                ));
+            }
+        };
+        if let Some(reason) = head.unreadable {
+            return Ok(Some(Loaded::Unreadable {
+                reason,
+                generation: head.generation,
+            }));
+        }
+        let key = record_key(id, head.generation);
+        let Some(raw) = self.store.get(&key).await? else {
+            return Ok(Some(
+                self.quarantine(id, head.generation, "", Unreadable::Missing)
+                    .await?,
+            ));
+        };
+        let record = match serde_json::from_str::<SealedRecord>(&raw) {
+            Ok(r) if r.v == SEAL_VERSION => r,
+            _ => {
+                return Ok(Some(
+                    self.quarantine(id, head.generation, &raw, Unreadable::UnknownFormat)
+                        .await?,
+                ));
+            }
+        };
+        let (Ok(nonce), Ok(ciphertext)) = (
+            URL_SAFE_NO_PAD.decode(&record.nonce),
+            URL_SAFE_NO_PAD.decode(&record.ciphertext),
+        ) else {
+            return Ok(Some(
+                self.quarantine(id, head.generation, &raw, Unreadable::Tampered)
+                    .await?,
+            ));
+        };
+        let aad = associated_data(record.v, &key);
+        let plain = match self
+            .sealer
+            .open(&record.kid, &nonce, &aad, &ciphertext)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => match Unreadable::from_seal(&e) {
+                Some(reason) => {
+                    return Ok(Some(
+                        self.quarantine(id, head.generation, &raw, reason).await?,
+                    ));
+                }
+                None => return Err(e.into()),
+            },
+        };
+        match serde_json::from_slice::<Connection>(&plain) {
+            Ok(conn) if conn.id == *id => Ok(Some(Loaded::Ok {
+                conn: Box::new(conn),
+                generation: head.generation,
+            })),
+            _ => Ok(Some(
+                self.quarantine(id, head.generation, &raw, Unreadable::UnknownFormat)
+                    .await?,
+            )),
+        }
+    }
+
+    /// Seals `conn` as the generation after `expected` (0: no connection yet) and swaps it in.
+    /// Returns the new generation.
+    pub async fn save(&self, conn: &Connection, expected: u64) -> Result<u64, VaultError> {
+        let id = &conn.id;
+        let current = self.current_gen(id).await?;
+        if current != expected {
+            return Err(VaultError::Conflict);
+        }
+        let generation = current + 1;
+        let key = record_key(id, generation);
+        let plain = serde_json::to_vec(conn).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let sealed = self
+            .sealer
+            .seal(&associated_data(SEAL_VERSION, &key), &plain)
+            .await?;
+        let record = SealedRecord {
+            v: SEAL_VERSION,
+            kid: sealed.kid,
+            nonce: b64(&sealed.nonce),
+            ciphertext: b64(&sealed.ciphertext),
+        };
+        let record =
+            serde_json::to_string(&record).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store.put(&key, record).await?;
+        let head = serde_json::to_string(&Head {
+            generation,
+            unreadable: None,
+        })
+        .expect("a head serializes");
+        if let Err(e) = self.store.put(&head_key(id), head).await {
+            let _ = self.store.delete(&key).await;
+            return Err(e.into());
+        }
+        if current > 0 {
+            let _ = self.store.delete(&record_key(id, current)).await;
+        }
+        Ok(generation)
+    }
+
+    async fn current_gen(&self, id: &ConnectionId) -> Result<u64, VaultError> {
+        let Some(raw) = self.store.get(&head_key(id)).await? else {
+            return Ok(0);
+        };
+        Ok(serde_json::from_str::<Head>(&raw)
+            .map(|h| h.generation)
+            .unwrap_or(0))
+    }
+
+    async fn migrate(&self, id: &ConnectionId, legacy: &Connection) -> Result<u64, VaultError> {
+        let generation = 1;
+        let key = record_key(id, generation);
+        let plain = serde_json::to_vec(legacy).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let sealed = self
+            .sealer
+            .seal(&associated_data(SEAL_VERSION, &key), &plain)
+            .await?;
+        let record = SealedRecord {
+            v: SEAL_VERSION,
+            kid: sealed.kid,
+            nonce: b64(&sealed.nonce),
+            ciphertext: b64(&sealed.ciphertext),
+        };
+        self.store
+            .put(
+                &key,
+                serde_json::to_string(&record).map_err(|e| StoreError::Backend(e.to_string()))?,
+            )
+            .await?;
+        // Replacing the clear-text head is the swap: until it lands, the old record still reads.
+        self.store
+            .put(
+                &head_key(id),
+                serde_json::to_string(&Head {
+                    generation,
+                    unreadable: None,
+                })
+                .expect("a head serializes"),
+            )
+            .await?;
+        Ok(generation)
+    }
+
+    async fn quarantine(
+        &self,
+        id: &ConnectionId,
+        generation: u64,
+        raw: &str,
+        reason: Unreadable,
+    ) -> Result<Loaded, VaultError> {
+        if !raw.is_empty() {
+            self.store
+                .put(
+                    &format!("{QUARANTINE_PREFIX}{id}:{generation}"),
+                    raw.to_owned(),
+                )
+                .await?;
+        }
+        let head = Head {
+            generation,
+            unreadable: Some(reason.clone()),
+        };
+        self.store
+            .put(
+                &head_key(id),
+                serde_json::to_string(&head).expect("a head serializes"),
+            )
+            .await?;
+        Ok(Loaded::Unreadable { reason, generation })
+    }
+}
+
+/// A [`Sealer`] for native tests: encrypt-then-MAC with SHA-256 (a counter-mode keystream and an
+/// HMAC tag). It detects every change a real AEAD detects, which is what the tests need, but it
+/// is NOT a vetted cipher and nothing outside tests uses it; the browser seals with WebCrypto
+/// AES-256-GCM.
+#[derive(Debug, Default)]
+pub struct TestSealer {
+    keys: RefCell<BTreeMap<String, [u8; 32]>>,
+    current: RefCell<Option<String>>,
+    counter: Cell<u64>,
+}
+
+impl TestSealer {
+    /// Forgets every key, as clearing the browser's key store would.
+    pub fn lose_keys(&self) {
+        self.keys.borrow_mut().clear();
+        *self.current.borrow_mut() = None;
+    }
+
+    fn next(&self) -> u64 {
+        self.counter.set(self.counter.get() + 1);
+        self.counter.get()
+    }
+
+    fn keystream(key: &[u8; 32], nonce: &[u8], len: usize) -> Vec<u8> {
+        (0u32..)
+            .flat_map(|block| {
+                Sha256::new()
+                    .chain_update(key)
+                    .chain_update(nonce)
+                    .chain_update(block.to_be_bytes())
+                    .finalize()
+            })
+            .take(len)
+            .collect()
+    }
+
+    fn tag(key: &[u8; 32], nonce: &[u8], aad: &[u8], ct: &[u8]) -> [u8; 16] {
+        let mut ipad = [0x36u8; 64];
+        let mut opad = [0x5cu8; 64];
+        for (i, k) in key.iter().enumerate() {
+            ipad[i] ^= k;
+            opad[i] ^= k;
+        }
+        let inner = Sha256::new()
+            .chain_update(ipad)
+            .chain_update(nonce)
+            .chain_update((aad.len() as u64).to_be_bytes())
+            .chain_update(aad)
+            .chain_update(ct)
+            .finalize();
+        let outer = Sha256::new()
+            .chain_update(opad)
+            .chain_update(inner)
+            .finalize();
+        outer[..16].try_into().expect("16 of 32 bytes")
+    }
+}
+
+impl Sealer for TestSealer {
+    async fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Sealed, SealError> {
+        let existing = self.current.borrow().clone();
+        let kid = match existing {
+            Some(k) => k,
+            None => {
+                let kid = format!("k{}", self.next());
+                let key: [u8; 32] = Sha256::digest(kid.as_bytes()).into();
+                self.keys.borrow_mut().insert(kid.clone(), key);
+                *self.current.borrow_mut() = Some(kid.clone());
+                kid
+            }
+        };
+        let key = self.keys.borrow()[&kid];
+        let nonce = self.next().to_be_bytes()[..].repeat(2)[..12].to_vec();
+        let mut ct: Vec<u8> = plaintext
+            .iter()
+            .zip(Self::keystream(&key, &nonce, plaintext.len()))
+            .map(|(p, k)| p ^ k)
+            .collect();
+        ct.extend_from_slice(&Self::tag(&key, &nonce, aad, &ct));
+        Ok(Sealed {
+            kid,
+            nonce,
+            ciphertext: ct,
+        })
+    }
+
+    async fn open(
+        &self,
+        kid: &str,
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, SealError> {
+        let key = *self.keys.borrow().get(kid).ok_or(SealError::KeyMissing)?;
+        if ciphertext.len() < 16 {
+            return Err(SealError::Rejected);
+        }
+        let (ct, tag) = ciphertext.split_at(ciphertext.len() - 16);
+        if Self::tag(&key, nonce, aad, ct)[..] != *tag {
+            return Err(SealError::Rejected);
+        }
+        Ok(ct
+            .iter()
+            .zip(Self::keystream(&key, nonce, ct.len()))
+            .map(|(c, k)| c ^ k)
+            .collect())
+    }
+}
+
+pub mod conformance;

@@ -1,0 +1,125 @@
+//! The vault's conformance checks against the in-memory twins, plus the engine's answer to an
+//! unreadable record.
+
+mod common;
+
+use common::{SIM_URL, block_on, world};
+use std::cell::Cell;
+use tokenwatch_core::messages::LoginChoice;
+use tokenwatch_core::ports::{MemoryStore, Store, StoreError};
+use tokenwatch_core::status::Tone;
+use tokenwatch_core::vault::{TestSealer, conformance};
+
+macro_rules! conformance_test {
+    ($name:ident) => {
+        #[test]
+        fn $name() {
+            let (store, sealer) = (MemoryStore::default(), TestSealer::default());
+            block_on(conformance::$name(&store, &sealer)).unwrap();
+        }
+    };
+}
+
+conformance_test!(round_trip);
+conformance_test!(flipped_bit);
+conformance_test!(truncated);
+conformance_test!(swapped_record);
+conformance_test!(unknown_version);
+conformance_test!(wrong_key_id);
+conformance_test!(compare_and_swap);
+conformance_test!(migrates_clear_records);
+
+#[test]
+fn lost_key() {
+    let (store, sealer) = (MemoryStore::default(), TestSealer::default());
+    block_on(conformance::lost_key(&store, &sealer, || async {
+        sealer.lose_keys()
+    }))
+    .unwrap();
+}
+
+/// A store whose writes of large values fail while `full` is set, like a quota.
+#[derive(Debug, Default)]
+struct QuotaStore {
+    inner: MemoryStore,
+    full: Cell<bool>,
+}
+
+impl Store for QuotaStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, value: String) -> Result<(), StoreError> {
+        if self.full.get() && value.len() > 2000 {
+            return Err(StoreError::Backend("QUOTA_BYTES quota exceeded".into()));
+        }
+        self.inner.put(key, value).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.inner.list(prefix).await
+    }
+}
+
+#[test]
+fn failed_write_keeps_previous() {
+    let (store, sealer) = (QuotaStore::default(), TestSealer::default());
+    block_on(conformance::failed_write_keeps_previous(
+        &store,
+        &sealer,
+        || async { store.full.set(true) },
+        || async { store.full.set(false) },
+    ))
+    .unwrap();
+}
+
+#[test]
+fn a_lost_key_shows_needs_sign_in_with_its_cause_and_a_new_sign_in_restores_it() {
+    let w = world();
+    let login = LoginChoice::Custom {
+        host: SIM_URL.into(),
+    };
+    let view = block_on(w.engine.connect_salesforce(&login)).unwrap();
+    w.engine.ports().sealer.lose_keys();
+
+    let listed = block_on(w.engine.list()).unwrap();
+    assert_eq!(listed.len(), 1, "the connection is not dropped");
+    let row = &listed[0];
+    assert_eq!(row.id, view.id);
+    assert_eq!(row.org_id, "00D5g000004AcmeEAA");
+    assert_eq!(row.status.tone, Tone::Error);
+    assert_eq!(row.status.title, "Token expired");
+    assert_eq!(
+        row.status.detail,
+        "The stored data could not be decrypted (the browser's encryption key for Tokenwatch was removed). It was set aside, not deleted."
+    );
+    assert_eq!(
+        row.status.action.as_deref(),
+        Some("Add the org again below to restore it.")
+    );
+    assert_eq!(row.checked_at, None);
+
+    // A check of an unreadable connection reports it without touching the network.
+    let before = w.sim.counters();
+    assert_eq!(
+        block_on(w.engine.check(&view.id)).unwrap().status,
+        row.status
+    );
+    assert_eq!(w.sim.counters(), before);
+
+    // Signing in again replaces it under a new key.
+    let again = block_on(w.engine.connect_salesforce(&login)).unwrap();
+    assert_eq!(again.status.title, "Token valid");
+    assert_eq!(block_on(w.engine.list()).unwrap(), vec![again]);
+    let quarantined = w
+        .engine
+        .ports()
+        .store
+        .dump()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("quarantine:"))
+        .count();
+    assert_eq!(quarantined, 1, "the unreadable record is kept aside");
+}

@@ -1,0 +1,116 @@
+// Tokens at rest: sealed in chrome.storage.local and on disk, out of content scripts' reach,
+// and a lost key leads to a clean sign-in again.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { admin, launch, message, newProfile, openPopup, OUT, rows, signIn, startAdd, startSim, stopServiceWorker, storage } from './harness.mjs';
+
+let sim;
+before(async () => { sim = await startSim(); });
+after(() => sim?.stop());
+beforeEach(() => admin(sim, 'faults', {}));
+
+const ID = 'sf:00D5g000004AcmeEAA:0055g000004AdaXEAA';
+
+function filesUnder(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) return [];
+    return st.isDirectory() ? filesUnder(path) : st.isFile() ? [path] : [];
+  });
+}
+
+test('no token the simulator issued is in extension storage or anywhere in the profile on disk', async () => {
+  const profile = newProfile();
+  const { context, worker } = await launch(profile);
+  try {
+    const popup = await openPopup(context);
+    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
+    await message(popup, /Connected/);
+
+    const stored = await storage(worker);
+    assert.deepEqual(Object.keys(stored).sort(), [`conn:${ID}`, `rec:${ID}:1`]);
+    assert.deepEqual(JSON.parse(stored[`conn:${ID}`]), { gen: 1 });
+    const record = JSON.parse(stored[`rec:${ID}:1`]);
+    assert.deepEqual(Object.keys(record).sort(), ['ciphertext', 'kid', 'nonce', 'v']);
+    assert.equal(record.v, 1);
+    assert.equal(Buffer.from(record.nonce, 'base64url').length, 12, '96-bit AES-GCM nonce');
+
+    const tokens = await admin(sim, 'issued-tokens');
+    assert.equal(tokens.length, 2, 'an access and a refresh token were issued');
+    const everything = JSON.stringify(stored);
+    for (const t of tokens) assert.ok(!everything.includes(t), 'a token is in chrome.storage.local');
+
+    // The sealed record still works: a check decrypts it and uses the token.
+    await popup.click(`button.check[data-id="${ID}"]`);
+    assert.equal((await message(popup, /Token/)).text, 'ada@acme.example: Token valid.');
+  } finally {
+    await context.close();
+  }
+
+  const files = filesUnder(profile);
+  const contents = files.map((f) => readFileSync(f));
+  // The search does read the extension's storage files: the record's key is found in them.
+  assert.ok(contents.some((c) => c.includes(`rec:${ID}:1`)), 'storage files were not found on disk');
+  const tokens = await admin(sim, 'issued-tokens');
+  for (const t of tokens) {
+    const hits = files.filter((_, i) => contents[i].includes(t));
+    assert.deepEqual(hits, [], 'a token was written to disk in clear');
+  }
+});
+
+test('a content script on a web page can neither read the records nor ask the worker for them', async () => {
+  const { context } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
+    await message(popup, /Connected/);
+
+    const page = await context.newPage();
+    await page.goto(`${sim.url}/admin/health`);
+    await page.waitForFunction(() => document.documentElement.dataset.tokenwatchProbe, null, { timeout: 20_000 });
+    const report = JSON.parse(await page.evaluate(() => document.documentElement.dataset.tokenwatchProbe));
+    assert.match(report.storage, /^denied: /, report.storage);
+    const answer = JSON.parse(report.message);
+    assert.equal(answer.type, 'error');
+    assert.equal(answer.error.code, 'forbidden');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a lost key turns the connection into Needs sign-in with its cause, and signing in again restores it', async () => {
+  const { context } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
+    await message(popup, /Connected/);
+
+    // Clearing the extension's IndexedDB destroys the key; the worker restarts without it.
+    await popup.evaluate(() => new Promise((resolve, reject) => {
+      const r = indexedDB.deleteDatabase('tokenwatch-keys');
+      r.onsuccess = resolve; r.onerror = () => reject(r.error); r.onblocked = () => reject(new Error('blocked'));
+    }));
+    await stopServiceWorker(context, popup);
+    await popup.reload();
+    await popup.waitForSelector('#connections li');
+    const [row] = await rows(popup);
+    assert.equal(row.status, 'Token expired');
+    assert.equal(row.detail, "The stored data could not be decrypted (the browser's encryption key for Tokenwatch was removed). It was set aside, not deleted.");
+    assert.equal(row.account, 'unknown user · Org 00D5g000004AcmeEAA');
+    await popup.screenshot({ path: join(OUT, 'popup-key-lost.png') });
+    const quarantined = await popup.evaluate(() => chrome.storage.local.get(null)).then((all) => Object.keys(all).filter((k) => k.startsWith('quarantine:')));
+    assert.deepEqual(quarantined, [`quarantine:${ID}:1`], 'the unreadable record is kept aside');
+
+    // Signing in again to the same org replaces it under a new key.
+    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
+    await message(popup, /Connected/);
+    const after = await rows(popup);
+    assert.equal(after.length, 1);
+    assert.equal(after[0].status, 'Token valid');
+  } finally {
+    await context.close();
+  }
+});
