@@ -123,3 +123,31 @@ fn a_lost_key_shows_needs_sign_in_with_its_cause_and_a_new_sign_in_restores_it()
         .count();
     assert_eq!(quarantined, 1, "the unreadable record is kept aside");
 }
+
+#[test]
+fn a_clear_text_record_under_another_connections_key_is_quarantined_not_migrated() {
+    use tokenwatch_core::vault::{Loaded, Unreadable, Vault};
+    let (store, sealer) = (MemoryStore::default(), TestSealer::default());
+    let (a, b) = (conformance::fixture(1), conformance::fixture(2));
+    block_on(store.put(
+        &format!("conn:{}", b.id),
+        serde_json::to_string(&a).unwrap(),
+    ))
+    .unwrap();
+    let loaded = block_on(Vault::new(&store, &sealer).load(&b.id)).unwrap();
+    assert!(
+        matches!(
+            loaded,
+            Some(Loaded::Unreadable {
+                reason: Unreadable::UnknownFormat,
+                ..
+            })
+        ),
+        "{loaded:?}"
+    );
+    assert!(
+        block_on(store.get(&format!("quarantine:{}:0", b.id)))
+            .unwrap()
+            .is_some()
+    );
+}

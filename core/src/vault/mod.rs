@@ -203,7 +203,13 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
             return Ok(None);
         };
         if let Ok(legacy) = serde_json::from_str::<Connection>(&raw_head) {
-            let generation = self.migrate(id, &legacy).await?;
+            if legacy.id != *id {
+                return Ok(Some(
+                    self.quarantine(id, 0, &raw_head, Unreadable::UnknownFormat)
+                        .await?,
+                ));
+            }
+            let generation = self.migrate(&legacy).await?;
             return Ok(Some(Loaded::Ok {
                 conn: Box::new(legacy),
                 generation,
@@ -280,11 +286,26 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
     /// Seals `conn` as the generation after `expected` (0: no connection yet) and swaps it in.
     /// Returns the new generation.
     pub async fn save(&self, conn: &Connection, expected: u64) -> Result<u64, VaultError> {
-        let id = &conn.id;
-        let current = self.current_gen(id).await?;
+        let current = self.current_gen(&conn.id).await?;
         if current != expected {
             return Err(VaultError::Conflict);
         }
+        self.swap_in(conn, current).await
+    }
+
+    async fn current_gen(&self, id: &ConnectionId) -> Result<u64, VaultError> {
+        let Some(raw) = self.store.get(&head_key(id)).await? else {
+            return Ok(0);
+        };
+        Ok(serde_json::from_str::<Head>(&raw)
+            .map(|h| h.generation)
+            .unwrap_or(0))
+    }
+
+    /// Seals `conn` as generation `current + 1`, writes it, then moves the head to it (the
+    /// swap), then drops generation `current`. Until the head lands, `current` still reads.
+    async fn swap_in(&self, conn: &Connection, current: u64) -> Result<u64, VaultError> {
+        let id = &conn.id;
         let generation = current + 1;
         let key = record_key(id, generation);
         let plain = serde_json::to_vec(conn).map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -316,47 +337,9 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         Ok(generation)
     }
 
-    async fn current_gen(&self, id: &ConnectionId) -> Result<u64, VaultError> {
-        let Some(raw) = self.store.get(&head_key(id)).await? else {
-            return Ok(0);
-        };
-        Ok(serde_json::from_str::<Head>(&raw)
-            .map(|h| h.generation)
-            .unwrap_or(0))
-    }
-
-    async fn migrate(&self, id: &ConnectionId, legacy: &Connection) -> Result<u64, VaultError> {
-        let generation = 1;
-        let key = record_key(id, generation);
-        let plain = serde_json::to_vec(legacy).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let sealed = self
-            .sealer
-            .seal(&associated_data(SEAL_VERSION, &key), &plain)
-            .await?;
-        let record = SealedRecord {
-            v: SEAL_VERSION,
-            kid: sealed.kid,
-            nonce: b64(&sealed.nonce),
-            ciphertext: b64(&sealed.ciphertext),
-        };
-        self.store
-            .put(
-                &key,
-                serde_json::to_string(&record).map_err(|e| StoreError::Backend(e.to_string()))?,
-            )
-            .await?;
-        // Replacing the clear-text head is the swap: until it lands, the old record still reads.
-        self.store
-            .put(
-                &head_key(id),
-                serde_json::to_string(&Head {
-                    generation,
-                    unreadable: None,
-                })
-                .expect("a head serializes"),
-            )
-            .await?;
-        Ok(generation)
+    /// Seals a clear-text record as generation 1; replacing the clear-text head is the swap.
+    async fn migrate(&self, legacy: &Connection) -> Result<u64, VaultError> {
+        self.swap_in(legacy, 0).await
     }
 
     async fn quarantine(
