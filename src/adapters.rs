@@ -4,9 +4,11 @@ use crate::chrome::{identity, storage};
 use crate::fetch::FetchClient;
 use crate::js::js_error;
 use crate::sealer::WebCryptoSealer;
+use crate::web::locks;
 use tokenwatch_core::engine::Ports;
 use tokenwatch_core::ports::{
-    Clock, Entropy, Identity, IdentityError, Interaction, Store, StoreError,
+    Clock, Entropy, Identity, IdentityError, Interaction, Lock, MemoryGuard, MemoryLock, Store,
+    StoreError,
 };
 use tokenwatch_core::time::Timestamp;
 use url::Url;
@@ -129,6 +131,32 @@ impl Store for LocalStorageStore {
     }
 }
 
+/// `navigator.locks`, so one refresh per connection runs at a time across the worker and
+/// every page; where the browser lacks it, an in-memory lock covers this context.
+#[derive(Debug, Default)]
+pub struct WebLocks {
+    fallback: MemoryLock,
+}
+
+/// A held [`WebLocks`] lock.
+#[derive(Debug)]
+pub enum WebLockGuard<'a> {
+    /// Held through `navigator.locks`.
+    Shared(locks::LockGuard),
+    /// Held in this context only.
+    Local(MemoryGuard<'a>),
+}
+
+impl Lock for WebLocks {
+    type Guard<'a> = WebLockGuard<'a>;
+    async fn acquire<'a>(&'a self, name: &str) -> WebLockGuard<'a> {
+        match locks::acquire(name).await {
+            Ok(guard) => WebLockGuard::Shared(guard),
+            Err(_) => WebLockGuard::Local(self.fallback.acquire(name).await),
+        }
+    }
+}
+
 /// The service worker's ports.
 #[derive(Debug, Default)]
 pub struct WorkerPorts {
@@ -138,6 +166,7 @@ pub struct WorkerPorts {
     clock: JsClock,
     entropy: CryptoEntropy,
     sealer: WebCryptoSealer,
+    lock: WebLocks,
 }
 
 impl Ports for WorkerPorts {
@@ -147,6 +176,10 @@ impl Ports for WorkerPorts {
     type Clock = JsClock;
     type Entropy = CryptoEntropy;
     type Sealer = WebCryptoSealer;
+    type Lock = WebLocks;
+    fn lock(&self) -> &WebLocks {
+        &self.lock
+    }
     fn sealer(&self) -> &WebCryptoSealer {
         &self.sealer
     }

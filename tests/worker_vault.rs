@@ -48,3 +48,36 @@ async fn the_key_survives_a_new_sealer_and_its_loss_is_a_clean_state() {
     ));
     idb::delete_database(db).await.unwrap();
 }
+
+/// Resolves after `ms` milliseconds (the worker's own `setTimeout`).
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout: js_sys::Function =
+            js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
+                .unwrap()
+                .into();
+        set_timeout
+            .call2(&wasm_bindgen::JsValue::UNDEFINED, &resolve, &ms.into())
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn navigator_locks_hold_a_second_caller_until_the_first_releases() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use tokenwatch::web::locks;
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let first = locks::acquire("tokenwatch:refresh:test").await.unwrap();
+    let seen = Rc::clone(&order);
+    wasm_bindgen_futures::spawn_local(async move {
+        let _second = locks::acquire("tokenwatch:refresh:test").await.unwrap();
+        seen.borrow_mut().push("second acquired");
+    });
+    sleep(50).await;
+    order.borrow_mut().push("first releases");
+    drop(first);
+    sleep(50).await;
+    assert_eq!(*order.borrow(), vec!["first releases", "second acquired"]);
+}

@@ -3,10 +3,11 @@
 //! restarts loses nothing.
 
 use crate::connection::{Account, Connection, Provider, RECORD_VERSION, Tokens};
+use crate::diagnosis;
 use crate::flow::{CallbackError, PendingAuthorization, plain_text};
 use crate::ids::ConnectionId;
 use crate::messages::{ConnectionView, ErrorView, LoginChoice, Request, Response, sentence};
-use crate::ports::{Clock, Entropy, Identity, IdentityError, Interaction, Store, StoreError};
+use crate::ports::{Clock, Entropy, Identity, IdentityError, Interaction, Lock, Store, StoreError};
 use crate::salesforce::{self, HostError, ResponseError, UserInfo};
 use crate::status::{Cause, Status};
 use crate::vault::{Loaded, Sealer, Vault, VaultError};
@@ -38,6 +39,8 @@ pub trait Ports {
     type Entropy: Entropy;
     /// Encryption of stored records.
     type Sealer: Sealer;
+    /// Mutual exclusion across contexts.
+    type Lock: Lock;
     /// HTTP.
     fn http(&self) -> &Self::Http;
     /// Storage.
@@ -50,6 +53,8 @@ pub trait Ports {
     fn entropy(&self) -> &Self::Entropy;
     /// Encryption of stored records.
     fn sealer(&self) -> &Self::Sealer;
+    /// Mutual exclusion across contexts.
+    fn lock(&self) -> &Self::Lock;
 }
 
 /// Why an engine operation failed. Messages are for the person and never contain a token, a
@@ -97,6 +102,10 @@ pub enum EngineError {
     /// No such connection.
     #[error("that connection no longer exists")]
     UnknownConnection,
+    /// The provider refused for a reason the person or an admin must fix; the cause says
+    /// which.
+    #[error("{} {}", .0.text(), .0.action())]
+    Diagnosed(Cause),
 }
 
 impl EngineError {
@@ -118,6 +127,7 @@ impl EngineError {
             EngineError::Vault(VaultError::Conflict) => "conflict",
             EngineError::Vault(_) => "storage",
             EngineError::UnknownConnection => "unknown_connection",
+            EngineError::Diagnosed(_) => "needs_admin_or_sign_in",
         }
     }
 
@@ -145,6 +155,56 @@ fn token_error<E: std::error::Error>(
         RequestTokenError::Other(_) => {
             EngineError::BadResponse("the token endpoint did not answer with JSON".into())
         }
+    }
+}
+
+/// What the token endpoint's transport produced instead of an OAuth answer.
+#[derive(Debug, thiserror::Error)]
+enum TransportError {
+    /// 5xx or 429: the provider is down or throttling; whatever the body says, this is
+    /// transient and never a reason to ask the person to sign in.
+    #[error("HTTP {status}{}", .retry_after.map(|s| format!(", retry after {s} s")).unwrap_or_default())]
+    Status {
+        /// The status code.
+        status: u16,
+        /// `Retry-After` in seconds, when given as seconds.
+        retry_after: Option<u64>,
+    },
+    /// No response at all.
+    #[error("{0}")]
+    Network(String),
+}
+
+/// The ports' HTTP client, with 5xx and 429 answers turned into transport errors before the
+/// oauth2 crate reads them as OAuth refusals.
+struct Classified<'h, H>(&'h H);
+
+impl<'c, 'h: 'c, H: AsyncHttpClient<'c>> AsyncHttpClient<'c> for Classified<'h, H> {
+    type Error = TransportError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, TransportError>> + 'c>,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        let response = self.0.call(request);
+        Box::pin(async move {
+            let response = response
+                .await
+                .map_err(|e| TransportError::Network(plain_text(&e.to_string())))?;
+            let status = response.status();
+            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+                let retry_after = response
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                return Err(TransportError::Status {
+                    status: status.as_u16(),
+                    retry_after,
+                });
+            }
+            Ok(response)
+        })
     }
 }
 
@@ -249,13 +309,35 @@ impl<P: Ports> Engine<P> {
             .identity()
             .authorize(&url, Interaction::Interactive)
             .await?;
-        let (code, verifier) = pending.complete(&callback, self.ports.clock().now())?;
+        let ctx = diagnosis::Context {
+            org: None,
+            redirect: app.redirect.as_str(),
+            expired_by_policy: false,
+        };
+        let (code, verifier) = match pending.complete(&callback, self.ports.clock().now()) {
+            Ok(found) => found,
+            // The person said no: that is their answer, not a fault to diagnose.
+            Err(CallbackError::Denied { error, description }) if error != "access_denied" => {
+                return Err(EngineError::Diagnosed(diagnosis::salesforce(
+                    &error,
+                    description.as_deref(),
+                    &ctx,
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let token = client
             .exchange_code(code)
             .set_pkce_verifier(verifier)
-            .request_async(self.ports.http())
+            .request_async(&Classified(self.ports.http()))
             .await
-            .map_err(token_error)?;
+            .map_err(token_error)
+            .map_err(|e| match e {
+                EngineError::Refused { error, description } => EngineError::Diagnosed(
+                    diagnosis::salesforce(&error, description.as_deref(), &ctx),
+                ),
+                e => e,
+            })?;
         let grant = token.validate(&host)?;
         let refresh = token
             .refresh()
@@ -305,7 +387,6 @@ impl<P: Ports> Engine<P> {
     /// Proves the connection works now: probes the access token and, if it expired, refreshes
     /// it. A refused refresh token turns the connection into Needs sign-in with its cause.
     pub async fn check(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
-        let app = self.salesforce.as_ref().ok_or(EngineError::NotConfigured)?;
         let (mut conn, generation) = match self.vault().load(id).await? {
             Some(Loaded::Ok { conn, generation }) => (conn, generation),
             Some(Loaded::Unreadable { reason, .. }) => {
@@ -316,44 +397,96 @@ impl<P: Ports> Engine<P> {
         let instance = salesforce::parse_ascii_url(&conn.instance_url)
             .ok_or_else(|| StoreError::Corrupt("instance URL".into()))?;
         match self.probe(&instance, &conn.tokens.access).await? {
-            Probe::Valid(_) => conn.status = Status::Healthy,
-            Probe::Expired => {
-                let client = salesforce::client(&app.consumer_key, &app.redirect, &conn.login_host);
-                let refreshed = client
-                    .exchange_refresh_token(&conn.tokens.refresh)
-                    .request_async(self.ports.http())
-                    .await
-                    .map_err(token_error);
-                match refreshed {
-                    Ok(token) => {
-                        let grant = token.validate(&conn.login_host)?;
-                        if grant.org != conn.account.org || grant.user != conn.account.user {
-                            return Err(ResponseError::IdentityMismatch.into());
-                        }
-                        conn.tokens.access = token.access().clone();
-                        conn.tokens.issued_at = grant.issued_at;
-                        // RFC 6749 §6: without a new refresh token, the old one stays valid.
-                        if let Some(r) = token.refresh() {
-                            conn.tokens.refresh = r.clone();
-                        }
-                        conn.status = Status::Healthy;
-                    }
-                    Err(EngineError::Refused { error, description })
-                        if error == "invalid_grant" =>
-                    {
-                        conn.status = Status::NeedsSignIn {
-                            cause: Cause::RefreshRejected {
-                                detail: description,
-                            },
-                        };
-                    }
-                    Err(e) => return Err(e),
+            Probe::Expired => self.refresh(id).await,
+            Probe::Valid(_) => {
+                conn.status = Status::Healthy;
+                conn.checked_at = self.ports.clock().now();
+                match self.vault().save(&conn, generation).await {
+                    Ok(_) => Ok(conn.view()),
+                    // A refresh landed meanwhile; its record is the fresher one.
+                    Err(VaultError::Conflict) => self.view(id).await,
+                    Err(e) => Err(e.into()),
                 }
             }
+        }
+    }
+
+    /// Refreshes the access token now.
+    ///
+    /// Single-flight per connection across every context: the refresh runs under the lock
+    /// `tokenwatch:refresh:<id>`, and a caller that had to wait re-reads the record and reuses
+    /// a refresh that landed meanwhile instead of sending the refresh token again. With rotation
+    /// on, a second use of the old token would be refused and lock the person out.
+    pub async fn refresh(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
+        let app = self.salesforce.as_ref().ok_or(EngineError::NotConfigured)?;
+        let seen = self.generation(id).await?;
+        let _guard = self
+            .ports
+            .lock()
+            .acquire(&format!("tokenwatch:refresh:{id}"))
+            .await;
+        let (mut conn, generation) = match self.vault().load(id).await? {
+            Some(Loaded::Ok { conn, generation }) => (conn, generation),
+            Some(Loaded::Unreadable { reason, .. }) => {
+                return Ok(ConnectionView::unreadable(id, reason));
+            }
+            None => return Err(EngineError::UnknownConnection),
+        };
+        if generation != seen {
+            return Ok(conn.view());
+        }
+        let client = salesforce::client(&app.consumer_key, &app.redirect, &conn.login_host);
+        let refreshed = client
+            .exchange_refresh_token(&conn.tokens.refresh)
+            .request_async(&Classified(self.ports.http()))
+            .await
+            .map_err(token_error);
+        match refreshed {
+            Ok(token) => {
+                let grant = token.validate(&conn.login_host)?;
+                if grant.org != conn.account.org || grant.user != conn.account.user {
+                    return Err(ResponseError::IdentityMismatch.into());
+                }
+                conn.tokens.access = token.access().clone();
+                conn.tokens.issued_at = grant.issued_at;
+                // RFC 6749 §6: without a new refresh token, the old one stays valid.
+                if let Some(r) = token.refresh() {
+                    conn.tokens.refresh = r.clone();
+                }
+                conn.status = Status::Healthy;
+            }
+            Err(EngineError::Refused { error, description }) => {
+                let ctx = diagnosis::Context {
+                    org: Some(conn.account.org.as_str()),
+                    redirect: app.redirect.as_str(),
+                    expired_by_policy: false,
+                };
+                conn.status = Status::NeedsSignIn {
+                    cause: diagnosis::salesforce(&error, description.as_deref(), &ctx),
+                };
+            }
+            Err(e) => return Err(e),
         }
         conn.checked_at = self.ports.clock().now();
         self.vault().save(&conn, generation).await?;
         Ok(conn.view())
+    }
+
+    async fn generation(&self, id: &ConnectionId) -> Result<u64, EngineError> {
+        match self.vault().load(id).await? {
+            Some(Loaded::Ok { generation, .. } | Loaded::Unreadable { generation, .. }) => {
+                Ok(generation)
+            }
+            None => Err(EngineError::UnknownConnection),
+        }
+    }
+
+    async fn view(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
+        match self.vault().load(id).await? {
+            Some(Loaded::Ok { conn, .. }) => Ok(conn.view()),
+            Some(Loaded::Unreadable { reason, .. }) => Ok(ConnectionView::unreadable(id, reason)),
+            None => Err(EngineError::UnknownConnection),
+        }
     }
 
     async fn probe(&self, instance: &Url, access: &AccessToken) -> Result<Probe, EngineError> {

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod connection;
+pub mod diagnosis;
 pub mod engine;
 pub mod flow;
 pub mod ids;

@@ -140,6 +140,59 @@ impl Clock for VirtualClock {
     }
 }
 
+/// A named exclusive lock held across `await`s: `navigator.locks` in the browser, so one
+/// refresh per connection runs at a time across every extension context.
+pub trait Lock {
+    /// Held while alive; dropping it releases the lock.
+    type Guard<'a>
+    where
+        Self: 'a;
+    /// Waits until `name` is free and takes it.
+    async fn acquire<'a>(&'a self, name: &str) -> Self::Guard<'a>;
+}
+
+/// In-memory [`Lock`] for one context (and for tests): waiters are woken in turn.
+#[derive(Debug, Default)]
+pub struct MemoryLock {
+    held: RefCell<std::collections::HashSet<String>>,
+    waiting: RefCell<Vec<std::task::Waker>>,
+}
+
+/// The guard of a [`MemoryLock`].
+#[derive(Debug)]
+pub struct MemoryGuard<'a> {
+    lock: &'a MemoryLock,
+    name: String,
+}
+
+impl Drop for MemoryGuard<'_> {
+    fn drop(&mut self) {
+        self.lock.held.borrow_mut().remove(&self.name);
+        for waker in self.lock.waiting.borrow_mut().drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+impl Lock for MemoryLock {
+    type Guard<'a> = MemoryGuard<'a>;
+    async fn acquire<'a>(&'a self, name: &str) -> MemoryGuard<'a> {
+        std::future::poll_fn(|cx| {
+            if self.held.borrow_mut().insert(name.to_owned()) {
+                std::task::Poll::Ready(())
+            } else {
+                self.waiting.borrow_mut().push(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        MemoryGuard {
+            lock: self,
+            name: name.to_owned(),
+        }
+    }
+}
+
 /// Cryptographically secure random bytes (`crypto.getRandomValues` in the browser).
 pub trait Entropy {
     /// Fills `buf` with random bytes.

@@ -15,15 +15,50 @@ pub enum Status {
     },
 }
 
-/// Why a connection needs the person. Each cause carries its fix in [`Cause::action`].
+/// Why a connection needs the person. Each cause says what happened in [`Cause::text`] and
+/// what fixes it in [`Cause::action`]; [`crate::diagnosis`] maps provider errors to causes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "cause", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Cause {
-    /// The provider refused the refresh token (`invalid_grant`): it expired under the org's
-    /// policy, or it was revoked.
+    /// `invalid_grant` "expired access/refresh token" under a valid-until-revoked policy, or
+    /// "authentication failure": the password was changed or access was revoked.
+    Revoked,
+    /// The refresh token outlived the org's declared refresh token policy.
+    PolicyExpired,
+    /// `invalid_grant` "inactive user": the user is frozen or deactivated.
+    InactiveUser,
+    /// `invalid_grant` "inactive organization": the org is gone (a refreshed or deleted
+    /// sandbox, an expired trial).
+    InactiveOrg,
+    /// `invalid_grant` "user hasn't approved this consumer": the approval was revoked, or
+    /// pushed out by a sixth approval (Salesforce keeps five per user and app).
+    ApprovalRemoved,
+    /// `invalid_grant` "ip restricted".
+    IpRestricted,
+    /// `OAUTH_APP_BLOCKED`: the connected app is blocked in the org.
+    AppBlocked {
+        /// The org, when known.
+        org: Option<String>,
+    },
+    /// `invalid_client` "app must be installed into org": uninstalled connected apps are
+    /// blocked for most users since September 2025.
+    AppNotInstalled {
+        /// The org, when known.
+        org: Option<String>,
+    },
+    /// `invalid_app_access`: only admin-approved users may use the app.
+    NotAdminApproved,
+    /// `invalid_client_id`: the org does not know the consumer key.
+    ConsumerKeyUnknown,
+    /// `redirect_uri_mismatch`: the app's callback URL is not Tokenwatch's.
+    RedirectMismatch {
+        /// The callback URL the app must list.
+        redirect: String,
+    },
+    /// Any other refusal, with the provider's words.
     RefreshRejected {
-        /// The provider's `error_description`, as plain text.
+        /// The provider's `error` and `error_description`, as plain text.
         detail: Option<String>,
     },
     /// The stored record could not be decrypted; it was quarantined, not deleted.
@@ -33,39 +68,60 @@ pub enum Cause {
     },
 }
 
+fn in_org(org: &Option<String>) -> String {
+    org.as_deref()
+        .map(|o| format!("in org {o}"))
+        .unwrap_or_else(|| "in this org".into())
+}
+
+const SIGN_IN: &str = "Choose \"Sign in again\" to restore it.";
+
 impl Cause {
-    /// What went wrong, in one sentence.
+    /// What went wrong, in one or two sentences.
     pub fn text(&self) -> String {
         use crate::vault::Unreadable;
         match self {
+            Cause::Revoked => "The password was changed or access was revoked, so Salesforce no longer accepts this connection.".into(),
+            Cause::PolicyExpired => "The refresh token expired under the org's refresh token policy for the connected app.".into(),
+            Cause::InactiveUser => "The Salesforce user is frozen or deactivated.".into(),
+            Cause::InactiveOrg => "The org is no longer active (a refreshed or deleted sandbox, or an expired org).".into(),
+            Cause::ApprovalRemoved => "The app's approval for this user was removed: revoked in the org, or replaced because a user keeps at most 5 approvals per app.".into(),
+            Cause::IpRestricted => "Salesforce refused the request from this network: the org or the connected app restricts IP addresses.".into(),
+            Cause::AppBlocked { org } => format!("The connected app is blocked {}.", in_org(org)),
+            Cause::AppNotInstalled { org } => format!("The connected app is not installed {}.", in_org(org)),
+            Cause::NotAdminApproved => "Your user is not approved for the connected app: only admin-approved users may use it.".into(),
+            Cause::ConsumerKeyUnknown => "This Salesforce org does not know the consumer key Tokenwatch signs in with.".into(),
+            Cause::RedirectMismatch { .. } => "The connected app's callback URL does not match Tokenwatch's.".into(),
+            Cause::RefreshRejected { detail } => match detail {
+                Some(d) => format!("Salesforce no longer accepts this connection ({d})."),
+                None => "Salesforce no longer accepts this connection.".into(),
+            },
             Cause::StoredDataUnreadable { reason } => {
                 let why = match reason {
-                    Unreadable::KeyLost => {
-                        "the browser's encryption key for Tokenwatch was removed"
-                    }
+                    Unreadable::KeyLost => "the browser's encryption key for Tokenwatch was removed",
                     Unreadable::Tampered => "it was altered or damaged",
                     Unreadable::UnknownFormat => "it is in a format this version cannot read",
                     Unreadable::Missing => "part of it is missing",
                 };
-                format!(
-                    "The stored data could not be decrypted ({why}). It was set aside, not deleted."
-                )
-            }
-            Cause::RefreshRejected { detail } => {
-                let base = "Salesforce no longer accepts this connection's refresh token";
-                match detail {
-                    Some(d) => format!("{base} ({d})."),
-                    None => format!("{base}."),
-                }
+                format!("The stored data could not be decrypted ({why}). It was set aside, not deleted.")
             }
         }
     }
 
     /// What fixes it.
-    pub fn action(&self) -> &'static str {
+    pub fn action(&self) -> String {
         match self {
-            Cause::RefreshRejected { .. } => "Choose \"Sign in again\" to restore it.",
-            Cause::StoredDataUnreadable { .. } => "Add the org again below to restore it.",
+            Cause::Revoked | Cause::ApprovalRemoved | Cause::RefreshRejected { .. } => SIGN_IN.into(),
+            Cause::PolicyExpired => format!("{SIGN_IN} To stop it recurring, ask your Salesforce admin to set the app's refresh token policy to \"Refresh token is valid until revoked\" (Setup → Manage Connected Apps → Edit Policies)."),
+            Cause::InactiveUser => "Ask your Salesforce admin to reactivate the user, then sign in again.".into(),
+            Cause::InactiveOrg => "Sign in to the org's new address (after a sandbox refresh, sign in to the refreshed sandbox) or disconnect it.".into(),
+            Cause::IpRestricted => "Connect from an allowed network, or ask your Salesforce admin to relax the app's IP restrictions (Setup → Manage Connected Apps → Edit Policies → IP Relaxation).".into(),
+            Cause::AppBlocked { .. } => "Ask your Salesforce admin to unblock it (Setup → Connected Apps OAuth Usage → Unblock), then sign in again.".into(),
+            Cause::AppNotInstalled { .. } => "Ask your Salesforce admin to install it (Setup → Connected Apps OAuth Usage → Install), then sign in again.".into(),
+            Cause::NotAdminApproved => "Ask your Salesforce admin to give your profile or a permission set access to the app (Setup → Manage Connected Apps).".into(),
+            Cause::ConsumerKeyUnknown => "An administrator must check the consumer key Tokenwatch is built with against the org's connected app.".into(),
+            Cause::RedirectMismatch { redirect } => format!("An administrator must add {redirect} to the connected app's callback URLs."),
+            Cause::StoredDataUnreadable { .. } => "Add the org again below to restore it.".into(),
         }
     }
 }
@@ -107,7 +163,7 @@ impl Status {
                 tone: Tone::Error,
                 title: "Token expired".into(),
                 detail: cause.text(),
-                action: Some(cause.action().into()),
+                action: Some(cause.action()),
             },
         }
     }
@@ -127,27 +183,24 @@ mod tests {
     }
 
     #[test]
-    fn a_rejected_refresh_token_says_why_and_what_to_do() {
+    fn a_revoked_connection_says_why_and_what_to_do() {
         let s = Status::NeedsSignIn {
-            cause: Cause::RefreshRejected {
-                detail: Some("expired access/refresh token".into()),
-            },
+            cause: Cause::Revoked,
         };
         let v = s.view();
         assert_eq!(v.tone, Tone::Error);
         assert_eq!(v.title, "Token expired");
         assert_eq!(
             v.detail,
-            "Salesforce no longer accepts this connection's refresh token (expired access/refresh token)."
+            "The password was changed or access was revoked, so Salesforce no longer accepts this connection."
         );
         assert_eq!(
             v.action.as_deref(),
             Some("Choose \"Sign in again\" to restore it.")
         );
-        let json = serde_json::to_string(&s).unwrap();
         assert_eq!(
-            json,
-            r#"{"state":"needs_sign_in","cause":{"cause":"refresh_rejected","detail":"expired access/refresh token"}}"#
+            serde_json::to_string(&s).unwrap(),
+            r#"{"state":"needs_sign_in","cause":{"cause":"revoked"}}"#
         );
     }
 }

@@ -107,7 +107,7 @@ fn token_responses_that_are_not_json_are_refused_without_quoting_them() {
             "bad_response",
             "did not answer with JSON",
         ),
-        (TokenFault::Outage, "bad_response", "HTML page"),
+        (TokenFault::Outage, "unreachable", "HTTP 503"),
     ] {
         let w = world();
         w.sim.set_faults(Faults {
@@ -210,7 +210,7 @@ fn a_revoked_refresh_token_makes_the_connection_need_sign_in_with_its_cause() {
     assert_eq!(after.status.title, "Token expired");
     assert_eq!(
         after.status.detail,
-        "Salesforce no longer accepts this connection's refresh token (expired access/refresh token)."
+        "The password was changed or access was revoked, so Salesforce no longer accepts this connection."
     );
     assert_eq!(
         block_on(w.engine.list()).unwrap()[0].status.title,

@@ -1,7 +1,9 @@
 //! The admin API that tests and the demo use to script the simulator over HTTP.
 //!
 //! `GET /admin/health`, `GET /admin/counters`, `GET /admin/issued-tokens` (for leak searches), `POST /admin/faults` (JSON [`crate::Faults`]),
-//! `POST /admin/expire-access`, `POST /admin/revoke-user` (form `username=`).
+//! `POST /admin/expire-access`, `POST /admin/revoke-user`, `POST /admin/deactivate-user`,
+//! `POST /admin/change-password` (form `username=`), `POST /admin/rotation` (`on`/`off`),
+//! `POST /admin/refresh-policy` (JSON [`crate::RefreshPolicy`]).
 
 use crate::form::{one, pairs};
 use crate::{Faults, Sim, SimRequest, SimResponse, json, text};
@@ -27,6 +29,37 @@ pub(crate) fn handle(sim: &Sim, endpoint: &str, req: &SimRequest) -> SimResponse
         (&Method::POST, "expire-access") => {
             sim.expire_access_tokens();
             text(StatusCode::OK, "expired")
+        }
+        (&Method::POST, "rotation") => {
+            let on = req.body().as_slice() == b"on";
+            sim.set_rotation(on);
+            text(
+                StatusCode::OK,
+                if on { "rotation on" } else { "rotation off" },
+            )
+        }
+        (&Method::POST, "refresh-policy") => {
+            match serde_json::from_slice::<crate::RefreshPolicy>(req.body()) {
+                Ok(p) => {
+                    sim.set_refresh_policy(p);
+                    text(StatusCode::OK, "policy set")
+                }
+                Err(e) => text(StatusCode::BAD_REQUEST, &format!("bad policy: {e}")),
+            }
+        }
+        (&Method::POST, "deactivate-user" | "change-password") => {
+            let params = pairs(req.body());
+            let user = one(&params, "username").unwrap_or_default();
+            let done = if endpoint == "deactivate-user" {
+                sim.set_user_active(user, false)
+            } else {
+                sim.change_password(user)
+            };
+            if done {
+                text(StatusCode::OK, "done")
+            } else {
+                text(StatusCode::NOT_FOUND, "no such user")
+            }
         }
         (&Method::POST, "revoke-user") => {
             let params = pairs(req.body());

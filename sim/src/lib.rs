@@ -55,6 +55,43 @@ pub struct Faults {
     pub token: Option<TokenFault>,
     /// Replace `state` in the authorization redirect with another value.
     pub tamper_state: bool,
+    /// The connected app's standing in the org.
+    pub app: Option<AppFault>,
+    /// Requests come from an address outside the org's or app's IP ranges.
+    pub ip_restricted: bool,
+}
+
+/// What an org's admin did to the connected app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppFault {
+    /// Blocked in Connected Apps OAuth Usage: authorize answers `error=OAUTH_APP_BLOCKED`.
+    Blocked,
+    /// Not installed (enforced since September 2025): `error=invalid_client`, "app must be
+    /// installed into org".
+    NotInstalled,
+    /// "Admin approved users are pre-authorized" and this user is not: `invalid_app_access`.
+    NotAdminApproved,
+}
+
+/// The org's refresh token policy for the connected app ("Manage OAuth Access Policies").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "policy", rename_all = "snake_case")]
+pub enum RefreshPolicy {
+    /// Valid until revoked (Salesforce's default).
+    UntilRevoked,
+    /// Expires a fixed time after it was issued.
+    ExpireAfter {
+        /// Lifetime, ms.
+        ms: i64,
+    },
+    /// Expires when unused for this long (sliding).
+    ExpireIfUnused {
+        /// Idle limit, ms.
+        ms: i64,
+    },
+    /// Expires at once: the token can never be used.
+    Immediately,
 }
 
 /// A token endpoint failure.
@@ -67,6 +104,10 @@ pub enum TokenFault {
     NotJson,
     /// 503 with an HTML outage page.
     Outage,
+    /// 429 with `Retry-After: 120`.
+    RateLimited,
+    /// 500 with a JSON error.
+    ServerError,
 }
 
 /// Settings of a simulator instance.
@@ -80,6 +121,14 @@ pub struct Config {
     pub access_ttl_ms: i64,
     /// Seed for token generation, so in-process runs are reproducible.
     pub seed: u64,
+    /// Refresh token rotation: each refresh returns a new refresh token and invalidates the one
+    /// it used.
+    pub rotation: bool,
+    /// The refresh token policy.
+    pub refresh_policy: RefreshPolicy,
+    /// Most approvals (refresh tokens) one user may hold for one app; the next revokes the
+    /// oldest. Salesforce allows 5.
+    pub approval_cap: usize,
 }
 
 impl Config {
@@ -109,6 +158,9 @@ impl Config {
             ],
             access_ttl_ms: 2 * 60 * 60 * 1000,
             seed: 7,
+            rotation: false,
+            refresh_policy: RefreshPolicy::UntilRevoked,
+            approval_cap: 5,
         }
     }
 }
@@ -148,6 +200,12 @@ pub(crate) struct RefreshGrant {
     pub(crate) user: usize,
     pub(crate) client_id: String,
     pub(crate) scope: String,
+    pub(crate) issued_at: i64,
+    pub(crate) last_used: i64,
+    /// The approval (sign-in) this token descends from; rotation keeps it.
+    pub(crate) approval: u64,
+    /// Set when the user's password changed: refreshes fail with "authentication failure".
+    pub(crate) password_changed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -158,6 +216,10 @@ pub(crate) struct State {
     pub(crate) faults: Faults,
     pub(crate) counters: Counters,
     pub(crate) minted: u64,
+    pub(crate) inactive_users: std::collections::HashSet<usize>,
+    /// Refresh tokens rotated away, with their approval: using one again revokes the approval.
+    pub(crate) rotated: HashMap<String, u64>,
+    pub(crate) config_override: Option<Config>,
 }
 
 /// The clock the simulator reads: the system clock for the binary, a virtual one in tests.
@@ -217,6 +279,72 @@ impl Sim {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The policy settings in force (the admin API can change them at run time).
+    pub(crate) fn settings(&self) -> (bool, RefreshPolicy, usize) {
+        let state = self.state();
+        let c = state.config_override.as_ref().unwrap_or(&self.config);
+        (c.rotation, c.refresh_policy, c.approval_cap)
+    }
+
+    /// Turns refresh token rotation on or off.
+    pub fn set_rotation(&self, on: bool) {
+        let mut state = self.state();
+        let mut c = state
+            .config_override
+            .clone()
+            .unwrap_or_else(|| self.config.clone());
+        c.rotation = on;
+        state.config_override = Some(c);
+    }
+
+    /// Sets the refresh token policy.
+    pub fn set_refresh_policy(&self, policy: RefreshPolicy) {
+        let mut state = self.state();
+        let mut c = state
+            .config_override
+            .clone()
+            .unwrap_or_else(|| self.config.clone());
+        c.refresh_policy = policy;
+        state.config_override = Some(c);
+    }
+
+    /// Deactivates (or reactivates) `username`.
+    pub fn set_user_active(&self, username: &str, active: bool) -> bool {
+        let Some(user) = self
+            .config
+            .users
+            .iter()
+            .position(|u| u.username == username)
+        else {
+            return false;
+        };
+        let mut state = self.state();
+        if active {
+            state.inactive_users.remove(&user)
+        } else {
+            state.inactive_users.insert(user)
+        };
+        true
+    }
+
+    /// A password change: access tokens die, refresh tokens fail with "authentication failure".
+    pub fn change_password(&self, username: &str) -> bool {
+        let Some(user) = self
+            .config
+            .users
+            .iter()
+            .position(|u| u.username == username)
+        else {
+            return false;
+        };
+        let mut state = self.state();
+        state.access.retain(|_, g| g.user != user);
+        for g in state.refresh.values_mut().filter(|g| g.user == user) {
+            g.password_changed = true;
+        }
+        true
     }
 
     pub(crate) fn now(&self) -> i64 {

@@ -4,8 +4,8 @@
 use crate::form::{one, pairs};
 use crate::html;
 use crate::{
-    AccessGrant, CodeGrant, RefreshGrant, Sim, SimRequest, SimResponse, TokenFault, json, page,
-    redirect, text,
+    AccessGrant, AppFault, CodeGrant, RefreshGrant, RefreshPolicy, Sim, SimRequest, SimResponse,
+    TokenFault, json, page, redirect, text,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -160,6 +160,45 @@ fn authorize_submit(sim: &Sim, req: &SimRequest) -> SimResponse {
             ),
         );
     };
+    if sim.state().inactive_users.contains(&user) {
+        let frozen =
+            "Your account has been frozen or deactivated. Contact your Salesforce administrator.";
+        return page(
+            StatusCode::OK,
+            html::login(
+                PRODUCT,
+                &without_credentials(&params),
+                Some(frozen),
+                username,
+            ),
+        );
+    }
+    let app_fault = sim.state().faults.app;
+    match app_fault {
+        Some(AppFault::Blocked) => {
+            let to = callback(
+                &redirect_uri,
+                &[
+                    ("error", "OAUTH_APP_BLOCKED"),
+                    ("error_description", "this app is blocked by admin"),
+                ],
+                state.as_deref(),
+            );
+            return redirect(&to);
+        }
+        Some(AppFault::NotInstalled) => {
+            let to = callback(
+                &redirect_uri,
+                &[
+                    ("error", "invalid_client"),
+                    ("error_description", "app must be installed into org"),
+                ],
+                state.as_deref(),
+            );
+            return redirect(&to);
+        }
+        Some(AppFault::NotAdminApproved) | None => {}
+    }
     let code = sim.mint("aPrx");
     let expires_at = sim.now() + CODE_TTL_MS;
     let tamper = {
@@ -201,6 +240,21 @@ fn token(sim: &Sim, req: &SimRequest) -> SimResponse {
                 .expect("static parts");
         }
         Some(TokenFault::Outage) => return page(StatusCode::SERVICE_UNAVAILABLE, html::outage()),
+        Some(TokenFault::RateLimited) => {
+            return http::Response::builder()
+                .status(StatusCode::TOO_MANY_REQUESTS)
+                .header(header::RETRY_AFTER, "120")
+                .header(header::CONTENT_TYPE, "text/html")
+                .body(b"<html><body>Too Many Requests</body></html>".to_vec())
+                .expect("static parts");
+        }
+        Some(TokenFault::ServerError) => {
+            return oauth_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "unknown_error",
+                "retry your request",
+            );
+        }
         None => {}
     }
     let params = pairs(req.body());
@@ -254,47 +308,139 @@ fn code_grant(sim: &Sim, params: &[(String, String)]) -> SimResponse {
             "invalid code verifier",
         );
     }
-    let refresh = grant
-        .scope
-        .split(' ')
-        .any(|s| s == "refresh_token")
-        .then(|| {
-            let r = sim.mint("5Aep861");
-            sim.state().refresh.insert(
-                r.clone(),
-                RefreshGrant {
-                    user: grant.user,
-                    client_id: grant.client_id.clone(),
-                    scope: grant.scope.clone(),
-                },
-            );
-            r
-        });
+    let wants_refresh = grant.scope.split(' ').any(|s| s == "refresh_token");
+    let refresh = wants_refresh.then(|| new_approval(sim, &grant));
     issue(sim, grant.user, &grant.scope, refresh.as_deref(), true)
+}
+
+/// A new approval and its refresh token. Salesforce keeps at most `approval_cap` (5) approvals
+/// per user and app; the next one revokes the oldest.
+fn new_approval(sim: &Sim, grant: &CodeGrant) -> String {
+    let token = sim.mint("5Aep861");
+    let now = sim.now();
+    let (_, _, cap) = sim.settings();
+    let mut state = sim.state();
+    state.minted += 1;
+    let approval = state.minted;
+    let mut approvals: Vec<u64> = state
+        .refresh
+        .values()
+        .filter(|g| g.user == grant.user && g.client_id == grant.client_id)
+        .map(|g| g.approval)
+        .collect();
+    approvals.sort_unstable();
+    approvals.dedup();
+    if approvals.len() >= cap {
+        let oldest = approvals[0];
+        state.refresh.retain(|_, g| g.approval != oldest);
+    }
+    state.refresh.insert(
+        token.clone(),
+        RefreshGrant {
+            user: grant.user,
+            client_id: grant.client_id.clone(),
+            scope: grant.scope.clone(),
+            issued_at: now,
+            last_used: now,
+            approval,
+            password_changed: false,
+        },
+    );
+    token
 }
 
 fn refresh_grant(sim: &Sim, params: &[(String, String)]) -> SimResponse {
     sim.state().counters.refreshes += 1;
-    let token = one(params, "refresh_token").unwrap_or_default();
-    let found = sim
-        .state()
-        .refresh
-        .get(token)
-        .map(|g| (g.user, g.client_id.clone(), g.scope.clone()));
-    match found {
-        Some((user, client, scope)) if one(params, "client_id") == Some(client.as_str()) => {
-            issue(sim, user, &scope, Some(token), false)
+    let (faults, now) = (sim.state().faults.clone(), sim.now());
+    if faults.ip_restricted {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "ip restricted");
+    }
+    match faults.app {
+        Some(AppFault::Blocked) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "OAUTH_APP_BLOCKED",
+                "this app is blocked by admin",
+            );
         }
-        Some(_) => oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_client_id",
-            "client identifier invalid",
-        ),
-        None => oauth_error(
+        Some(AppFault::NotInstalled) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_client",
+                "app must be installed into org",
+            );
+        }
+        Some(AppFault::NotAdminApproved) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_app_access",
+                "user is not admin approved to access this app",
+            );
+        }
+        None => {}
+    }
+    let token = one(params, "refresh_token").unwrap_or_default().to_owned();
+    let (rotation, policy, _) = sim.settings();
+    let mut state = sim.state();
+    let Some(grant) = state.refresh.get(&token) else {
+        // Reuse of a rotated-away token is taken as theft: the whole approval is revoked.
+        if let Some(approval) = state.rotated.get(&token).copied() {
+            state.refresh.retain(|_, g| g.approval != approval);
+        }
+        return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
             "expired access/refresh token",
-        ),
+        );
+    };
+    if one(params, "client_id") != Some(grant.client_id.as_str()) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_id",
+            "client identifier invalid",
+        );
+    }
+    if grant.password_changed {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "authentication failure",
+        );
+    }
+    if state.inactive_users.contains(&grant.user) {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "inactive user");
+    }
+    let expired = match policy {
+        RefreshPolicy::UntilRevoked => false,
+        RefreshPolicy::ExpireAfter { ms } => now - grant.issued_at >= ms,
+        RefreshPolicy::ExpireIfUnused { ms } => now - grant.last_used >= ms,
+        RefreshPolicy::Immediately => true,
+    };
+    if expired {
+        state.refresh.remove(&token);
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "expired access/refresh token",
+        );
+    }
+    let (user, scope) = (grant.user, grant.scope.clone());
+    if rotation {
+        let mut grant = state.refresh.remove(&token).expect("looked up above");
+        state.rotated.insert(token.clone(), grant.approval);
+        grant.last_used = now;
+        drop(state);
+        let next = sim.mint("5Aep861");
+        sim.state().refresh.insert(next.clone(), grant);
+        issue(sim, user, &scope, Some(&next), true)
+    } else {
+        state
+            .refresh
+            .get_mut(&token)
+            .expect("looked up above")
+            .last_used = now;
+        drop(state);
+        issue(sim, user, &scope, Some(&token), false)
     }
 }
 

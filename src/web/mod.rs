@@ -2,6 +2,7 @@
 //! reach globals through `js_sys::global()`, so they work in the service worker (no window).
 
 pub mod idb;
+pub mod locks;
 pub mod subtle;
 
 use wasm_bindgen::{JsCast, JsValue};

@@ -76,7 +76,7 @@ test('a check after the session timed out refreshes silently; a revoked org show
     await message(popup, /Token expired/);
     const [row] = await rows(popup);
     assert.equal(row.status, 'Token expired');
-    assert.match(row.detail, /no longer accepts this connection's refresh token \(expired access\/refresh token\)/);
+    assert.equal(row.detail, 'The password was changed or access was revoked, so Salesforce no longer accepts this connection.');
     await popup.screenshot({ path: join(OUT, 'popup-token-expired.png') });
 
     // "Sign in again" on the row opens the same org's login; the same user replaces the row.

@@ -4,12 +4,14 @@
 use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
 use std::cell::RefCell;
 use std::convert::Infallible;
-use std::future::{Ready, ready};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::task::{Context, Poll};
 use tokenwatch_core::engine::{Engine, Ports, SalesforceApp};
 use tokenwatch_core::ports::{
-    Clock, CountingEntropy, Identity, IdentityError, Interaction, MemoryStore,
+    Clock, CountingEntropy, Identity, IdentityError, Interaction, Lock, MemoryLock, MemoryStore,
 };
 use tokenwatch_core::time::Timestamp;
 use tokenwatch_core::vault::TestSealer;
@@ -44,9 +46,36 @@ pub struct SimHttp {
     pub log: RefCell<Vec<(String, String)>>,
 }
 
+/// Answers on the second poll, so concurrent callers interleave as they would over a network.
+#[derive(Debug)]
+pub struct YieldOnce<T> {
+    value: Option<T>,
+    yielded: bool,
+}
+
+impl<T: Unpin> Future for YieldOnce<T> {
+    type Output = T;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        if self.yielded {
+            Poll::Ready(self.value.take().expect("polled after completion"))
+        } else {
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+fn ready<T>(value: T) -> YieldOnce<T> {
+    YieldOnce {
+        value: Some(value),
+        yielded: false,
+    }
+}
+
 impl<'c> AsyncHttpClient<'c> for SimHttp {
     type Error = Infallible;
-    type Future = Ready<Result<HttpResponse, Infallible>>;
+    type Future = YieldOnce<Result<HttpResponse, Infallible>>;
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         self.log.borrow_mut().push((
             request.uri().to_string(),
@@ -111,6 +140,30 @@ pub struct TestPorts {
     pub clock: SharedClock,
     pub entropy: CountingEntropy,
     pub sealer: TestSealer,
+    pub lock: TestLock,
+}
+
+/// The engine's lock, or none at all (to show what the lock prevents).
+#[derive(Debug)]
+pub enum TestLock {
+    Memory(MemoryLock),
+    None,
+}
+
+impl Default for TestLock {
+    fn default() -> Self {
+        TestLock::Memory(MemoryLock::default())
+    }
+}
+
+impl Lock for TestLock {
+    type Guard<'a> = Option<tokenwatch_core::ports::MemoryGuard<'a>>;
+    async fn acquire<'a>(&'a self, name: &str) -> Self::Guard<'a> {
+        match self {
+            TestLock::Memory(lock) => Some(lock.acquire(name).await),
+            TestLock::None => None,
+        }
+    }
 }
 
 impl Ports for TestPorts {
@@ -120,8 +173,12 @@ impl Ports for TestPorts {
     type Clock = SharedClock;
     type Entropy = CountingEntropy;
     type Sealer = TestSealer;
+    type Lock = TestLock;
     fn sealer(&self) -> &TestSealer {
         &self.sealer
+    }
+    fn lock(&self) -> &TestLock {
+        &self.lock
     }
     fn http(&self) -> &SimHttp {
         &self.http
@@ -147,6 +204,10 @@ pub struct World {
 }
 
 pub fn world() -> World {
+    world_with(TestLock::default())
+}
+
+pub fn world_with(lock: TestLock) -> World {
     let clock = SharedClock(Arc::new(AtomicI64::new(T0)));
     let sim_clock = clock.0.clone();
     let sim = Arc::new(Sim::new(
@@ -169,6 +230,7 @@ pub fn world() -> World {
         clock: clock.clone(),
         entropy: CountingEntropy::default(),
         sealer: TestSealer::default(),
+        lock,
     };
     let app = SalesforceApp {
         consumer_key: CLIENT_ID.into(),
@@ -199,6 +261,7 @@ impl TestPorts {
             clock: self.clock.clone(),
             entropy: CountingEntropy::default(),
             sealer: TestSealer::default(),
+            lock: TestLock::default(),
         }
     }
 }

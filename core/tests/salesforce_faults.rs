@@ -1,0 +1,262 @@
+//! Refresh without races, and every Salesforce fault the simulator scripts, diagnosed end to
+//! end: the engine against the in-process simulator.
+
+mod common;
+
+use common::{SIM_URL, TestLock, block_on, world, world_with};
+use futures::future::join_all;
+use tokenwatch_core::messages::LoginChoice;
+use tokenwatch_core::status::Tone;
+use tokenwatch_sim::{AppFault, Faults, TokenFault};
+
+fn sim_login() -> LoginChoice {
+    LoginChoice::Custom {
+        host: SIM_URL.into(),
+    }
+}
+
+#[test]
+fn with_rotation_on_20_concurrent_callers_refresh_1000_times_with_one_request_each_and_never_invalid_grant()
+ {
+    let w = world();
+    w.sim.set_rotation(true);
+    let id = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    for round in 0..1000 {
+        let results = block_on(join_all((0..20).map(|_| w.engine.refresh(&id))));
+        for r in results {
+            let view = r.unwrap_or_else(|e| panic!("round {round}: {e}"));
+            assert_eq!(
+                view.status.title, "Token valid",
+                "round {round}: {:?}",
+                view.status
+            );
+        }
+    }
+    assert_eq!(
+        w.sim.counters().refreshes,
+        1000,
+        "exactly one token request per round"
+    );
+    let refresh = common::stored(&w, &id).tokens.refresh;
+    assert!(
+        w.sim.refresh_token_is_live(refresh.secret()),
+        "the stored refresh token is the live one"
+    );
+}
+
+#[test]
+fn without_the_lock_concurrent_refreshes_with_rotation_lock_the_person_out() {
+    // The control for the test above: the same callers with no lock all send the same refresh
+    // token; Salesforce rotates it for the first and treats the others as reuse of a stolen
+    // token, revoking the approval. The connection is lost.
+    let w = world_with(TestLock::None);
+    w.sim.set_rotation(true);
+    let id = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    let _ = block_on(join_all((0..20).map(|_| w.engine.refresh(&id))));
+    assert_eq!(
+        w.sim.counters().refreshes,
+        20,
+        "every caller sent the token"
+    );
+    let stored = common::stored(&w, &id).tokens.refresh;
+    assert!(
+        !w.sim.refresh_token_is_live(stored.secret()),
+        "the stored refresh token is dead"
+    );
+    let after = block_on(w.engine.refresh(&id)).unwrap();
+    assert_eq!(after.status.title, "Token expired");
+}
+
+fn connected() -> (common::World, tokenwatch_core::ConnectionId) {
+    let w = world();
+    let id = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    (w, id)
+}
+
+fn needs_sign_in_after_refresh(
+    w: &common::World,
+    id: &tokenwatch_core::ConnectionId,
+) -> (String, String) {
+    let view = block_on(w.engine.refresh(id)).unwrap();
+    assert_eq!(view.status.tone, Tone::Error, "{:?}", view.status);
+    assert_eq!(
+        block_on(w.engine.list()).unwrap()[0].status,
+        view.status,
+        "the status is stored"
+    );
+    (view.status.detail, view.status.action.unwrap())
+}
+
+#[test]
+fn revoked_access_reads_as_password_changed_or_access_revoked() {
+    let (w, id) = connected();
+    assert!(w.sim.revoke_user("ada@acme.example"));
+    let (text, action) = needs_sign_in_after_refresh(&w, &id);
+    assert_eq!(
+        text,
+        "The password was changed or access was revoked, so Salesforce no longer accepts this connection."
+    );
+    assert_eq!(action, "Choose \"Sign in again\" to restore it.");
+}
+
+#[test]
+fn a_password_change_reads_the_same() {
+    let (w, id) = connected();
+    assert!(w.sim.change_password("ada@acme.example"));
+    let (text, _) = needs_sign_in_after_refresh(&w, &id);
+    assert!(
+        text.starts_with("The password was changed or access was revoked"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_deactivated_user() {
+    let (w, id) = connected();
+    assert!(w.sim.set_user_active("ada@acme.example", false));
+    assert_eq!(
+        needs_sign_in_after_refresh(&w, &id),
+        (
+            "The Salesforce user is frozen or deactivated.".into(),
+            "Ask your Salesforce admin to reactivate the user, then sign in again.".into()
+        )
+    );
+}
+
+#[test]
+fn a_blocked_app_at_refresh_names_the_org_and_the_fix() {
+    let (w, id) = connected();
+    w.sim.set_faults(Faults {
+        app: Some(AppFault::Blocked),
+        ..Faults::default()
+    });
+    assert_eq!(
+        needs_sign_in_after_refresh(&w, &id),
+        (
+            "The connected app is blocked in org 00D5g000004AcmeEAA.".into(),
+            "Ask your Salesforce admin to unblock it (Setup → Connected Apps OAuth Usage → Unblock), then sign in again.".into()
+        )
+    );
+}
+
+#[test]
+fn an_uninstalled_app_at_sign_in_is_diagnosed_and_nothing_is_stored() {
+    let w = world();
+    w.sim.set_faults(Faults {
+        app: Some(AppFault::NotInstalled),
+        ..Faults::default()
+    });
+    let err = block_on(w.engine.connect_salesforce(&sim_login())).unwrap_err();
+    assert_eq!(
+        err.view().message,
+        "The connected app is not installed in this org. Ask your Salesforce admin to install it (Setup → Connected Apps OAuth Usage → Install), then sign in again."
+    );
+    assert!(block_on(w.engine.list()).unwrap().is_empty());
+}
+
+#[test]
+fn a_blocked_app_at_sign_in() {
+    let w = world();
+    w.sim.set_faults(Faults {
+        app: Some(AppFault::Blocked),
+        ..Faults::default()
+    });
+    let err = block_on(w.engine.connect_salesforce(&sim_login())).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("The connected app is blocked in this org."),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_user_the_admin_has_not_approved() {
+    let (w, id) = connected();
+    w.sim.set_faults(Faults {
+        app: Some(AppFault::NotAdminApproved),
+        ..Faults::default()
+    });
+    let (text, _) = needs_sign_in_after_refresh(&w, &id);
+    assert_eq!(
+        text,
+        "Your user is not approved for the connected app: only admin-approved users may use it."
+    );
+}
+
+#[test]
+fn an_ip_restriction() {
+    let (w, id) = connected();
+    w.sim.set_faults(Faults {
+        ip_restricted: true,
+        ..Faults::default()
+    });
+    let (text, _) = needs_sign_in_after_refresh(&w, &id);
+    assert_eq!(
+        text,
+        "Salesforce refused the request from this network: the org or the connected app restricts IP addresses."
+    );
+}
+
+#[test]
+fn transient_failures_leave_the_connection_healthy_and_say_so() {
+    for (fault, words) in [
+        (
+            TokenFault::Outage,
+            "Salesforce could not be reached (HTTP 503); try again later",
+        ),
+        (
+            TokenFault::RateLimited,
+            "Salesforce could not be reached (HTTP 429, retry after 120 s); try again later",
+        ),
+        (
+            TokenFault::ServerError,
+            "Salesforce could not be reached (HTTP 500); try again later",
+        ),
+    ] {
+        let (w, id) = connected();
+        w.sim.set_faults(Faults {
+            token: Some(fault),
+            ..Faults::default()
+        });
+        let err = block_on(w.engine.refresh(&id)).unwrap_err();
+        assert!(err.to_string().contains(words), "{fault:?}: {err}");
+        assert_eq!(
+            block_on(w.engine.list()).unwrap()[0].status.title,
+            "Token valid",
+            "{fault:?}"
+        );
+        w.sim.set_faults(Faults::default());
+        assert_eq!(
+            block_on(w.engine.refresh(&id)).unwrap().status.title,
+            "Token valid",
+            "recovers after {fault:?}"
+        );
+    }
+}
+
+#[test]
+fn a_sixth_approval_revokes_the_oldest() {
+    let w = world();
+    let id = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    let first = common::stored(&w, &id).tokens.refresh.secret().to_owned();
+    for _ in 0..4 {
+        block_on(w.engine.connect_salesforce(&sim_login())).unwrap();
+    }
+    assert!(
+        w.sim.refresh_token_is_live(&first),
+        "five approvals are allowed"
+    );
+    block_on(w.engine.connect_salesforce(&sim_login())).unwrap();
+    assert!(
+        !w.sim.refresh_token_is_live(&first),
+        "the sixth revokes the oldest"
+    );
+}
