@@ -85,6 +85,7 @@ pub fn render_connections(
         let tone = match c.status.tone {
             Tone::Ok => "ok",
             Tone::Error => "error",
+            Tone::Warn => "warn",
         };
         let head = child(doc, &item, "div", "conn-head", None)?;
         child(doc, &head, "span", "provider", Some("Salesforce"))?;
@@ -106,6 +107,15 @@ pub fn render_connections(
             "status-detail",
             Some(&c.status.detail),
         )?;
+        if !c.status.times.is_empty() {
+            let times: Vec<String> = c
+                .status
+                .times
+                .iter()
+                .map(|t| format!("{} {}", t.label, local_time(t.at.as_millis())))
+                .collect();
+            child(doc, &item, "div", "status-times", Some(&times.join(" · ")))?;
+        }
         if let Some(action) = &c.status.action {
             child(doc, &item, "div", "status-action", Some(action))?;
         }

@@ -66,9 +66,52 @@ pub struct Connection {
     pub connected_at: Timestamp,
     /// When the tokens were last proven to work or found not to.
     pub checked_at: Timestamp,
+    /// When it is due next.
+    #[serde(default)]
+    pub schedule: crate::schedule::ScheduleState,
+    /// What happened to it, newest last, at most [`HISTORY_LIMIT`] entries.
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+}
+
+/// How many history entries a connection keeps.
+pub const HISTORY_LIMIT: usize = 50;
+
+/// One change of a connection's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// When.
+    pub at: Timestamp,
+    /// The new status' headline, e.g. "Token valid".
+    pub event: String,
+    /// Why, when the status says.
+    pub detail: String,
 }
 
 impl Connection {
+    /// Sets the status, recording a history entry when it changes kind (or cause): retries
+    /// while unreachable are one entry, not one each.
+    pub fn set_status(&mut self, status: Status, at: Timestamp) {
+        let same = match (&self.status, &status) {
+            (Status::Healthy, Status::Healthy)
+            | (Status::Unreachable { .. }, Status::Unreachable { .. }) => true,
+            (Status::NeedsSignIn { cause: a }, Status::NeedsSignIn { cause: b }) => a == b,
+            _ => false,
+        };
+        if !same {
+            let view = status.view();
+            self.history.push(HistoryEntry {
+                at,
+                event: view.title,
+                detail: view.detail,
+            });
+            if self.history.len() > HISTORY_LIMIT {
+                self.history.remove(0);
+            }
+        }
+        self.status = status;
+    }
+
     /// A short name for the org: its kind and host.
     pub fn label(&self) -> String {
         let host = &self.login_host;

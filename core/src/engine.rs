@@ -9,7 +9,9 @@ use crate::ids::ConnectionId;
 use crate::messages::{ConnectionView, ErrorView, LoginChoice, Request, Response, sentence};
 use crate::ports::{Clock, Entropy, Identity, IdentityError, Interaction, Lock, Store, StoreError};
 use crate::salesforce::{self, HostError, ResponseError, UserInfo};
+use crate::schedule::{self, ScheduleState};
 use crate::status::{Cause, Status};
+use crate::time::Timestamp;
 use crate::vault::{Loaded, Sealer, Vault, VaultError};
 use oauth2::basic::BasicErrorResponseType;
 use oauth2::http::{self, StatusCode, header};
@@ -84,9 +86,14 @@ pub enum EngineError {
         /// The `error_description`, as plain text.
         description: Option<String>,
     },
-    /// The provider could not be reached or answered 5xx.
-    #[error("Salesforce could not be reached ({0}); try again later")]
-    Unreachable(String),
+    /// The provider could not be reached, or answered 5xx or 429.
+    #[error("Salesforce could not be reached ({reason}); try again later")]
+    Unreachable {
+        /// What failed.
+        reason: String,
+        /// `Retry-After`, in seconds, when the provider sent one.
+        retry_after: Option<u64>,
+    },
     /// The provider answered something that is not what its protocol says.
     #[error("Salesforce answered in an unexpected way ({0}); nothing was saved")]
     BadResponse(String),
@@ -120,7 +127,7 @@ impl EngineError {
             EngineError::Callback(CallbackError::Denied { .. }) => "denied",
             EngineError::Callback(_) => "bad_callback",
             EngineError::Refused { .. } => "refused",
-            EngineError::Unreachable(_) => "unreachable",
+            EngineError::Unreachable { .. } => "unreachable",
             EngineError::BadResponse(_) => "bad_response",
             EngineError::Response(_) => "bad_response",
             EngineError::Store(_) => "storage",
@@ -142,15 +149,24 @@ impl EngineError {
 }
 
 /// Maps the oauth2 crate's error without ever keeping the response body, which may hold tokens.
-fn token_error<E: std::error::Error>(
-    e: RequestTokenError<E, StandardErrorResponse<BasicErrorResponseType>>,
+fn token_error(
+    e: RequestTokenError<TransportError, StandardErrorResponse<BasicErrorResponseType>>,
 ) -> EngineError {
     match e {
         RequestTokenError::ServerResponse(r) => EngineError::Refused {
             error: plain_text(r.error().as_ref()),
             description: r.error_description().map(|d| plain_text(d)),
         },
-        RequestTokenError::Request(e) => EngineError::Unreachable(plain_text(&e.to_string())),
+        RequestTokenError::Request(e) => {
+            let retry_after = match &e {
+                TransportError::Status { retry_after, .. } => *retry_after,
+                TransportError::Network(_) => None,
+            };
+            EngineError::Unreachable {
+                reason: e.to_string(),
+                retry_after,
+            }
+        }
         RequestTokenError::Parse(_, body) => EngineError::BadResponse(describe_body(&body).into()),
         RequestTokenError::Other(_) => {
             EngineError::BadResponse("the token endpoint did not answer with JSON".into())
@@ -228,17 +244,37 @@ enum Probe {
     Expired,
 }
 
+/// What a tick did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tick {
+    /// How many connections were checked.
+    pub checked: usize,
+    /// When the next one is due, if any.
+    pub next_wakeup: Option<Timestamp>,
+}
+
 /// The engine over a set of ports.
 #[derive(Debug)]
 pub struct Engine<P> {
     ports: P,
     salesforce: Option<SalesforceApp>,
+    settings: schedule::Settings,
 }
 
 impl<P: Ports> Engine<P> {
     /// An engine; `salesforce` is `None` until a consumer key is configured.
     pub fn new(ports: P, salesforce: Option<SalesforceApp>) -> Self {
-        Self { ports, salesforce }
+        Self {
+            ports,
+            salesforce,
+            settings: schedule::Settings::default(),
+        }
+    }
+
+    /// The same engine with other timing settings.
+    pub fn with_settings(mut self, settings: schedule::Settings) -> Self {
+        self.settings = settings;
+        self
     }
 
     /// The ports, for the shell's own use.
@@ -354,12 +390,12 @@ impl<P: Ports> Engine<P> {
         info.check(&grant)?;
         let now = self.ports.clock().now();
         let id = ConnectionId::salesforce(&grant.org, &grant.user);
-        let (connected_at, generation) = match self.vault().load(&id).await? {
-            Some(Loaded::Ok { conn, generation }) => (conn.connected_at, generation),
-            Some(Loaded::Unreadable { generation, .. }) => (now, generation),
-            None => (now, 0),
+        let (connected_at, history, generation) = match self.vault().load(&id).await? {
+            Some(Loaded::Ok { conn, generation }) => (conn.connected_at, conn.history, generation),
+            Some(Loaded::Unreadable { generation, .. }) => (now, Vec::new(), generation),
+            None => (now, Vec::new(), 0),
         };
-        let conn = Connection {
+        let mut conn = Connection {
             v: RECORD_VERSION,
             id,
             provider: Provider::Salesforce,
@@ -379,14 +415,141 @@ impl<P: Ports> Engine<P> {
             status: Status::Healthy,
             connected_at,
             checked_at: now,
+            schedule: self.healthy_schedule(now),
+            history,
         };
+        conn.history.push(crate::connection::HistoryEntry {
+            at: now,
+            event: "Signed in".into(),
+            detail: format!("as {}", conn.account.username),
+        });
+        conn.set_status(Status::Healthy, now);
         self.vault().save(&conn, generation).await?;
         Ok(conn.view())
     }
 
     /// Proves the connection works now: probes the access token and, if it expired, refreshes
-    /// it. A refused refresh token turns the connection into Needs sign-in with its cause.
+    /// it. A refused refresh token turns the connection into Needs sign-in with its cause; a
+    /// provider that cannot be reached turns it into Unreachable, retried with backoff.
     pub async fn check(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
+        match self.check_now(id).await {
+            Err(e @ (EngineError::Unreachable { .. } | EngineError::BadResponse(_))) => {
+                self.record_unreachable(id, &e).await
+            }
+            other => other,
+        }
+    }
+
+    /// Checks every connection that is due, once each, and says when to wake next.
+    pub async fn tick(&self) -> Result<Tick, EngineError> {
+        let now = self.ports.clock().now();
+        let mut checked = 0;
+        for id in self.vault().ids().await? {
+            let Some(Loaded::Ok { conn, .. }) = self.vault().load(&id).await? else {
+                continue;
+            };
+            let due = match conn.status {
+                Status::NeedsSignIn { .. } => false,
+                // Records from before scheduling have no date: check them now.
+                _ => conn
+                    .schedule
+                    .next_check
+                    .is_none_or(|t| schedule::is_due(Some(t), now, &self.settings)),
+            };
+            if due {
+                let _ = self.check(&id).await;
+                checked += 1;
+            }
+        }
+        Ok(Tick {
+            checked,
+            next_wakeup: self.next_wakeup().await?,
+        })
+    }
+
+    /// The earliest moment any connection is due.
+    pub async fn next_wakeup(&self) -> Result<Option<Timestamp>, EngineError> {
+        let mut next: Option<Timestamp> = None;
+        for id in self.vault().ids().await? {
+            if let Some(Loaded::Ok { conn, .. }) = self.vault().load(&id).await? {
+                if let Some(at) = conn.schedule.next_check {
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    fn healthy_schedule(&self, now: Timestamp) -> ScheduleState {
+        ScheduleState {
+            next_check: Some(now.plus(self.settings.check_interval)),
+            failures: 0,
+        }
+    }
+
+    async fn record_unreachable(
+        &self,
+        id: &ConnectionId,
+        error: &EngineError,
+    ) -> Result<ConnectionView, EngineError> {
+        let (mut conn, generation) = match self.vault().load(id).await? {
+            Some(Loaded::Ok { conn, generation }) => (conn, generation),
+            Some(Loaded::Unreadable { reason, .. }) => {
+                return Ok(ConnectionView::unreadable(id, reason));
+            }
+            None => return Err(EngineError::UnknownConnection),
+        };
+        let now = self.ports.clock().now();
+        let (reason, retry_after) = match error {
+            EngineError::Unreachable {
+                reason,
+                retry_after,
+            } => (
+                format!("Salesforce could not be reached ({reason})"),
+                *retry_after,
+            ),
+            other => (
+                sentence(&other.to_string())
+                    .trim_end_matches('.')
+                    .to_owned(),
+                None,
+            ),
+        };
+        let since = match conn.status {
+            Status::Unreachable { since, .. } => since,
+            _ => now,
+        };
+        let failures = conn.schedule.failures.saturating_add(1);
+        let mut draw = [0u8; 1];
+        self.ports.entropy().fill(&mut draw);
+        let wait = schedule::backoff(
+            failures,
+            retry_after.map(std::time::Duration::from_secs),
+            f64::from(draw[0]) / 255.0,
+            &self.settings,
+        );
+        let next_try = now.plus(wait);
+        conn.schedule = ScheduleState {
+            next_check: Some(next_try),
+            failures,
+        };
+        conn.checked_at = now;
+        conn.set_status(
+            Status::Unreachable {
+                since,
+                next_try,
+                reason,
+            },
+            now,
+        );
+        match self.vault().save(&conn, generation).await {
+            Ok(_) => Ok(conn.view()),
+            Err(VaultError::Conflict) => self.view(id).await,
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn check_now(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
         let (mut conn, generation) = match self.vault().load(id).await? {
             Some(Loaded::Ok { conn, generation }) => (conn, generation),
             Some(Loaded::Unreadable { reason, .. }) => {
@@ -399,8 +562,10 @@ impl<P: Ports> Engine<P> {
         match self.probe(&instance, &conn.tokens.access).await? {
             Probe::Expired => self.refresh(id).await,
             Probe::Valid(_) => {
-                conn.status = Status::Healthy;
-                conn.checked_at = self.ports.clock().now();
+                let now = self.ports.clock().now();
+                conn.set_status(Status::Healthy, now);
+                conn.schedule = self.healthy_schedule(now);
+                conn.checked_at = now;
                 match self.vault().save(&conn, generation).await {
                     Ok(_) => Ok(conn.view()),
                     // A refresh landed meanwhile; its record is the fresher one.
@@ -453,7 +618,9 @@ impl<P: Ports> Engine<P> {
                 if let Some(r) = token.refresh() {
                     conn.tokens.refresh = r.clone();
                 }
-                conn.status = Status::Healthy;
+                let now = self.ports.clock().now();
+                conn.set_status(Status::Healthy, now);
+                conn.schedule = self.healthy_schedule(now);
             }
             Err(EngineError::Refused { error, description }) => {
                 let ctx = diagnosis::Context {
@@ -461,9 +628,10 @@ impl<P: Ports> Engine<P> {
                     redirect: app.redirect.as_str(),
                     expired_by_policy: false,
                 };
-                conn.status = Status::NeedsSignIn {
-                    cause: diagnosis::salesforce(&error, description.as_deref(), &ctx),
-                };
+                let cause = diagnosis::salesforce(&error, description.as_deref(), &ctx);
+                conn.set_status(Status::NeedsSignIn { cause }, self.ports.clock().now());
+                // Never retried: only the person (or an admin) can fix it.
+                conn.schedule = ScheduleState::default();
             }
             Err(e) => return Err(e),
         }
@@ -497,19 +665,30 @@ impl<P: Ports> Engine<P> {
             .header(header::ACCEPT, "application/json")
             .body(Vec::new())
             .map_err(|_| EngineError::BadResponse("the org address is not a valid URL".into()))?;
-        let response = self
-            .ports
-            .http()
-            .call(request)
-            .await
-            .map_err(|e| EngineError::Unreachable(plain_text(&e.to_string())))?;
+        let response =
+            self.ports
+                .http()
+                .call(request)
+                .await
+                .map_err(|e| EngineError::Unreachable {
+                    reason: plain_text(&e.to_string()),
+                    retry_after: None,
+                })?;
         match response.status() {
             StatusCode::OK => serde_json::from_slice(response.body())
                 .map(Probe::Valid)
                 .map_err(|_| EngineError::BadResponse(describe_body(response.body()).into())),
             StatusCode::UNAUTHORIZED => Ok(Probe::Expired),
             s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
-                Err(EngineError::Unreachable(format!("HTTP {}", s.as_u16())))
+                let retry_after = response
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse().ok());
+                Err(EngineError::Unreachable {
+                    reason: format!("HTTP {}", s.as_u16()),
+                    retry_after,
+                })
             }
             s => Err(EngineError::BadResponse(format!(
                 "HTTP {} from the user information endpoint",

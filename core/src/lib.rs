@@ -15,6 +15,7 @@ pub mod ids;
 pub mod messages;
 pub mod ports;
 pub mod salesforce;
+pub mod schedule;
 pub mod sender;
 pub mod status;
 pub mod time;

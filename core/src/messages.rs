@@ -66,6 +66,9 @@ impl LoginChoice {
 }
 
 /// The worker's answer.
+// One response is built per message and serialized at once: boxing the large variant would
+// only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Response {

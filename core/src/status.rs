@@ -13,6 +13,15 @@ pub enum Status {
         /// Why.
         cause: Cause,
     },
+    /// The provider could not be reached; retrying with backoff.
+    Unreachable {
+        /// Since when.
+        since: crate::time::Timestamp,
+        /// The next attempt.
+        next_try: crate::time::Timestamp,
+        /// What failed, in words.
+        reason: String,
+    },
 }
 
 /// Why a connection needs the person. Each cause says what happened in [`Cause::text`] and
@@ -134,6 +143,17 @@ pub enum Tone {
     Ok,
     /// The person must act.
     Error,
+    /// Something is wrong that may pass by itself.
+    Warn,
+}
+
+/// A moment the person may need, labelled; the UI writes it in local time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeNote {
+    /// e.g. "since", "next try".
+    pub label: String,
+    /// When.
+    pub at: crate::time::Timestamp,
 }
 
 /// A status as the UI shows it: no secret, all words.
@@ -147,6 +167,9 @@ pub struct StatusView {
     pub detail: String,
     /// What the person should do, if anything.
     pub action: Option<String>,
+    /// Moments to show with it.
+    #[serde(default)]
+    pub times: Vec<TimeNote>,
 }
 
 impl Status {
@@ -158,12 +181,36 @@ impl Status {
                 title: "Token valid".into(),
                 detail: "Renews silently".into(),
                 action: None,
+                times: Vec::new(),
             },
             Status::NeedsSignIn { cause } => StatusView {
                 tone: Tone::Error,
                 title: "Token expired".into(),
                 detail: cause.text(),
                 action: Some(cause.action()),
+                times: Vec::new(),
+            },
+            Status::Unreachable {
+                since,
+                next_try,
+                reason,
+            } => StatusView {
+                tone: Tone::Warn,
+                title: "Can't reach Salesforce".into(),
+                detail: format!(
+                    "{reason}. Tokenwatch keeps trying; nothing is needed from you yet."
+                ),
+                action: None,
+                times: vec![
+                    TimeNote {
+                        label: "since".into(),
+                        at: *since,
+                    },
+                    TimeNote {
+                        label: "next try".into(),
+                        at: *next_try,
+                    },
+                ],
             },
         }
     }

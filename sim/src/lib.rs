@@ -59,6 +59,8 @@ pub struct Faults {
     pub app: Option<AppFault>,
     /// Requests come from an address outside the org's or app's IP ranges.
     pub ip_restricted: bool,
+    /// Every provider endpoint answers 503 with an HTML page (the login page included).
+    pub outage: bool,
 }
 
 /// What an org's admin did to the connected app.
@@ -421,6 +423,9 @@ impl Sim {
     pub fn handle(&self, req: SimRequest) -> SimResponse {
         let path = req.uri().path().to_owned();
         if let Some(rest) = path.strip_prefix("/services/oauth2/") {
+            if self.state().faults.outage {
+                return page(StatusCode::SERVICE_UNAVAILABLE, html::outage());
+            }
             return salesforce::handle(self, rest, &req);
         }
         if let Some(rest) = path.strip_prefix("/admin/") {

@@ -71,6 +71,18 @@ test('a check after the session timed out refreshes silently; a revoked org show
     assert.equal((await message(popup, /Token/)).text, 'grace@globex.example: Token valid.');
     assert.equal((await admin(sim, 'counters')).refreshes, refreshes + 1);
 
+    // Salesforce down: the row says so, and the next check recovers.
+    await admin(sim, 'faults', { outage: true });
+    await popup.click(`button.check[data-id="${id}"]`);
+    assert.equal((await message(popup, /Can't reach/)).text, "grace@globex.example: Can't reach Salesforce.");
+    const [down] = await rows(popup);
+    assert.equal(down.status, "Can't reach Salesforce");
+    assert.match(await popup.textContent(`li[data-id="${id}"] .status-times`), /^since .+ · next try .+$/);
+    await popup.screenshot({ path: join(OUT, 'popup-unreachable.png') });
+    await admin(sim, 'faults', {});
+    await popup.click(`button.check[data-id="${id}"]`);
+    assert.equal((await message(popup, /Token valid/)).text, 'grace@globex.example: Token valid.');
+
     await admin(sim, 'revoke-user', 'username=grace%40globex.example');
     await popup.click(`button.check[data-id="${id}"]`);
     await message(popup, /Token expired/);

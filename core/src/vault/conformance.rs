@@ -43,6 +43,8 @@ pub fn fixture(n: u8) -> Connection {
         status: Status::Healthy,
         connected_at: Timestamp::from_millis(1_767_225_600_000),
         checked_at: Timestamp::from_millis(1_767_225_600_000),
+        schedule: Default::default(),
+        history: Vec::new(),
     }
 }
 

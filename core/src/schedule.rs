@@ -1,0 +1,136 @@
+//! When to look at a connection again: a steady check interval while healthy, exponential
+//! backoff with jitter while the provider is unreachable (honouring `Retry-After`), nothing at
+//! all once only the person can help (an `invalid_grant` is never retried).
+
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Timing settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// How often a healthy connection is checked.
+    pub check_interval: Duration,
+    /// The first retry after a failure.
+    pub backoff_base: Duration,
+    /// The longest wait between retries (unless `Retry-After` asks for more).
+    pub backoff_cap: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            check_interval: Duration::from_secs(30 * 60),
+            backoff_base: Duration::from_secs(30),
+            backoff_cap: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// The longest `Retry-After` honoured; a provider asking for more is retried after this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 60 * 60);
+
+/// Where a connection stands in the schedule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleState {
+    /// When it is due next; `None` when nothing will be tried without the person.
+    pub next_check: Option<Timestamp>,
+    /// Consecutive transient failures.
+    pub failures: u32,
+}
+
+/// The wait before retry number `failures` (1 = the first retry): `base · 2^(failures-1)`,
+/// capped, with "equal jitter" (a uniform draw over the upper half, `jitter` in 0..=1) so that
+/// connections that failed together do not retry together; never less than `Retry-After`.
+pub fn backoff(
+    failures: u32,
+    retry_after: Option<Duration>,
+    jitter: f64,
+    s: &Settings,
+) -> Duration {
+    let doubling = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
+    let exp = s.backoff_base.saturating_mul(doubling).min(s.backoff_cap);
+    let wait = exp / 2 + exp.mul_f64(jitter.clamp(0.0, 1.0) / 2.0);
+    wait.max(retry_after.unwrap_or_default().min(MAX_RETRY_AFTER))
+}
+
+/// Whether a connection scheduled for `next_check` is due at `now`. A `next_check` further ahead
+/// than any schedule could put it means the clock was moved back: it is due now rather than
+/// hours late. A machine that slept past several checks gets one check, not a burst.
+pub fn is_due(next_check: Option<Timestamp>, now: Timestamp, s: &Settings) -> bool {
+    match next_check {
+        None => false,
+        Some(at) if at <= now => true,
+        Some(at) => at.is_later_than(
+            now,
+            s.check_interval.max(s.backoff_cap).max(MAX_RETRY_AFTER),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Settings = Settings {
+        check_interval: Duration::from_secs(1800),
+        backoff_base: Duration::from_secs(30),
+        backoff_cap: Duration::from_secs(1800),
+    };
+
+    #[test]
+    fn backoff_doubles_from_the_base_and_stops_at_the_cap() {
+        let secs = |n| backoff(n, None, 1.0, &S).as_secs();
+        assert_eq!(
+            [
+                secs(1),
+                secs(2),
+                secs(3),
+                secs(4),
+                secs(7),
+                secs(8),
+                secs(50)
+            ],
+            [30, 60, 120, 240, 1800, 1800, 1800]
+        );
+    }
+
+    #[test]
+    fn jitter_spreads_over_the_upper_half() {
+        assert_eq!(backoff(3, None, 0.0, &S), Duration::from_secs(60));
+        assert_eq!(backoff(3, None, 0.5, &S), Duration::from_secs(90));
+        assert_eq!(backoff(3, None, 1.0, &S), Duration::from_secs(120));
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_up_to_six_hours() {
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(120)), 0.0, &S),
+            Duration::from_secs(120)
+        );
+        assert_eq!(
+            backoff(8, Some(Duration::from_secs(60)), 1.0, &S),
+            Duration::from_secs(1800)
+        );
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(86_400)), 0.0, &S),
+            MAX_RETRY_AFTER
+        );
+    }
+
+    #[test]
+    fn due_now_after_a_sleep_or_a_clock_moved_back_never_when_unscheduled() {
+        let now = Timestamp::from_millis(10_000_000_000);
+        assert!(is_due(Some(now), now, &S));
+        assert!(
+            is_due(Some(Timestamp::from_millis(1)), now, &S),
+            "slept for months: due once"
+        );
+        assert!(!is_due(Some(now.plus(Duration::from_secs(600))), now, &S));
+        assert!(
+            is_due(Some(now.plus(Duration::from_secs(7 * 3600))), now, &S),
+            "clock moved back"
+        );
+        assert!(!is_due(None, now, &S));
+    }
+}
