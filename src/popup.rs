@@ -79,16 +79,30 @@ impl Popup {
             else {
                 return;
             };
-            let me = Rc::clone(&me);
-            if button.class_list().contains("renew") {
-                let host = button.get_attribute("data-host").unwrap_or_default();
-                spawn_local(async move { me.connect(LoginChoice::Custom { host }).await });
-            } else if let Some(id) = button
+            let Some(id) = button
                 .get_attribute("data-id")
                 .and_then(|id| ConnectionId::parse(&id))
-            {
-                spawn_local(async move { me.check(id).await });
-            }
+            else {
+                return;
+            };
+            let classes = button.class_list();
+            let request = if classes.contains("renew") {
+                Request::Renew { id }
+            } else if classes.contains("change") {
+                Request::ChangeAccount { id }
+            } else if classes.contains("disconnect") {
+                // Two steps: the first click arms the button, the second disconnects.
+                if button.get_attribute("data-armed").is_none() {
+                    let _ = button.set_attribute("data-armed", "");
+                    button.set_text_content(Some("Confirm disconnect"));
+                    return;
+                }
+                Request::Disconnect { id }
+            } else {
+                Request::Check { id }
+            };
+            let me = Rc::clone(&me);
+            spawn_local(async move { me.act(request).await });
         })?;
         Ok(())
     }
@@ -135,7 +149,7 @@ impl Popup {
                 };
             }
             Response::Error { error } => self.show_error(&error),
-            Response::Connection { .. } => {
+            Response::Connection { .. } | Response::Disconnected { .. } => {
                 self.say("Unexpected answer from the background service.", true)
             }
         }
@@ -152,47 +166,44 @@ impl Popup {
         self.connect(login).await;
     }
 
-    /// Signs in to a new org, or again to one that needs it (the same user replaces its row).
+    /// Adds a new org.
     async fn connect(&self, login: LoginChoice) {
         self.host_error.set_text_content(None);
         let _ = self.host.remove_attribute("aria-invalid");
         self.add.set_disabled(true);
-        self.say("Waiting for the Salesforce sign-in window…", false);
-        let answer = ask(Request::AddSalesforce { login }).await;
+        self.act(Request::AddSalesforce { login }).await;
         self.add.set_disabled(false);
-        match answer {
-            Response::Connection { connection } => {
-                self.say(
-                    &format!(
-                        "Connected {} — {}.",
-                        connection.username, connection.status.title
-                    ),
-                    false,
-                );
-                self.refresh().await;
-            }
-            Response::Error { error } => self.show_error(&error),
-            Response::Connections { .. } => {
-                self.say("Unexpected answer from the background service.", true)
-            }
-        }
     }
 
-    async fn check(&self, id: ConnectionId) {
-        self.say("Checking…", false);
-        match ask(Request::Check { id }).await {
-            Response::Connection { connection } => {
-                self.say(
-                    &format!("{}: {}.", connection.username, connection.status.title),
-                    false,
-                );
-                self.refresh().await;
+    /// Sends one action to the worker and shows its outcome.
+    async fn act(&self, request: Request) {
+        let added = matches!(request, Request::AddSalesforce { .. });
+        let busy = match request {
+            Request::Check { .. } => "Checking…",
+            Request::Disconnect { .. } => "Disconnecting…",
+            _ => "Waiting for the Salesforce sign-in window…",
+        };
+        self.say(busy, false);
+        match ask(request).await {
+            Response::Connection { connection: c } if added => {
+                self.say(&format!("Connected {} — {}.", c.username, c.status.title), false);
             }
-            Response::Error { error } => self.show_error(&error),
+            Response::Connection { connection: c } => {
+                self.say(&format!("{}: {}.", c.username, c.status.title), false);
+            }
+            Response::Disconnected { revoked: true, .. } => {
+                self.say("Disconnected. Salesforce revoked Tokenwatch's tokens.", false);
+            }
+            Response::Disconnected { revoked: false, .. } => self.say(
+                "Disconnected here, but Salesforce could not be told. If the org is still reachable, revoke Tokenwatch in Salesforce (Settings → Connections, or Setup → Connected Apps OAuth Usage).",
+                true,
+            ),
+            Response::Error { error } => return self.show_error(&error),
             Response::Connections { .. } => {
-                self.say("Unexpected answer from the background service.", true)
+                return self.say("Unexpected answer from the background service.", true);
             }
         }
+        self.refresh().await;
     }
 }
 

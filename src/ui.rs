@@ -2,6 +2,7 @@
 //! and the Outlook side panel later). Text is always set as text, never as markup.
 
 use serde::Serialize;
+use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{ConnectionView, Envelope, Request, Response};
 use tokenwatch_core::status::Tone;
 use wasm_bindgen::prelude::*;
@@ -71,8 +72,23 @@ fn child(
     Ok(e)
 }
 
-/// One list item per connection, with a "Check now" button carrying its id and, when the
-/// connection needs the person, a "Sign in again" button carrying its login host.
+/// A row action: a button whose class names the action and whose `data-id` names the row.
+fn button(
+    doc: &Document,
+    parent: &Element,
+    class: &str,
+    text: &str,
+    id: &ConnectionId,
+    label: &str,
+) -> Result<(), JsValue> {
+    let b = child(doc, parent, "button", class, Some(text))?;
+    b.set_attribute("type", "button")?;
+    b.set_attribute("data-id", id.as_str())?;
+    b.set_attribute("aria-label", label)
+}
+
+/// One list item per connection, with its actions: Sign in again (when it needs the person),
+/// Check now, Change account and Disconnect.
 pub fn render_connections(
     doc: &Document,
     list: &Element,
@@ -125,21 +141,44 @@ pub fn render_connections(
             None => "Not checked".to_owned(),
         };
         child(doc, &foot, "span", "checked", Some(&checked))?;
-        if c.status.tone == Tone::Error && !c.login_host.is_empty() {
-            let renew = child(doc, &foot, "button", "renew", Some("Sign in again"))?;
-            renew.set_attribute("type", "button")?;
-            renew.set_attribute("data-host", &c.login_host)?;
-            renew.set_attribute(
-                "aria-label",
-                &format!("Sign in again to {} as {}", c.label, c.username),
+        let actions = child(doc, &foot, "div", "actions", None)?;
+        let who = format!("{} ({})", c.label, c.username);
+        let readable = !c.login_host.is_empty();
+        if c.status.tone == Tone::Error && readable {
+            button(
+                doc,
+                &actions,
+                "renew",
+                "Sign in again",
+                &c.id,
+                &format!("Sign in again to {who}"),
             )?;
         }
-        let check = child(doc, &foot, "button", "check", Some("Check now"))?;
-        check.set_attribute("type", "button")?;
-        check.set_attribute("data-id", c.id.as_str())?;
-        check.set_attribute(
-            "aria-label",
-            &format!("Check {} ({}) now", c.label, c.username),
+        button(
+            doc,
+            &actions,
+            "check",
+            "Check now",
+            &c.id,
+            &format!("Check {who} now"),
+        )?;
+        if readable {
+            button(
+                doc,
+                &actions,
+                "change",
+                "Change account",
+                &c.id,
+                &format!("Sign in to {} with another account", c.label),
+            )?;
+        }
+        button(
+            doc,
+            &actions,
+            "disconnect",
+            "Disconnect",
+            &c.id,
+            &format!("Disconnect {who}"),
         )?;
     }
     Ok(())

@@ -109,6 +109,16 @@ pub enum EngineError {
     /// No such connection.
     #[error("that connection no longer exists")]
     UnknownConnection,
+    /// A renewal came back as another account than the connection's.
+    #[error(
+        "You signed in as {signed_in_as}, but this connection belongs to {expected}. Nothing was changed; to use another account, choose Change account."
+    )]
+    WrongAccount {
+        /// Who signed in.
+        signed_in_as: String,
+        /// Whose connection it is.
+        expected: String,
+    },
     /// The provider refused for a reason the person or an admin must fix; the cause says
     /// which.
     #[error("{} {}", .0.text(), .0.action())]
@@ -135,6 +145,7 @@ impl EngineError {
             EngineError::Vault(_) => "storage",
             EngineError::UnknownConnection => "unknown_connection",
             EngineError::Diagnosed(_) => "needs_admin_or_sign_in",
+            EngineError::WrongAccount { .. } => "wrong_account",
         }
     }
 
@@ -244,6 +255,22 @@ enum Probe {
     Expired,
 }
 
+/// Why a sign-in is happening.
+#[derive(Debug, Clone)]
+enum SignIn {
+    /// A new connection.
+    Add,
+    /// Again to `expected`, which must come back.
+    Renew {
+        /// The connection.
+        expected: ConnectionId,
+        /// Its username, sent as `login_hint`.
+        username: String,
+    },
+    /// With another account (`prompt=login`).
+    ChangeAccount,
+}
+
 /// What a tick did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tick {
@@ -297,6 +324,18 @@ impl<P: Ports> Engine<P> {
                 .check(&id)
                 .await
                 .map(|connection| Response::Connection { connection }),
+            Request::Renew { id } => self
+                .renew(&id)
+                .await
+                .map(|connection| Response::Connection { connection }),
+            Request::ChangeAccount { id } => self
+                .change_account(&id)
+                .await
+                .map(|connection| Response::Connection { connection }),
+            Request::Disconnect { id } => self
+                .disconnect(&id)
+                .await
+                .map(|revoked| Response::Disconnected { id, revoked }),
         };
         result.unwrap_or_else(|e| Response::Error { error: e.view() })
     }
@@ -327,19 +366,130 @@ impl<P: Ports> Engine<P> {
         &self,
         login: &LoginChoice,
     ) -> Result<ConnectionView, EngineError> {
+        self.sign_in(login.host()?, SignIn::Add).await
+    }
+
+    /// Signs in again to a connection that needs it. The known username is passed as
+    /// `login_hint`, so the person confirms rather than retypes it, and the sign-in must come
+    /// back as the same user in the same org: another account is refused and nothing changes.
+    pub async fn renew(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
+        let conn = self.readable(id).await?;
+        self.sign_in(
+            conn.login_host.clone(),
+            SignIn::Renew {
+                expected: conn.id.clone(),
+                username: conn.account.username.clone(),
+            },
+        )
+        .await
+    }
+
+    /// Signs in with another account (Salesforce shows its login page even when a session
+    /// exists, `prompt=login`). The new credentials replace this connection's: when the account
+    /// differs, the old one is revoked and removed.
+    pub async fn change_account(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
+        let conn = self.readable(id).await?;
+        let view = self
+            .sign_in(conn.login_host.clone(), SignIn::ChangeAccount)
+            .await?;
+        if view.id != *id {
+            self.disconnect(id).await?;
+        }
+        Ok(view)
+    }
+
+    /// Revokes the connection at Salesforce, then removes everything stored for it, even when
+    /// the revocation fails (the answer says so). It waits for a refresh in flight, so nothing
+    /// is saved after the wipe.
+    pub async fn disconnect(&self, id: &ConnectionId) -> Result<bool, EngineError> {
+        let _guard = self
+            .ports
+            .lock()
+            .acquire(&format!("tokenwatch:refresh:{id}"))
+            .await;
+        let revoked = match self.vault().load(id).await? {
+            Some(Loaded::Ok { conn, .. }) => self
+                .revoke(&conn.login_host, &conn.tokens.refresh)
+                .await
+                .is_ok(),
+            Some(Loaded::Unreadable { .. }) => false,
+            None => return Err(EngineError::UnknownConnection),
+        };
+        self.vault().delete(id).await?;
+        Ok(revoked)
+    }
+
+    /// Revokes `refresh`, and with it its access tokens, with a POST to `host`'s
+    /// `/services/oauth2/revoke` ("Revoke OAuth Tokens", Salesforce Help). Built by hand because
+    /// the oauth2 crate refuses a non-https revocation URL, which the loopback simulator is.
+    async fn revoke(
+        &self,
+        host: &salesforce::LoginHost,
+        refresh: &oauth2::RefreshToken,
+    ) -> Result<(), EngineError> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", refresh.secret())
+            .append_pair("token_type_hint", "refresh_token")
+            .finish();
+        let request = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(host.revoke_url().as_str())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.into_bytes())
+            .map_err(|_| EngineError::BadResponse("the login host is not a valid URL".into()))?;
+        let response = Classified(self.ports.http())
+            .call(request)
+            .await
+            .map_err(|e| EngineError::Unreachable {
+                reason: e.to_string(),
+                retry_after: None,
+            })?;
+        if response.status() == StatusCode::OK {
+            Ok(())
+        } else {
+            Err(EngineError::BadResponse(format!(
+                "HTTP {} from the revoke endpoint",
+                response.status().as_u16()
+            )))
+        }
+    }
+
+    async fn readable(&self, id: &ConnectionId) -> Result<Box<Connection>, EngineError> {
+        match self.vault().load(id).await? {
+            Some(Loaded::Ok { conn, .. }) => Ok(conn),
+            Some(Loaded::Unreadable { reason, .. }) => {
+                Err(EngineError::Diagnosed(Cause::StoredDataUnreadable {
+                    reason,
+                }))
+            }
+            None => Err(EngineError::UnknownConnection),
+        }
+    }
+
+    async fn sign_in(
+        &self,
+        host: salesforce::LoginHost,
+        intent: SignIn,
+    ) -> Result<ConnectionView, EngineError> {
         let app = self.salesforce.as_ref().ok_or(EngineError::NotConfigured)?;
-        let host = login.host()?;
         let client = salesforce::client(&app.consumer_key, &app.redirect, &host);
         let pending = PendingAuthorization::new(
             self.ports.entropy(),
             app.redirect.clone(),
             self.ports.clock().now(),
         );
-        let (url, _) = client
+        let mut request = client
             .authorize_url(|| pending.state().clone())
             .add_scopes(salesforce::SCOPES.map(|s| Scope::new(s.into())))
-            .set_pkce_challenge(pending.challenge())
-            .url();
+            .set_pkce_challenge(pending.challenge());
+        match &intent {
+            SignIn::Add => {}
+            SignIn::Renew { username, .. } => {
+                request = request.add_extra_param("login_hint", username.clone())
+            }
+            SignIn::ChangeAccount => request = request.add_extra_param("prompt", "login"),
+        }
+        let (url, _) = request.url();
         let callback = self
             .ports
             .identity()
@@ -390,6 +540,16 @@ impl<P: Ports> Engine<P> {
         info.check(&grant)?;
         let now = self.ports.clock().now();
         let id = ConnectionId::salesforce(&grant.org, &grant.user);
+        if let SignIn::Renew { expected, username } = &intent {
+            if id != *expected {
+                // Not the account this connection belongs to: its tokens are not kept.
+                let _ = self.revoke(&host, &refresh).await;
+                return Err(EngineError::WrongAccount {
+                    signed_in_as: plain_text(&info.preferred_username),
+                    expected: username.clone(),
+                });
+            }
+        }
         let (connected_at, history, generation) = match self.vault().load(&id).await? {
             Some(Loaded::Ok { conn, generation }) => (conn.connected_at, conn.history, generation),
             Some(Loaded::Unreadable { generation, .. }) => (now, Vec::new(), generation),

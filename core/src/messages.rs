@@ -37,6 +37,21 @@ pub enum Request {
         /// Which connection.
         id: ConnectionId,
     },
+    /// Sign in again to this connection (same account).
+    Renew {
+        /// Which connection.
+        id: ConnectionId,
+    },
+    /// Sign in with another account, replacing this connection's credentials.
+    ChangeAccount {
+        /// Which connection.
+        id: ConnectionId,
+    },
+    /// Revoke at the provider and remove everything stored.
+    Disconnect {
+        /// Which connection.
+        id: ConnectionId,
+    },
 }
 
 /// The login host the person picked for a new org.
@@ -81,6 +96,13 @@ pub enum Response {
     Connection {
         /// Its view.
         connection: ConnectionView,
+    },
+    /// A connection was removed.
+    Disconnected {
+        /// Which.
+        id: ConnectionId,
+        /// Whether the provider confirmed the revocation (it is removed locally either way).
+        revoked: bool,
     },
     /// The request failed; nothing was half-done.
     Error {

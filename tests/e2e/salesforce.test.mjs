@@ -94,11 +94,25 @@ test('a check after the session timed out refreshes silently; a revoked org show
     // "Sign in again" on the row opens the same org's login; the same user replaces the row.
     const loginWindow = context.waitForEvent('page');
     await popup.click(`li[data-id="${id}"] button.renew`);
-    await signIn(await loginWindow, 'grace@globex.example', 'tokenwatch');
-    await message(popup, /Connected/);
+    const login = await loginWindow;
+    await login.waitForSelector('#username');
+    assert.equal(await login.inputValue('#username'), 'grace@globex.example', 'login_hint prefills the user');
+    await signIn(login, 'grace@globex.example', 'tokenwatch');
+    assert.equal((await message(popup, /Token valid/)).text, 'grace@globex.example: Token valid.');
     const after = await rows(popup);
     assert.equal(after.length, 1);
     assert.equal(after[0].status, 'Token valid');
+
+    // Disconnect takes two clicks, revokes at Salesforce and leaves nothing stored.
+    const revocations = (await admin(sim, 'counters')).revocations;
+    await popup.click(`li[data-id="${id}"] button.disconnect`);
+    assert.equal(await popup.textContent(`li[data-id="${id}"] button.disconnect`), 'Confirm disconnect');
+    await popup.screenshot({ path: join(OUT, 'popup-confirm-disconnect.png') });
+    await popup.click(`li[data-id="${id}"] button.disconnect`);
+    assert.equal((await message(popup, /Disconnected/)).text, "Disconnected. Salesforce revoked Tokenwatch's tokens.");
+    assert.deepEqual(await rows(popup), []);
+    assert.equal((await admin(sim, 'counters')).revocations, revocations + 1);
+    assert.deepEqual(await popup.evaluate(() => chrome.storage.local.get(null)), {});
   } finally {
     await context.close();
   }

@@ -293,6 +293,20 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         self.swap_in(conn, current).await
     }
 
+    /// Removes every trace of `id`: head, records and quarantined copies.
+    pub async fn delete(&self, id: &ConnectionId) -> Result<(), VaultError> {
+        self.store.delete(&head_key(id)).await?;
+        for prefix in [
+            format!("{RECORD_PREFIX}{id}:"),
+            format!("{QUARANTINE_PREFIX}{id}:"),
+        ] {
+            for (key, _) in self.store.list(&prefix).await? {
+                self.store.delete(&key).await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn current_gen(&self, id: &ConnectionId) -> Result<u64, VaultError> {
         let Some(raw) = self.store.get(&head_key(id)).await? else {
             return Ok(0);
