@@ -32,6 +32,33 @@ pub struct Account {
     pub user: UserId,
 }
 
+/// The org's refresh token policy for the connected app, as the person or an admin declared it.
+/// Salesforce never tells the client ("Manage OAuth Access Policies" is admin-only), so this is
+/// what lets Tokenwatch project when a sign-in will be needed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "policy", rename_all = "snake_case")]
+pub enum DeclaredPolicy {
+    /// "Refresh token is valid until revoked" (Salesforce's default).
+    #[default]
+    UntilRevoked,
+    /// "Expire refresh token after N days", counted from the sign-in.
+    ExpireAfter {
+        /// N.
+        days: u32,
+    },
+    /// "Expire refresh token if not used for N days": Tokenwatch's own refreshes keep it alive.
+    ExpireIfUnused {
+        /// N.
+        days: u32,
+    },
+    /// "Immediately expire refresh token": every session needs a sign-in.
+    Immediately,
+}
+
+fn days(n: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(u64::from(n) * 86_400)
+}
+
 /// The secrets of a connection. `Debug` of both token types prints `[redacted]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tokens {
@@ -72,6 +99,15 @@ pub struct Connection {
     /// What happened to it, newest last, at most [`HISTORY_LIMIT`] entries.
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    /// The declared refresh token policy.
+    #[serde(default)]
+    pub policy: DeclaredPolicy,
+    /// When the current refresh token's approval was granted (the last sign-in).
+    #[serde(default)]
+    pub approved_at: Option<Timestamp>,
+    /// When the refresh token was last used successfully.
+    #[serde(default)]
+    pub refreshed_at: Option<Timestamp>,
 }
 
 /// How many history entries a connection keeps.
@@ -89,12 +125,45 @@ pub struct HistoryEntry {
 }
 
 impl Connection {
+    /// When the declared policy ends the refresh token, if it ever does: the moment after
+    /// which only a sign-in helps.
+    pub fn horizon(&self) -> Option<Timestamp> {
+        let approved = self.approved_at.unwrap_or(self.connected_at);
+        match self.policy {
+            DeclaredPolicy::UntilRevoked => None,
+            DeclaredPolicy::ExpireAfter { days: n } => Some(approved.plus(days(n))),
+            DeclaredPolicy::ExpireIfUnused { days: n } => Some(
+                self.refreshed_at
+                    .unwrap_or(approved)
+                    .max(approved)
+                    .plus(days(n)),
+            ),
+            DeclaredPolicy::Immediately => Some(approved),
+        }
+    }
+
+    /// Whether the horizon is fixed, so renewing silently cannot push it back.
+    pub fn horizon_is_fixed(&self) -> bool {
+        matches!(
+            self.policy,
+            DeclaredPolicy::ExpireAfter { .. } | DeclaredPolicy::Immediately
+        )
+    }
+
     /// Sets the status, recording a history entry when it changes kind (or cause): retries
     /// while unreachable are one entry, not one each.
     pub fn set_status(&mut self, status: Status, at: Timestamp) {
         let same = match (&self.status, &status) {
             (Status::Healthy, Status::Healthy)
             | (Status::Unreachable { .. }, Status::Unreachable { .. }) => true,
+            (
+                Status::ExpiringSoon {
+                    within_a_day: a, ..
+                },
+                Status::ExpiringSoon {
+                    within_a_day: b, ..
+                },
+            ) => a == b,
             (Status::NeedsSignIn { cause: a }, Status::NeedsSignIn { cause: b }) => a == b,
             _ => false,
         };

@@ -2,7 +2,7 @@
 //! own between calls (the store is the truth), so a service worker that Chrome stops and
 //! restarts loses nothing.
 
-use crate::connection::{Account, Connection, Provider, RECORD_VERSION, Tokens};
+use crate::connection::{Account, Connection, DeclaredPolicy, Provider, RECORD_VERSION, Tokens};
 use crate::diagnosis;
 use crate::flow::{CallbackError, PendingAuthorization, plain_text};
 use crate::ids::ConnectionId;
@@ -332,6 +332,10 @@ impl<P: Ports> Engine<P> {
                 .change_account(&id)
                 .await
                 .map(|connection| Response::Connection { connection }),
+            Request::DeclarePolicy { id, policy } => self
+                .declare_policy(&id, policy)
+                .await
+                .map(|connection| Response::Connection { connection }),
             Request::Disconnect { id } => self
                 .disconnect(&id)
                 .await
@@ -550,10 +554,14 @@ impl<P: Ports> Engine<P> {
                 });
             }
         }
-        let (connected_at, history, generation) = match self.vault().load(&id).await? {
-            Some(Loaded::Ok { conn, generation }) => (conn.connected_at, conn.history, generation),
-            Some(Loaded::Unreadable { generation, .. }) => (now, Vec::new(), generation),
-            None => (now, Vec::new(), 0),
+        let (connected_at, history, policy, generation) = match self.vault().load(&id).await? {
+            Some(Loaded::Ok { conn, generation }) => {
+                (conn.connected_at, conn.history, conn.policy, generation)
+            }
+            Some(Loaded::Unreadable { generation, .. }) => {
+                (now, Vec::new(), DeclaredPolicy::default(), generation)
+            }
+            None => (now, Vec::new(), DeclaredPolicy::default(), 0),
         };
         let mut conn = Connection {
             v: RECORD_VERSION,
@@ -575,15 +583,18 @@ impl<P: Ports> Engine<P> {
             status: Status::Healthy,
             connected_at,
             checked_at: now,
-            schedule: self.healthy_schedule(now),
+            schedule: ScheduleState::default(),
             history,
+            policy,
+            approved_at: Some(now),
+            refreshed_at: Some(now),
         };
         conn.history.push(crate::connection::HistoryEntry {
             at: now,
             event: "Signed in".into(),
             detail: format!("as {}", conn.account.username),
         });
-        conn.set_status(Status::Healthy, now);
+        self.settle(&mut conn, now);
         self.vault().save(&conn, generation).await?;
         Ok(conn.view())
     }
@@ -640,11 +651,60 @@ impl<P: Ports> Engine<P> {
         Ok(next)
     }
 
-    fn healthy_schedule(&self, now: Timestamp) -> ScheduleState {
-        ScheduleState {
-            next_check: Some(now.plus(self.settings.check_interval)),
+    /// The status and schedule of a connection that renews silently now: Healthy, or Expiring
+    /// soon within a week of a fixed policy horizon (a second warning within a day). It wakes
+    /// for the next check or the next warning, whichever is first.
+    fn settle(&self, conn: &mut Connection, now: Timestamp) {
+        let s = &self.settings;
+        let mut next = now.plus(s.check_interval);
+        let status = match conn.horizon().filter(|_| conn.horizon_is_fixed()) {
+            Some(by) if !by.is_later_than(now, s.warn_long) => {
+                let within_a_day = !by.is_later_than(now, s.warn_short);
+                if !within_a_day {
+                    next = next.min(by.minus(s.warn_short));
+                }
+                Status::ExpiringSoon { by, within_a_day }
+            }
+            Some(by) => {
+                next = next.min(by.minus(s.warn_long));
+                Status::Healthy
+            }
+            None => Status::Healthy,
+        };
+        conn.set_status(status, now);
+        conn.schedule = ScheduleState {
+            next_check: Some(next),
             failures: 0,
+        };
+    }
+
+    /// Records the org's refresh token policy as declared by the person or an admin, and
+    /// projects the connection's horizon from it.
+    pub async fn declare_policy(
+        &self,
+        id: &ConnectionId,
+        policy: DeclaredPolicy,
+    ) -> Result<ConnectionView, EngineError> {
+        let _guard = self
+            .ports
+            .lock()
+            .acquire(&format!("tokenwatch:refresh:{id}"))
+            .await;
+        let (mut conn, generation) = match self.vault().load(id).await? {
+            Some(Loaded::Ok { conn, generation }) => (conn, generation),
+            Some(Loaded::Unreadable { reason, .. }) => {
+                return Err(EngineError::Diagnosed(Cause::StoredDataUnreadable {
+                    reason,
+                }));
+            }
+            None => return Err(EngineError::UnknownConnection),
+        };
+        conn.policy = policy;
+        if matches!(conn.status, Status::Healthy | Status::ExpiringSoon { .. }) {
+            self.settle(&mut conn, self.ports.clock().now());
         }
+        self.vault().save(&conn, generation).await?;
+        Ok(conn.view())
     }
 
     async fn record_unreachable(
@@ -723,8 +783,7 @@ impl<P: Ports> Engine<P> {
             Probe::Expired => self.refresh(id).await,
             Probe::Valid(_) => {
                 let now = self.ports.clock().now();
-                conn.set_status(Status::Healthy, now);
-                conn.schedule = self.healthy_schedule(now);
+                self.settle(&mut conn, now);
                 conn.checked_at = now;
                 match self.vault().save(&conn, generation).await {
                     Ok(_) => Ok(conn.view()),
@@ -779,14 +838,16 @@ impl<P: Ports> Engine<P> {
                     conn.tokens.refresh = r.clone();
                 }
                 let now = self.ports.clock().now();
-                conn.set_status(Status::Healthy, now);
-                conn.schedule = self.healthy_schedule(now);
+                conn.refreshed_at = Some(now);
+                self.settle(&mut conn, now);
             }
             Err(EngineError::Refused { error, description }) => {
                 let ctx = diagnosis::Context {
                     org: Some(conn.account.org.as_str()),
                     redirect: app.redirect.as_str(),
-                    expired_by_policy: false,
+                    expired_by_policy: conn
+                        .horizon()
+                        .is_some_and(|h| h <= self.ports.clock().now()),
                 };
                 let cause = diagnosis::salesforce(&error, description.as_deref(), &ctx);
                 conn.set_status(Status::NeedsSignIn { cause }, self.ports.clock().now());

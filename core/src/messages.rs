@@ -47,6 +47,13 @@ pub enum Request {
         /// Which connection.
         id: ConnectionId,
     },
+    /// Record the org's refresh token policy for this connection.
+    DeclarePolicy {
+        /// Which connection.
+        id: ConnectionId,
+        /// The policy, as the org's admin set it.
+        policy: crate::connection::DeclaredPolicy,
+    },
     /// Revoke at the provider and remove everything stored.
     Disconnect {
         /// Which connection.

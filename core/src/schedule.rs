@@ -15,6 +15,10 @@ pub struct Settings {
     pub backoff_base: Duration,
     /// The longest wait between retries (unless `Retry-After` asks for more).
     pub backoff_cap: Duration,
+    /// The first warning before a fixed horizon.
+    pub warn_long: Duration,
+    /// The second warning before a fixed horizon.
+    pub warn_short: Duration,
 }
 
 impl Default for Settings {
@@ -23,6 +27,8 @@ impl Default for Settings {
             check_interval: Duration::from_secs(30 * 60),
             backoff_base: Duration::from_secs(30),
             backoff_cap: Duration::from_secs(30 * 60),
+            warn_long: Duration::from_secs(7 * 86_400),
+            warn_short: Duration::from_secs(86_400),
         }
     }
 }
@@ -76,6 +82,8 @@ mod tests {
         check_interval: Duration::from_secs(1800),
         backoff_base: Duration::from_secs(30),
         backoff_cap: Duration::from_secs(1800),
+        warn_long: Duration::from_secs(7 * 86_400),
+        warn_short: Duration::from_secs(86_400),
     };
 
     #[test]

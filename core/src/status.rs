@@ -13,6 +13,14 @@ pub enum Status {
         /// Why.
         cause: Cause,
     },
+    /// Renewing silently works, but the declared policy ends the refresh token soon: a sign-in
+    /// will be needed by `by`.
+    ExpiringSoon {
+        /// The horizon.
+        by: crate::time::Timestamp,
+        /// Less than a day is left (the second warning).
+        within_a_day: bool,
+    },
     /// The provider could not be reached; retrying with backoff.
     Unreachable {
         /// Since when.
@@ -189,6 +197,14 @@ impl Status {
                 detail: cause.text(),
                 action: Some(cause.action()),
                 times: Vec::new(),
+            },
+            Status::ExpiringSoon { by, .. } => StatusView {
+                tone: Tone::Warn,
+                title: "Expiring soon".into(),
+                detail: "The org's refresh token policy ends this connection; it cannot be renewed silently past that."
+                    .into(),
+                action: Some("Sign in again before then to start a new period.".into()),
+                times: vec![TimeNote { label: "sign-in needed by".into(), at: *by }],
             },
             Status::Unreachable {
                 since,

@@ -27,6 +27,14 @@ impl Timestamp {
         )
     }
 
+    /// `self - d`, saturating instead of overflowing.
+    pub fn minus(self, d: Duration) -> Self {
+        Self(
+            self.0
+                .saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
+    }
+
     /// True when `self` is strictly after `other + d`.
     pub fn is_later_than(self, other: Timestamp, d: Duration) -> bool {
         self > other.plus(d)

@@ -45,6 +45,9 @@ pub fn fixture(n: u8) -> Connection {
         checked_at: Timestamp::from_millis(1_767_225_600_000),
         schedule: Default::default(),
         history: Vec::new(),
+        policy: Default::default(),
+        approved_at: None,
+        refreshed_at: None,
     }
 }
 
