@@ -271,6 +271,14 @@ enum SignIn {
     ChangeAccount,
 }
 
+/// A stored connection as the engine found it.
+enum Opened {
+    /// Readable, with its generation.
+    Record(Box<Connection>, u64),
+    /// Unreadable: the row to show instead.
+    Unreadable(Box<ConnectionView>),
+}
+
 /// What a tick did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tick {
@@ -311,31 +319,19 @@ impl<P: Ports> Engine<P> {
 
     /// Answers one request from a page. The sender has already been checked.
     pub async fn handle(&self, request: Request) -> Response {
+        let one = |r: Result<ConnectionView, EngineError>| {
+            r.map(|connection| Response::Connection { connection })
+        };
         let result = match request {
             Request::ListConnections {} => self
                 .list()
                 .await
                 .map(|connections| Response::Connections { connections }),
-            Request::AddSalesforce { login } => self
-                .connect_salesforce(&login)
-                .await
-                .map(|connection| Response::Connection { connection }),
-            Request::Check { id } => self
-                .check(&id)
-                .await
-                .map(|connection| Response::Connection { connection }),
-            Request::Renew { id } => self
-                .renew(&id)
-                .await
-                .map(|connection| Response::Connection { connection }),
-            Request::ChangeAccount { id } => self
-                .change_account(&id)
-                .await
-                .map(|connection| Response::Connection { connection }),
-            Request::DeclarePolicy { id, policy } => self
-                .declare_policy(&id, policy)
-                .await
-                .map(|connection| Response::Connection { connection }),
+            Request::AddSalesforce { login } => one(self.connect_salesforce(&login).await),
+            Request::Check { id } => one(self.check(&id).await),
+            Request::Renew { id } => one(self.renew(&id).await),
+            Request::ChangeAccount { id } => one(self.change_account(&id).await),
+            Request::DeclarePolicy { id, policy } => one(self.declare_policy(&id, policy).await),
             Request::Disconnect { id } => self
                 .disconnect(&id)
                 .await
@@ -377,7 +373,7 @@ impl<P: Ports> Engine<P> {
     /// `login_hint`, so the person confirms rather than retypes it, and the sign-in must come
     /// back as the same user in the same org: another account is refused and nothing changes.
     pub async fn renew(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
-        let conn = self.readable(id).await?;
+        let (conn, _) = self.readable(id).await?;
         self.sign_in(
             conn.login_host.clone(),
             SignIn::Renew {
@@ -392,7 +388,7 @@ impl<P: Ports> Engine<P> {
     /// exists, `prompt=login`). The new credentials replace this connection's: when the account
     /// differs, the old one is revoked and removed.
     pub async fn change_account(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
-        let conn = self.readable(id).await?;
+        let (conn, _) = self.readable(id).await?;
         let view = self
             .sign_in(conn.login_host.clone(), SignIn::ChangeAccount)
             .await?;
@@ -458,9 +454,22 @@ impl<P: Ports> Engine<P> {
         }
     }
 
-    async fn readable(&self, id: &ConnectionId) -> Result<Box<Connection>, EngineError> {
+    /// The record of `id` with its generation, or the view to answer with when it cannot be
+    /// read (its quarantine already done by the vault).
+    async fn open(&self, id: &ConnectionId) -> Result<Opened, EngineError> {
         match self.vault().load(id).await? {
-            Some(Loaded::Ok { conn, .. }) => Ok(conn),
+            Some(Loaded::Ok { conn, generation }) => Ok(Opened::Record(conn, generation)),
+            Some(Loaded::Unreadable { reason, .. }) => Ok(Opened::Unreadable(Box::new(
+                ConnectionView::unreadable(id, reason),
+            ))),
+            None => Err(EngineError::UnknownConnection),
+        }
+    }
+
+    /// The record of `id` and its generation; an unreadable one is an error with its cause.
+    async fn readable(&self, id: &ConnectionId) -> Result<(Box<Connection>, u64), EngineError> {
+        match self.vault().load(id).await? {
+            Some(Loaded::Ok { conn, generation }) => Ok((conn, generation)),
             Some(Loaded::Unreadable { reason, .. }) => {
                 Err(EngineError::Diagnosed(Cause::StoredDataUnreadable {
                     reason,
@@ -690,15 +699,7 @@ impl<P: Ports> Engine<P> {
             .lock()
             .acquire(&format!("tokenwatch:refresh:{id}"))
             .await;
-        let (mut conn, generation) = match self.vault().load(id).await? {
-            Some(Loaded::Ok { conn, generation }) => (conn, generation),
-            Some(Loaded::Unreadable { reason, .. }) => {
-                return Err(EngineError::Diagnosed(Cause::StoredDataUnreadable {
-                    reason,
-                }));
-            }
-            None => return Err(EngineError::UnknownConnection),
-        };
+        let (mut conn, generation) = self.readable(id).await?;
         conn.policy = policy;
         if matches!(conn.status, Status::Healthy | Status::ExpiringSoon { .. }) {
             self.settle(&mut conn, self.ports.clock().now());
@@ -712,12 +713,9 @@ impl<P: Ports> Engine<P> {
         id: &ConnectionId,
         error: &EngineError,
     ) -> Result<ConnectionView, EngineError> {
-        let (mut conn, generation) = match self.vault().load(id).await? {
-            Some(Loaded::Ok { conn, generation }) => (conn, generation),
-            Some(Loaded::Unreadable { reason, .. }) => {
-                return Ok(ConnectionView::unreadable(id, reason));
-            }
-            None => return Err(EngineError::UnknownConnection),
+        let (mut conn, generation) = match self.open(id).await? {
+            Opened::Record(conn, generation) => (conn, generation),
+            Opened::Unreadable(view) => return Ok(*view),
         };
         let now = self.ports.clock().now();
         let (reason, retry_after) = match error {
@@ -770,12 +768,9 @@ impl<P: Ports> Engine<P> {
     }
 
     async fn check_now(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
-        let (mut conn, generation) = match self.vault().load(id).await? {
-            Some(Loaded::Ok { conn, generation }) => (conn, generation),
-            Some(Loaded::Unreadable { reason, .. }) => {
-                return Ok(ConnectionView::unreadable(id, reason));
-            }
-            None => return Err(EngineError::UnknownConnection),
+        let (mut conn, generation) = match self.open(id).await? {
+            Opened::Record(conn, generation) => (conn, generation),
+            Opened::Unreadable(view) => return Ok(*view),
         };
         let instance = salesforce::parse_ascii_url(&conn.instance_url)
             .ok_or_else(|| StoreError::Corrupt("instance URL".into()))?;
@@ -809,12 +804,9 @@ impl<P: Ports> Engine<P> {
             .lock()
             .acquire(&format!("tokenwatch:refresh:{id}"))
             .await;
-        let (mut conn, generation) = match self.vault().load(id).await? {
-            Some(Loaded::Ok { conn, generation }) => (conn, generation),
-            Some(Loaded::Unreadable { reason, .. }) => {
-                return Ok(ConnectionView::unreadable(id, reason));
-            }
-            None => return Err(EngineError::UnknownConnection),
+        let (mut conn, generation) = match self.open(id).await? {
+            Opened::Record(conn, generation) => (conn, generation),
+            Opened::Unreadable(view) => return Ok(*view),
         };
         if generation != seen {
             return Ok(conn.view());

@@ -314,12 +314,7 @@ impl Sim {
 
     /// Deactivates (or reactivates) `username`.
     pub fn set_user_active(&self, username: &str, active: bool) -> bool {
-        let Some(user) = self
-            .config
-            .users
-            .iter()
-            .position(|u| u.username == username)
-        else {
+        let Some(user) = self.user_index(username) else {
             return false;
         };
         let mut state = self.state();
@@ -333,12 +328,7 @@ impl Sim {
 
     /// A password change: access tokens die, refresh tokens fail with "authentication failure".
     pub fn change_password(&self, username: &str) -> bool {
-        let Some(user) = self
-            .config
-            .users
-            .iter()
-            .position(|u| u.username == username)
-        else {
+        let Some(user) = self.user_index(username) else {
             return false;
         };
         let mut state = self.state();
@@ -347,6 +337,13 @@ impl Sim {
             g.password_changed = true;
         }
         true
+    }
+
+    fn user_index(&self, username: &str) -> Option<usize> {
+        self.config
+            .users
+            .iter()
+            .position(|u| u.username == username)
     }
 
     pub(crate) fn now(&self) -> i64 {
@@ -377,12 +374,7 @@ impl Sim {
 
     /// Revokes every token of `username`, as an admin or a password change would.
     pub fn revoke_user(&self, username: &str) -> bool {
-        let Some(user) = self
-            .config
-            .users
-            .iter()
-            .position(|u| u.username == username)
-        else {
+        let Some(user) = self.user_index(username) else {
             return false;
         };
         let mut state = self.state();
