@@ -17,7 +17,7 @@ try {
   const login = await startAdd(context, popup, simUrl);
   console.log('2. "Add Salesforce org" opened the simulator\'s login page through chrome.identity.launchWebAuthFlow.');
   await signIn(login, 'ada@acme.example', 'tokenwatch');
-  console.log('3. Typed ada@acme.example / tokenwatch into the login form and submitted it.');
+  console.log('3. Typed ada@acme.example and the demo password into the login form and submitted it.');
   console.log(`4. ${(await message(popup, /Connected|failed|refused|unexpected/)).text}`);
   await popup.screenshot({ path: join(OUT, 'popup.png') });
   const table = await rows(popup);
