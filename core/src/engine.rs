@@ -624,6 +624,7 @@ impl<P: Ports> Engine<P> {
     pub async fn tick(&self) -> Result<Tick, EngineError> {
         let now = self.ports.clock().now();
         let mut checked = 0;
+        let mut next_wakeup: Option<Timestamp> = None;
         for id in self.vault().ids().await? {
             let Some(Loaded::Ok { conn, .. }) = self.vault().load(&id).await? else {
                 continue;
@@ -636,14 +637,23 @@ impl<P: Ports> Engine<P> {
                     .next_check
                     .is_none_or(|t| schedule::is_due(Some(t), now, &self.settings)),
             };
+            let mut next = conn.schedule.next_check;
             if due {
                 let _ = self.check(&id).await;
                 checked += 1;
+                // Only what was just checked is read again; the rest keep the date read above.
+                next = match self.vault().load(&id).await? {
+                    Some(Loaded::Ok { conn, .. }) => conn.schedule.next_check,
+                    _ => None,
+                };
+            }
+            if let Some(at) = next {
+                next_wakeup = Some(next_wakeup.map_or(at, |n| n.min(at)));
             }
         }
         Ok(Tick {
             checked,
-            next_wakeup: self.next_wakeup().await?,
+            next_wakeup,
         })
     }
 
@@ -854,12 +864,10 @@ impl<P: Ports> Engine<P> {
     }
 
     async fn generation(&self, id: &ConnectionId) -> Result<u64, EngineError> {
-        match self.vault().load(id).await? {
-            Some(Loaded::Ok { generation, .. } | Loaded::Unreadable { generation, .. }) => {
-                Ok(generation)
-            }
-            None => Err(EngineError::UnknownConnection),
-        }
+        self.vault()
+            .generation(id)
+            .await?
+            .ok_or(EngineError::UnknownConnection)
     }
 
     async fn view(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {

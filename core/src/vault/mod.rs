@@ -307,6 +307,21 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         Ok(())
     }
 
+    /// The generation of `id` read from its head alone, without decrypting; `None` when there
+    /// is no such connection. A head that is not a generation head (a clear-text record from the
+    /// first build, or damage) goes through [`Vault::load`], which migrates or quarantines it.
+    pub async fn generation(&self, id: &ConnectionId) -> Result<Option<u64>, VaultError> {
+        let Some(raw) = self.store.get(&head_key(id)).await? else {
+            return Ok(None);
+        };
+        if let Ok(head) = serde_json::from_str::<Head>(&raw) {
+            return Ok(Some(head.generation));
+        }
+        Ok(self.load(id).await?.map(|loaded| match loaded {
+            Loaded::Ok { generation, .. } | Loaded::Unreadable { generation, .. } => generation,
+        }))
+    }
+
     async fn current_gen(&self, id: &ConnectionId) -> Result<u64, VaultError> {
         let Some(raw) = self.store.get(&head_key(id)).await? else {
             return Ok(0);
