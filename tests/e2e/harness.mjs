@@ -99,6 +99,13 @@ export async function signIn(login, username, password) {
   await login.click('#Login');
 }
 
+/** Adds the org of `username` at `simUrl` through the popup and the login form, and waits
+ *  until the popup says it is connected. */
+export async function connect(context, popup, simUrl, username) {
+  await signIn(await startAdd(context, popup, simUrl), username, 'tokenwatch');
+  return message(popup, /Connected/);
+}
+
 /** The popup's rows as plain data. */
 export async function rows(popup) {
   return popup.$$eval('#connections li', (items) => items.map((li) => ({

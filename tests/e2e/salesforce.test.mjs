@@ -2,7 +2,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { admin, stopServiceWorker, launch, message, newProfile, openPopup, OUT, rows, signIn, startAdd, startSim, storage } from './harness.mjs';
+import { admin, connect, stopServiceWorker, launch, message, newProfile, openPopup, OUT, rows, signIn, startAdd, startSim, storage } from './harness.mjs';
 
 let sim;
 before(async () => { sim = await startSim(); });
@@ -61,8 +61,7 @@ test('a check after the session timed out refreshes silently; a revoked org show
   const { context } = await launch(newProfile());
   try {
     const popup = await openPopup(context);
-    await signIn(await startAdd(context, popup, sim.url), 'grace@globex.example', 'tokenwatch');
-    await message(popup, /Connected/);
+    await connect(context, popup, sim.url, 'grace@globex.example');
     const id = 'sf:00D5g000004GlobEAA:0055g000004GrcXEAA';
 
     await admin(sim, 'expire-access', '');
@@ -172,8 +171,7 @@ test('the worker answers only its own pages: a web page cannot reach it, and not
   const { context } = await launch(newProfile());
   try {
     const popup = await openPopup(context);
-    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
-    await message(popup, /Connected/);
+    await connect(context, popup, sim.url, 'ada@acme.example');
 
     // A web page (the simulator's origin) has no way to message the extension.
     const page = await context.newPage();

@@ -4,7 +4,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { admin, launch, message, newProfile, openPopup, OUT, rows, signIn, startAdd, startSim, stopServiceWorker, storage } from './harness.mjs';
+import { admin, connect, launch, message, newProfile, openPopup, OUT, rows, startSim, stopServiceWorker, storage } from './harness.mjs';
 
 let sim;
 before(async () => { sim = await startSim(); });
@@ -27,8 +27,7 @@ test('no token the simulator issued is in extension storage or anywhere in the p
   const { context, worker } = await launch(profile);
   try {
     const popup = await openPopup(context);
-    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
-    await message(popup, /Connected/);
+    await connect(context, popup, sim.url, 'ada@acme.example');
 
     const stored = await storage(worker);
     assert.deepEqual(Object.keys(stored).sort(), [`conn:${ID}`, `rec:${ID}:1`]);
@@ -65,8 +64,7 @@ test('a content script on a web page can neither read the records nor ask the wo
   const { context } = await launch(newProfile());
   try {
     const popup = await openPopup(context);
-    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
-    await message(popup, /Connected/);
+    await connect(context, popup, sim.url, 'ada@acme.example');
 
     const page = await context.newPage();
     await page.goto(`${sim.url}/admin/health`);
@@ -85,8 +83,7 @@ test('a lost key turns the connection into Needs sign-in with its cause, and sig
   const { context } = await launch(newProfile());
   try {
     const popup = await openPopup(context);
-    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
-    await message(popup, /Connected/);
+    await connect(context, popup, sim.url, 'ada@acme.example');
 
     // Clearing the extension's IndexedDB destroys the key; the worker restarts without it.
     await popup.evaluate(() => new Promise((resolve, reject) => {
@@ -105,8 +102,7 @@ test('a lost key turns the connection into Needs sign-in with its cause, and sig
     assert.deepEqual(quarantined, [`quarantine:${ID}:1`], 'the unreadable record is kept aside');
 
     // Signing in again to the same org replaces it under a new key.
-    await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
-    await message(popup, /Connected/);
+    await connect(context, popup, sim.url, 'ada@acme.example');
     const after = await rows(popup);
     assert.equal(after.length, 1);
     assert.equal(after[0].status, 'Token valid');
