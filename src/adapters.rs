@@ -50,10 +50,9 @@ impl Identity for ChromeIdentity {
 /// Chrome reports a closed window as "The user did not approve access." and a silent flow that
 /// needs UI as "User interaction required."; anything else is a page that could not load.
 fn classify_identity_error(message: &str) -> IdentityError {
-    if message.contains("did not approve")
-        || message.contains("interaction required")
-        || message.contains("canceled")
-    {
+    if message.contains("interaction required") {
+        IdentityError::InteractionRequired
+    } else if message.contains("did not approve") || message.contains("canceled") {
         IdentityError::Cancelled
     } else {
         IdentityError::Unavailable(message.chars().take(200).collect())
@@ -212,7 +211,7 @@ mod tests {
         );
         assert_eq!(
             classify_identity_error("User interaction required."),
-            IdentityError::Cancelled
+            IdentityError::InteractionRequired
         );
         assert_eq!(
             classify_identity_error("Authorization page could not be loaded."),

@@ -1,7 +1,8 @@
 //! One watched connection: who it is, where it lives, its tokens and its status.
 
-use crate::ids::{ConnectionId, OrgId, UserId};
+use crate::ids::{ConnectionId, ObjectId, OrgId, TenantId, UserId};
 use crate::messages::ConnectionView;
+use crate::microsoft::{Authority, Registration, Resource};
 use crate::salesforce::{HostKind, LoginHost};
 use crate::status::Status;
 use crate::time::Timestamp;
@@ -9,7 +10,9 @@ use oauth2::{AccessToken, RefreshToken};
 use serde::{Deserialize, Serialize};
 
 /// Version of the stored record layout; bumped with a migration when the layout changes.
-pub const RECORD_VERSION: u32 = 1;
+/// Version 1 (Salesforce only) kept the org and user in `account` and the login host at the
+/// top level; [`Connection::from_json`] upgrades it.
+pub const RECORD_VERSION: u32 = 2;
 
 /// Which identity provider a connection belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +20,48 @@ pub const RECORD_VERSION: u32 = 1;
 pub enum Provider {
     /// A Salesforce org.
     Salesforce,
+    /// A Microsoft 365 (Entra ID) account.
+    Microsoft,
+}
+
+impl Provider {
+    /// The name people know.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Salesforce => "Salesforce",
+            Provider::Microsoft => "Microsoft",
+        }
+    }
+}
+
+/// Where a connection lives at its provider, and whose it is there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "provider", rename_all = "snake_case")]
+pub enum Site {
+    /// A Salesforce org.
+    Salesforce {
+        /// Where the org signs in.
+        login_host: LoginHost,
+        /// The org's own address.
+        instance_url: String,
+        /// The org.
+        org: OrgId,
+        /// The user.
+        user: UserId,
+    },
+    /// A Microsoft 365 account.
+    Microsoft {
+        /// The authority, pinned to the account's tenant.
+        authority: Authority,
+        /// The tenant (`tid`).
+        tenant: TenantId,
+        /// The account (`oid`).
+        object: ObjectId,
+        /// How the app was registered when the account signed in: fixes the horizon.
+        registration: Registration,
+        /// What the access token is for.
+        resource: Resource,
+    },
 }
 
 /// The person's account at the provider.
@@ -26,10 +71,6 @@ pub struct Account {
     pub username: String,
     /// The person's display name, when the provider gave one.
     pub display_name: Option<String>,
-    /// The org.
-    pub org: OrgId,
-    /// The user.
-    pub user: UserId,
 }
 
 /// The org's refresh token policy for the connected app, as the person or an admin declared it.
@@ -68,6 +109,10 @@ pub struct Tokens {
     pub refresh: RefreshToken,
     /// When the provider says it issued the access token.
     pub issued_at: Timestamp,
+    /// When the access token should be refreshed, from local receive time (Microsoft's
+    /// `refresh_in` / `expires_in`); `None` for Salesforce, whose tokens say nothing.
+    #[serde(default)]
+    pub refresh_due: Option<Timestamp>,
 }
 
 /// A stored connection.
@@ -77,12 +122,8 @@ pub struct Connection {
     pub v: u32,
     /// Storage and message key.
     pub id: ConnectionId,
-    /// The provider.
-    pub provider: Provider,
-    /// Where the org signs in.
-    pub login_host: LoginHost,
-    /// The org's own address.
-    pub instance_url: String,
+    /// The provider, where, and whose.
+    pub site: Site,
     /// Who.
     pub account: Account,
     /// The secrets.
@@ -99,10 +140,11 @@ pub struct Connection {
     /// What happened to it, newest last, at most [`HISTORY_LIMIT`] entries.
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
-    /// The declared refresh token policy.
+    /// The declared refresh token policy (Salesforce).
     #[serde(default)]
     pub policy: DeclaredPolicy,
-    /// When the current refresh token's approval was granted (the last sign-in).
+    /// When the current refresh token's approval was granted (the last sign-in, interactive
+    /// or silent).
     #[serde(default)]
     pub approved_at: Option<Timestamp>,
     /// When the refresh token was last used successfully.
@@ -125,10 +167,53 @@ pub struct HistoryEntry {
 }
 
 impl Connection {
-    /// When the declared policy ends the refresh token, if it ever does: the moment after
-    /// which only a sign-in helps.
+    /// Reads a stored record, upgrading the version 1 layout.
+    pub fn from_json(bytes: &[u8]) -> serde_json::Result<Self> {
+        let mut value: serde_json::Value = serde_json::from_slice(bytes)?;
+        if value.get("v").and_then(serde_json::Value::as_u64) == Some(1) {
+            upgrade_v1(&mut value);
+        }
+        serde_json::from_value(value)
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> Provider {
+        match self.site {
+            Site::Salesforce { .. } => Provider::Salesforce,
+            Site::Microsoft { .. } => Provider::Microsoft,
+        }
+    }
+
+    /// Whether this is a single-page-app Microsoft connection, whose sign-in lasts 24 h.
+    pub fn is_day_limited(&self) -> bool {
+        matches!(
+            self.site,
+            Site::Microsoft {
+                registration: Registration::Spa,
+                ..
+            }
+        )
+    }
+
+    /// When the refresh token ends, if it ever does: the moment after which only a sign-in
+    /// helps. Salesforce: the declared policy. Microsoft: 24 h after the sign-in for a
+    /// single-page app, 90 days after the last use for other public clients.
     pub fn horizon(&self) -> Option<Timestamp> {
         let approved = self.approved_at.unwrap_or(self.connected_at);
+        match &self.site {
+            Site::Microsoft {
+                registration: Registration::Spa,
+                ..
+            } => return Some(approved.plus(crate::microsoft::SPA_LIFETIME)),
+            Site::Microsoft {
+                registration: Registration::PublicClient,
+                ..
+            } => {
+                let used = self.refreshed_at.unwrap_or(approved).max(approved);
+                return Some(used.plus(crate::microsoft::PUBLIC_CLIENT_IDLE_LIFETIME));
+            }
+            Site::Salesforce { .. } => {}
+        }
         match self.policy {
             DeclaredPolicy::UntilRevoked => None,
             DeclaredPolicy::ExpireAfter { days: n } => Some(approved.plus(days(n))),
@@ -142,12 +227,16 @@ impl Connection {
         }
     }
 
-    /// Whether the horizon is fixed, so renewing silently cannot push it back.
+    /// Whether the horizon is fixed, so refreshing cannot push it back (only a new sign-in,
+    /// which for a single-page app may be silent).
     pub fn horizon_is_fixed(&self) -> bool {
-        matches!(
-            self.policy,
-            DeclaredPolicy::ExpireAfter { .. } | DeclaredPolicy::Immediately
-        )
+        match self.site {
+            Site::Microsoft { registration, .. } => registration == Registration::Spa,
+            Site::Salesforce { .. } => matches!(
+                self.policy,
+                DeclaredPolicy::ExpireAfter { .. } | DeclaredPolicy::Immediately
+            ),
+        }
     }
 
     /// Sets the status, recording a history entry when it changes kind (or cause): retries
@@ -168,7 +257,7 @@ impl Connection {
             _ => false,
         };
         if !same {
-            let view = status.view();
+            let view = status.view(self.provider());
             self.history.push(HistoryEntry {
                 at,
                 event: view.title,
@@ -181,9 +270,15 @@ impl Connection {
         self.status = status;
     }
 
-    /// A short name for the org: its kind and host.
+    /// A short name: the org's kind and host, or the Microsoft account's domain.
     pub fn label(&self) -> String {
-        let host = &self.login_host;
+        let host = match &self.site {
+            Site::Salesforce { login_host, .. } => login_host,
+            Site::Microsoft { .. } => {
+                let domain = self.account.username.rsplit('@').next().unwrap_or_default();
+                return format!("Microsoft 365 {domain}").trim_end().to_owned();
+            }
+        };
         match host.kind() {
             HostKind::Production => "Production org".into(),
             HostKind::Sandbox => "Sandbox".into(),
@@ -203,17 +298,95 @@ impl Connection {
 
     /// What the UI may see: everything but the tokens.
     pub fn view(&self) -> ConnectionView {
+        let (org_id, login_host) = match &self.site {
+            Site::Salesforce {
+                login_host, org, ..
+            } => (org.as_str().to_owned(), login_host.origin()),
+            Site::Microsoft {
+                authority, tenant, ..
+            } => (tenant.as_str().to_owned(), authority.host.origin()),
+        };
         ConnectionView {
             id: self.id.clone(),
-            provider: self.provider,
+            provider: self.provider(),
             label: self.label(),
             username: self.account.username.clone(),
             display_name: self.account.display_name.clone(),
-            org_id: self.account.org.as_str().to_owned(),
-            login_host: self.login_host.origin(),
-            status: self.status.view(),
+            org_id,
+            login_host,
+            status: self.status.view(self.provider()),
             connected_at: Some(self.connected_at),
             checked_at: Some(self.checked_at),
         }
+    }
+}
+
+/// Version 1 → 2: `provider`, `login_host`, `instance_url` and `account.{org,user}` move into
+/// `site`.
+fn upgrade_v1(value: &mut serde_json::Value) {
+    let Some(obj) = value.as_object_mut() else {
+        return;
+    };
+    let mut site = serde_json::Map::new();
+    for key in ["provider", "login_host", "instance_url"] {
+        if let Some(v) = obj.remove(key) {
+            site.insert(key.into(), v);
+        }
+    }
+    if let Some(account) = obj.get_mut("account").and_then(|a| a.as_object_mut()) {
+        for key in ["org", "user"] {
+            if let Some(v) = account.remove(key) {
+                site.insert(key.into(), v);
+            }
+        }
+    }
+    obj.insert("site".into(), site.into());
+    obj.insert("v".into(), RECORD_VERSION.into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_record_is_upgraded_without_loss() {
+        let v1 = serde_json::json!({
+            "v": 1,
+            "id": "sf:00D5g000004AcmeEAA:0055g000004AdaXEAA",
+            "provider": "salesforce",
+            "login_host": "https://login.salesforce.com",
+            "instance_url": "https://acme.my.salesforce.com",
+            "account": {
+                "username": "ada@acme.example",
+                "display_name": "Ada Lovelace",
+                "org": "00D5g000004AcmeEAA",
+                "user": "0055g000004AdaXEAA"
+            },
+            "tokens": {"access": "a", "refresh": "r", "issued_at": 5},
+            "status": {"state": "healthy"},
+            "connected_at": 1,
+            "checked_at": 2
+        });
+        let conn = Connection::from_json(v1.to_string().as_bytes()).unwrap();
+        assert_eq!(conn.v, RECORD_VERSION);
+        assert_eq!(conn.provider(), Provider::Salesforce);
+        assert_eq!(conn.account.username, "ada@acme.example");
+        match &conn.site {
+            Site::Salesforce {
+                login_host,
+                instance_url,
+                org,
+                user,
+            } => {
+                assert_eq!(login_host.origin(), "https://login.salesforce.com");
+                assert_eq!(instance_url, "https://acme.my.salesforce.com");
+                assert_eq!(org.as_str(), "00D5g000004AcmeEAA");
+                assert_eq!(user.as_str(), "0055g000004AdaXEAA");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(conn.tokens.refresh_due, None);
+        let again = serde_json::to_vec(&conn).unwrap();
+        assert_eq!(Connection::from_json(&again).unwrap().site, conn.site);
     }
 }

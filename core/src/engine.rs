@@ -2,13 +2,16 @@
 //! own between calls (the store is the truth), so a service worker that Chrome stops and
 //! restarts loses nothing.
 
-use crate::connection::{Account, Connection, DeclaredPolicy, Provider, RECORD_VERSION, Tokens};
+use crate::connection::{
+    Account, Connection, DeclaredPolicy, HistoryEntry, Provider, RECORD_VERSION, Site, Tokens,
+};
 use crate::diagnosis;
 use crate::flow::{CallbackError, PendingAuthorization, plain_text};
 use crate::ids::ConnectionId;
 use crate::messages::{ConnectionView, ErrorView, LoginChoice, Request, Response, sentence};
+use crate::microsoft::{self, Authority, IdTokenError, MicrosoftApp};
 use crate::ports::{Clock, Entropy, Identity, IdentityError, Interaction, Lock, Store, StoreError};
-use crate::salesforce::{self, HostError, ResponseError, UserInfo};
+use crate::salesforce::{self, HostError, LoginHost, ResponseError, UserInfo};
 use crate::schedule::{self, ScheduleState};
 use crate::status::{Cause, Status};
 use crate::time::Timestamp;
@@ -64,11 +67,9 @@ pub trait Ports {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
-    /// No consumer key is configured.
-    #[error(
-        "Salesforce is not set up yet: an administrator must enter the consumer key of the connected app"
-    )]
-    NotConfigured,
+    /// The provider's app is not configured.
+    #[error("{}", not_configured(*.0))]
+    NotConfigured(Provider),
     /// The typed login host is not acceptable.
     #[error("{0}")]
     BadHost(#[from] HostError),
@@ -79,27 +80,34 @@ pub enum EngineError {
     #[error("Sign-in failed: {0}.")]
     Callback(#[from] CallbackError),
     /// The token endpoint refused the request with an OAuth error.
-    #[error("Salesforce refused the request ({error}){}", .description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("{} refused the request ({error}){}", .provider.name(), .description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
     Refused {
+        /// Who refused.
+        provider: Provider,
         /// The `error` code.
         error: String,
         /// The `error_description`, as plain text.
         description: Option<String>,
     },
     /// The provider could not be reached, or answered 5xx or 429.
-    #[error("Salesforce could not be reached ({reason}); try again later")]
+    #[error("{} could not be reached ({reason}); try again later", .provider.name())]
     Unreachable {
+        /// Who.
+        provider: Provider,
         /// What failed.
         reason: String,
         /// `Retry-After`, in seconds, when the provider sent one.
         retry_after: Option<u64>,
     },
     /// The provider answered something that is not what its protocol says.
-    #[error("Salesforce answered in an unexpected way ({0}); nothing was saved")]
-    BadResponse(String),
-    /// The provider's answer failed a rule of its own protocol.
+    #[error("{} answered in an unexpected way ({}); nothing was saved", .0.name(), .1)]
+    BadResponse(Provider, String),
+    /// Salesforce's answer failed a rule of its own protocol.
     #[error("{0}")]
     Response(#[from] ResponseError),
+    /// Microsoft's ID token failed a check.
+    #[error("Microsoft's sign-in answer failed a check ({0}); nothing was saved")]
+    IdToken(#[from] IdTokenError),
     /// Storage failed.
     #[error("{0}")]
     Store(#[from] StoreError),
@@ -109,6 +117,11 @@ pub enum EngineError {
     /// No such connection.
     #[error("that connection no longer exists")]
     UnknownConnection,
+    /// A refresh token policy was declared for a connection it does not apply to.
+    #[error(
+        "a refresh token policy applies to Salesforce orgs only; Microsoft's horizon follows from the app registration"
+    )]
+    PolicyNotApplicable,
     /// A renewal came back as another account than the connection's.
     #[error(
         "You signed in as {signed_in_as}, but this connection belongs to {expected}. Nothing was changed; to use another account, choose Change account."
@@ -121,30 +134,49 @@ pub enum EngineError {
     },
     /// The provider refused for a reason the person or an admin must fix; the cause says
     /// which.
-    #[error("{} {}", .0.text(), .0.action())]
-    Diagnosed(Cause),
+    #[error("{} {}", .cause.text(*.provider), .cause.action(*.provider))]
+    Diagnosed {
+        /// Whose refusal.
+        provider: Provider,
+        /// Why.
+        cause: Cause,
+    },
+}
+
+fn not_configured(p: Provider) -> &'static str {
+    match p {
+        Provider::Salesforce => {
+            "Salesforce is not set up yet: an administrator must enter the consumer key of the connected app"
+        }
+        Provider::Microsoft => {
+            "Microsoft 365 is not set up yet: an administrator must enter the application (client) id of the app registration"
+        }
+    }
 }
 
 impl EngineError {
     /// A stable code for the UI and tests.
     pub fn code(&self) -> &'static str {
         match self {
-            EngineError::NotConfigured => "not_configured",
+            EngineError::NotConfigured(_) => "not_configured",
             EngineError::BadHost(_) => "bad_host",
             EngineError::Identity(IdentityError::Cancelled) => "cancelled",
+            EngineError::Identity(IdentityError::InteractionRequired) => "interaction_required",
             EngineError::Identity(_) => "identity_unavailable",
             EngineError::Callback(CallbackError::StateMismatch) => "state_mismatch",
             EngineError::Callback(CallbackError::Denied { .. }) => "denied",
             EngineError::Callback(_) => "bad_callback",
             EngineError::Refused { .. } => "refused",
             EngineError::Unreachable { .. } => "unreachable",
-            EngineError::BadResponse(_) => "bad_response",
-            EngineError::Response(_) => "bad_response",
+            EngineError::BadResponse(..) | EngineError::Response(_) | EngineError::IdToken(_) => {
+                "bad_response"
+            }
             EngineError::Store(_) => "storage",
             EngineError::Vault(VaultError::Conflict) => "conflict",
             EngineError::Vault(_) => "storage",
             EngineError::UnknownConnection => "unknown_connection",
-            EngineError::Diagnosed(_) => "needs_admin_or_sign_in",
+            EngineError::PolicyNotApplicable => "not_applicable",
+            EngineError::Diagnosed { .. } => "needs_admin_or_sign_in",
             EngineError::WrongAccount { .. } => "wrong_account",
         }
     }
@@ -161,10 +193,13 @@ impl EngineError {
 
 /// Maps the oauth2 crate's error without ever keeping the response body, which may hold tokens.
 fn token_error(
-    e: RequestTokenError<TransportError, StandardErrorResponse<BasicErrorResponseType>>,
+    provider: Provider,
+) -> impl Fn(
+    RequestTokenError<TransportError, StandardErrorResponse<BasicErrorResponseType>>,
 ) -> EngineError {
-    match e {
+    move |e| match e {
         RequestTokenError::ServerResponse(r) => EngineError::Refused {
+            provider,
             error: plain_text(r.error().as_ref()),
             description: r.error_description().map(|d| plain_text(d)),
         },
@@ -174,14 +209,31 @@ fn token_error(
                 TransportError::Network(_) => None,
             };
             EngineError::Unreachable {
+                provider,
                 reason: e.to_string(),
                 retry_after,
             }
         }
-        RequestTokenError::Parse(_, body) => EngineError::BadResponse(describe_body(&body).into()),
-        RequestTokenError::Other(_) => {
-            EngineError::BadResponse("the token endpoint did not answer with JSON".into())
+        RequestTokenError::Parse(_, body) => {
+            EngineError::BadResponse(provider, describe_body(&body).into())
         }
+        RequestTokenError::Other(_) => EngineError::BadResponse(
+            provider,
+            "the token endpoint did not answer with JSON".into(),
+        ),
+    }
+}
+
+/// The cause of a provider's refusal.
+fn diagnose(
+    provider: Provider,
+    error: &str,
+    description: Option<&str>,
+    ctx: &diagnosis::Context<'_>,
+) -> Cause {
+    match provider {
+        Provider::Salesforce => diagnosis::salesforce(error, description, ctx),
+        Provider::Microsoft => diagnosis::microsoft(error, description, ctx),
     }
 }
 
@@ -267,7 +319,7 @@ enum SignIn {
         /// Its username, sent as `login_hint`.
         username: String,
     },
-    /// With another account (`prompt=login`).
+    /// With another account (`prompt=login` / `prompt=select_account`).
     ChangeAccount,
 }
 
@@ -277,6 +329,43 @@ enum Opened {
     Record(Box<Connection>, u64),
     /// Unreadable: the row to show instead.
     Unreadable(Box<ConnectionView>),
+}
+
+/// What a sign-in established, before it is stored.
+struct SignedIn {
+    /// The history event: "Signed in" or "Renewed silently".
+    event: &'static str,
+    id: ConnectionId,
+    site: Site,
+    account: Account,
+    tokens: Tokens,
+}
+
+/// What a refresh returned.
+struct Refreshed {
+    access: AccessToken,
+    refresh: Option<oauth2::RefreshToken>,
+    issued_at: Timestamp,
+    refresh_due: Option<Timestamp>,
+}
+
+/// What a silent renewal attempt came to.
+enum Silent {
+    /// Not within the renewal window.
+    NotDue,
+    /// Renewed: the new view.
+    Renewed(Box<ConnectionView>),
+    /// Tried and refused; the history says why.
+    Failed,
+}
+
+/// How much of a check to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// The person asked: prove the connection with the provider now.
+    Prove,
+    /// A scheduled check: use the network only when something is due.
+    Scheduled,
 }
 
 /// What a tick did.
@@ -293,6 +382,7 @@ pub struct Tick {
 pub struct Engine<P> {
     ports: P,
     salesforce: Option<SalesforceApp>,
+    microsoft: Option<MicrosoftApp>,
     settings: schedule::Settings,
 }
 
@@ -302,8 +392,15 @@ impl<P: Ports> Engine<P> {
         Self {
             ports,
             salesforce,
+            microsoft: None,
             settings: schedule::Settings::default(),
         }
+    }
+
+    /// The same engine able to connect Microsoft 365 accounts through `app`.
+    pub fn with_microsoft(mut self, app: Option<MicrosoftApp>) -> Self {
+        self.microsoft = app;
+        self
     }
 
     /// The same engine with other timing settings.
@@ -328,6 +425,7 @@ impl<P: Ports> Engine<P> {
                 .await
                 .map(|connections| Response::Connections { connections }),
             Request::AddSalesforce { login } => one(self.connect_salesforce(&login).await),
+            Request::AddMicrosoft {} => one(self.connect_microsoft().await),
             Request::Check { id } => one(self.check(&id).await),
             Request::Renew { id } => one(self.renew(&id).await),
             Request::ChangeAccount { id } => one(self.change_account(&id).await),
@@ -360,47 +458,85 @@ impl<P: Ports> Engine<P> {
         Vault::new(self.ports.store(), self.ports.sealer())
     }
 
+    fn now(&self) -> Timestamp {
+        self.ports.clock().now()
+    }
+
     /// Connects a Salesforce org through an interactive sign-in. Nothing is stored unless every
     /// step succeeds, so a failed or cancelled sign-in leaves no half connection.
     pub async fn connect_salesforce(
         &self,
         login: &LoginChoice,
     ) -> Result<ConnectionView, EngineError> {
-        self.sign_in(login.host()?, SignIn::Add).await
+        let signed = self.salesforce_sign_in(login.host()?, SignIn::Add).await?;
+        self.store_signed_in(signed).await
+    }
+
+    /// Connects a Microsoft 365 account through an interactive sign-in with the configured
+    /// registration. Nothing is stored unless every step (ID token checks included) succeeds.
+    pub async fn connect_microsoft(&self) -> Result<ConnectionView, EngineError> {
+        let signed = self
+            .microsoft_sign_in(None, SignIn::Add, Interaction::Interactive)
+            .await?;
+        self.store_signed_in(signed).await
     }
 
     /// Signs in again to a connection that needs it. The known username is passed as
     /// `login_hint`, so the person confirms rather than retypes it, and the sign-in must come
-    /// back as the same user in the same org: another account is refused and nothing changes.
+    /// back as the same account: another account is refused and nothing changes.
     pub async fn renew(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
         let (conn, _) = self.readable(id).await?;
-        self.sign_in(
-            conn.login_host.clone(),
-            SignIn::Renew {
-                expected: conn.id.clone(),
-                username: conn.account.username.clone(),
-            },
-        )
-        .await
+        let intent = SignIn::Renew {
+            expected: conn.id.clone(),
+            username: conn.account.username.clone(),
+        };
+        let signed = self
+            .sign_in_again(&conn, intent, Interaction::Interactive)
+            .await?;
+        self.store_signed_in(signed).await
     }
 
-    /// Signs in with another account (Salesforce shows its login page even when a session
-    /// exists, `prompt=login`). The new credentials replace this connection's: when the account
-    /// differs, the old one is revoked and removed.
+    /// Signs in with another account (the provider shows its account choice even when a
+    /// session exists). The new credentials replace this connection's: when the account
+    /// differs, the old one is revoked (where the provider allows) and removed.
     pub async fn change_account(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
         let (conn, _) = self.readable(id).await?;
-        let view = self
-            .sign_in(conn.login_host.clone(), SignIn::ChangeAccount)
+        let signed = self
+            .sign_in_again(&conn, SignIn::ChangeAccount, Interaction::Interactive)
             .await?;
+        let view = self.store_signed_in(signed).await?;
         if view.id != *id {
             self.disconnect(id).await?;
         }
         Ok(view)
     }
 
-    /// Revokes the connection at Salesforce, then removes everything stored for it, even when
-    /// the revocation fails (the answer says so). It waits for a refresh in flight, so nothing
-    /// is saved after the wipe.
+    async fn sign_in_again(
+        &self,
+        conn: &Connection,
+        intent: SignIn,
+        interaction: Interaction,
+    ) -> Result<SignedIn, EngineError> {
+        match &conn.site {
+            Site::Salesforce { login_host, .. } => {
+                self.salesforce_sign_in(login_host.clone(), intent).await
+            }
+            Site::Microsoft { authority, .. } => {
+                // Changing account may land in another tenant: go through the configured
+                // authority then, not the old account's own.
+                let pinned = match intent {
+                    SignIn::ChangeAccount => None,
+                    _ => Some(authority.clone()),
+                };
+                self.microsoft_sign_in(pinned, intent, interaction).await
+            }
+        }
+    }
+
+    /// Revokes the connection at the provider, then removes everything stored for it, even
+    /// when the revocation fails (the answer says so). It waits for a refresh in flight, so
+    /// nothing is saved after the wipe. Microsoft offers public clients no revocation
+    /// endpoint: its tokens are dropped here and `revoked` is false.
     pub async fn disconnect(&self, id: &ConnectionId) -> Result<bool, EngineError> {
         let _guard = self
             .ports
@@ -408,10 +544,12 @@ impl<P: Ports> Engine<P> {
             .acquire(&format!("tokenwatch:refresh:{id}"))
             .await;
         let revoked = match self.vault().load(id).await? {
-            Some(Loaded::Ok { conn, .. }) => self
-                .revoke(&conn.login_host, &conn.tokens.refresh)
-                .await
-                .is_ok(),
+            Some(Loaded::Ok { conn, .. }) => match &conn.site {
+                Site::Salesforce { login_host, .. } => {
+                    self.revoke(login_host, &conn.tokens.refresh).await.is_ok()
+                }
+                Site::Microsoft { .. } => false,
+            },
             Some(Loaded::Unreadable { .. }) => false,
             None => return Err(EngineError::UnknownConnection),
         };
@@ -424,9 +562,10 @@ impl<P: Ports> Engine<P> {
     /// the oauth2 crate refuses a non-https revocation URL, which the loopback simulator is.
     async fn revoke(
         &self,
-        host: &salesforce::LoginHost,
+        host: &LoginHost,
         refresh: &oauth2::RefreshToken,
     ) -> Result<(), EngineError> {
+        const SF: Provider = Provider::Salesforce;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("token", refresh.secret())
             .append_pair("token_type_hint", "refresh_token")
@@ -436,21 +575,27 @@ impl<P: Ports> Engine<P> {
             .uri(host.revoke_url().as_str())
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(body.into_bytes())
-            .map_err(|_| EngineError::BadResponse("the login host is not a valid URL".into()))?;
+            .map_err(|_| {
+                EngineError::BadResponse(SF, "the login host is not a valid URL".into())
+            })?;
         let response = Classified(self.ports.http())
             .call(request)
             .await
             .map_err(|e| EngineError::Unreachable {
+                provider: SF,
                 reason: e.to_string(),
                 retry_after: None,
             })?;
         if response.status() == StatusCode::OK {
             Ok(())
         } else {
-            Err(EngineError::BadResponse(format!(
-                "HTTP {} from the revoke endpoint",
-                response.status().as_u16()
-            )))
+            Err(EngineError::BadResponse(
+                SF,
+                format!(
+                    "HTTP {} from the revoke endpoint",
+                    response.status().as_u16()
+                ),
+            ))
         }
     }
 
@@ -471,26 +616,52 @@ impl<P: Ports> Engine<P> {
         match self.vault().load(id).await? {
             Some(Loaded::Ok { conn, generation }) => Ok((conn, generation)),
             Some(Loaded::Unreadable { reason, .. }) => {
-                Err(EngineError::Diagnosed(Cause::StoredDataUnreadable {
-                    reason,
-                }))
+                let view = ConnectionView::unreadable(id, reason.clone());
+                Err(EngineError::Diagnosed {
+                    provider: view.provider,
+                    cause: Cause::StoredDataUnreadable { reason },
+                })
             }
             None => Err(EngineError::UnknownConnection),
         }
     }
 
-    async fn sign_in(
+    /// The callback's code and verifier; a refusal other than the person's own "no" is
+    /// diagnosed.
+    fn complete(
         &self,
-        host: salesforce::LoginHost,
+        pending: PendingAuthorization,
+        callback: &Url,
+        provider: Provider,
+        ctx: &diagnosis::Context<'_>,
+    ) -> Result<(oauth2::AuthorizationCode, oauth2::PkceCodeVerifier), EngineError> {
+        match pending.complete(callback, self.now()) {
+            Ok(found) => Ok(found),
+            // The person said no: that is their answer, not a fault to diagnose.
+            Err(CallbackError::Denied { error, description }) if error != "access_denied" => {
+                Err(EngineError::Diagnosed {
+                    provider,
+                    cause: diagnose(provider, &error, description.as_deref(), ctx),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn salesforce_sign_in(
+        &self,
+        host: LoginHost,
         intent: SignIn,
-    ) -> Result<ConnectionView, EngineError> {
-        let app = self.salesforce.as_ref().ok_or(EngineError::NotConfigured)?;
+    ) -> Result<SignedIn, EngineError> {
+        const SF: Provider = Provider::Salesforce;
+        let app = self
+            .salesforce
+            .as_ref()
+            .ok_or(EngineError::NotConfigured(SF))?;
         let client = salesforce::client(&app.consumer_key, &app.redirect, &host);
-        let pending = PendingAuthorization::new(
-            self.ports.entropy(),
-            app.redirect.clone(),
-            self.ports.clock().now(),
-        );
+        let pending =
+            PendingAuthorization::new(self.ports.entropy(), app.redirect.clone(), self.now())
+                .with_issuer_origin(host.origin());
         let mut request = client
             .authorize_url(|| pending.state().clone())
             .add_scopes(salesforce::SCOPES.map(|s| Scope::new(s.into())))
@@ -513,30 +684,14 @@ impl<P: Ports> Engine<P> {
             redirect: app.redirect.as_str(),
             expired_by_policy: false,
         };
-        let (code, verifier) = match pending.complete(&callback, self.ports.clock().now()) {
-            Ok(found) => found,
-            // The person said no: that is their answer, not a fault to diagnose.
-            Err(CallbackError::Denied { error, description }) if error != "access_denied" => {
-                return Err(EngineError::Diagnosed(diagnosis::salesforce(
-                    &error,
-                    description.as_deref(),
-                    &ctx,
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let (code, verifier) = self.complete(pending, &callback, SF, &ctx)?;
         let token = client
             .exchange_code(code)
             .set_pkce_verifier(verifier)
             .request_async(&Classified(self.ports.http()))
             .await
-            .map_err(token_error)
-            .map_err(|e| match e {
-                EngineError::Refused { error, description } => EngineError::Diagnosed(
-                    diagnosis::salesforce(&error, description.as_deref(), &ctx),
-                ),
-                e => e,
-            })?;
+            .map_err(token_error(SF))
+            .map_err(|e| refused_is_diagnosed(e, &ctx))?;
         let grant = token.validate(&host)?;
         let refresh = token
             .refresh()
@@ -546,12 +701,12 @@ impl<P: Ports> Engine<P> {
             Probe::Valid(info) => info,
             Probe::Expired => {
                 return Err(EngineError::BadResponse(
+                    SF,
                     "the new access token was refused at once".into(),
                 ));
             }
         };
         info.check(&grant)?;
-        let now = self.ports.clock().now();
         let id = ConnectionId::salesforce(&grant.org, &grant.user);
         if let SignIn::Renew { expected, username } = &intent {
             if id != *expected {
@@ -563,32 +718,156 @@ impl<P: Ports> Engine<P> {
                 });
             }
         }
-        let (connected_at, history, policy, generation) = match self.vault().load(&id).await? {
-            Some(Loaded::Ok { conn, generation }) => {
-                (conn.connected_at, conn.history, conn.policy, generation)
-            }
-            Some(Loaded::Unreadable { generation, .. }) => {
-                (now, Vec::new(), DeclaredPolicy::default(), generation)
-            }
-            None => (now, Vec::new(), DeclaredPolicy::default(), 0),
-        };
-        let mut conn = Connection {
-            v: RECORD_VERSION,
+        Ok(SignedIn {
+            event: "Signed in",
             id,
-            provider: Provider::Salesforce,
-            login_host: host,
-            instance_url: grant.instance_url.as_str().trim_end_matches('/').to_owned(),
+            site: Site::Salesforce {
+                login_host: host,
+                instance_url: grant.instance_url.as_str().trim_end_matches('/').to_owned(),
+                org: grant.org,
+                user: grant.user,
+            },
             account: Account {
                 username: plain_text(&info.preferred_username),
                 display_name: info.name.as_deref().map(plain_text),
-                org: grant.org,
-                user: grant.user,
             },
             tokens: Tokens {
                 access: token.access().clone(),
                 refresh,
                 issued_at: grant.issued_at,
+                refresh_due: None,
             },
+        })
+    }
+
+    /// A Microsoft sign-in: authorization code with PKCE, `nonce`, and the ID token checked
+    /// before anything is kept. `authority` pins a renewal to the account's own tenant;
+    /// `Silent` sends `prompt=none`, answered from the Microsoft session or refused.
+    async fn microsoft_sign_in(
+        &self,
+        authority: Option<Authority>,
+        intent: SignIn,
+        interaction: Interaction,
+    ) -> Result<SignedIn, EngineError> {
+        const MS: Provider = Provider::Microsoft;
+        let app = self
+            .microsoft
+            .as_ref()
+            .ok_or(EngineError::NotConfigured(MS))?;
+        let authority = authority.unwrap_or_else(|| app.authority.clone());
+        let client = microsoft::client(app, &authority);
+        let pending =
+            PendingAuthorization::new(self.ports.entropy(), app.redirect.clone(), self.now())
+                .with_issuer_origin(authority.host.origin());
+        let mut request = client
+            .authorize_url(|| pending.state().clone())
+            .add_scopes(app.scopes())
+            .set_pkce_challenge(pending.challenge())
+            .add_extra_param("nonce", pending.nonce().to_owned());
+        match &intent {
+            SignIn::Add => {}
+            SignIn::Renew { username, .. } => {
+                request = request.add_extra_param("login_hint", username.clone())
+            }
+            SignIn::ChangeAccount => request = request.add_extra_param("prompt", "select_account"),
+        }
+        if interaction == Interaction::Silent {
+            request = request.add_extra_param("prompt", "none");
+        }
+        let (url, _) = request.url();
+        let callback = self.ports.identity().authorize(&url, interaction).await?;
+        let ctx = diagnosis::Context {
+            org: None,
+            redirect: app.redirect.as_str(),
+            expired_by_policy: false,
+        };
+        let nonce = pending.nonce().to_owned();
+        let (code, verifier) = self.complete(pending, &callback, MS, &ctx)?;
+        let token = client
+            .exchange_code(code)
+            .set_pkce_verifier(verifier)
+            .request_async(&Classified(self.ports.http()))
+            .await
+            .map_err(token_error(MS))
+            .map_err(|e| refused_is_diagnosed(e, &ctx))?;
+        let now = self.now();
+        let who = microsoft::check_id_token(
+            token.id_token().ok_or(IdTokenError::Missing)?,
+            &microsoft::Expect {
+                client_id: &app.client_id,
+                authority: &authority,
+                nonce: &nonce,
+                now,
+            },
+        )?;
+        let refresh = token.refresh().cloned().ok_or_else(|| {
+            EngineError::BadResponse(
+                MS,
+                "no refresh token although offline_access was asked for".into(),
+            )
+        })?;
+        let id = ConnectionId::microsoft(&who.tenant, &who.object);
+        if let SignIn::Renew { expected, username } = &intent {
+            if id != *expected {
+                // Microsoft has no revocation endpoint for public clients: the stray tokens
+                // are simply never stored.
+                return Err(EngineError::WrongAccount {
+                    signed_in_as: who.username,
+                    expected: username.clone(),
+                });
+            }
+        }
+        Ok(SignedIn {
+            event: match interaction {
+                Interaction::Interactive => "Signed in",
+                Interaction::Silent => "Renewed silently",
+            },
+            id,
+            site: Site::Microsoft {
+                authority: app.authority.for_tenant(&who.tenant),
+                tenant: who.tenant,
+                object: who.object,
+                registration: app.registration,
+                resource: app.resource,
+            },
+            account: Account {
+                username: who.username,
+                display_name: who.name,
+            },
+            tokens: Tokens {
+                access: token.access().clone(),
+                refresh,
+                issued_at: now,
+                refresh_due: Some(token.refresh_due(now)),
+            },
+        })
+    }
+
+    /// Stores a completed sign-in: a new connection, or the same one with new tokens, keeping
+    /// when it was first connected, its history and its declared policy.
+    async fn store_signed_in(&self, signed: SignedIn) -> Result<ConnectionView, EngineError> {
+        let now = self.now();
+        let _guard = self
+            .ports
+            .lock()
+            .acquire(&format!("tokenwatch:refresh:{}", signed.id))
+            .await;
+        let (connected_at, history, policy, generation) =
+            match self.vault().load(&signed.id).await? {
+                Some(Loaded::Ok { conn, generation }) => {
+                    (conn.connected_at, conn.history, conn.policy, generation)
+                }
+                Some(Loaded::Unreadable { generation, .. }) => {
+                    (now, Vec::new(), DeclaredPolicy::default(), generation)
+                }
+                None => (now, Vec::new(), DeclaredPolicy::default(), 0),
+            };
+        let mut conn = Connection {
+            v: RECORD_VERSION,
+            id: signed.id,
+            site: signed.site,
+            account: signed.account,
+            tokens: signed.tokens,
             status: Status::Healthy,
             connected_at,
             checked_at: now,
@@ -598,9 +877,9 @@ impl<P: Ports> Engine<P> {
             approved_at: Some(now),
             refreshed_at: Some(now),
         };
-        conn.history.push(crate::connection::HistoryEntry {
+        conn.history.push(HistoryEntry {
             at: now,
-            event: "Signed in".into(),
+            event: signed.event.into(),
             detail: format!("as {}", conn.account.username),
         });
         self.settle(&mut conn, now);
@@ -608,12 +887,21 @@ impl<P: Ports> Engine<P> {
         Ok(conn.view())
     }
 
-    /// Proves the connection works now: probes the access token and, if it expired, refreshes
-    /// it. A refused refresh token turns the connection into Needs sign-in with its cause; a
-    /// provider that cannot be reached turns it into Unreachable, retried with backoff.
+    /// Proves the connection works now: Salesforce probes the access token and refreshes it
+    /// if it expired; Microsoft redeems the refresh token. A refused refresh token turns the
+    /// connection into Needs sign-in with its cause; a provider that cannot be reached turns
+    /// it into Unreachable, retried with backoff.
     pub async fn check(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
-        match self.check_now(id).await {
-            Err(e @ (EngineError::Unreachable { .. } | EngineError::BadResponse(_))) => {
+        self.check_to(id, Depth::Prove).await
+    }
+
+    async fn check_to(
+        &self,
+        id: &ConnectionId,
+        depth: Depth,
+    ) -> Result<ConnectionView, EngineError> {
+        match self.check_now(id, depth).await {
+            Err(e @ (EngineError::Unreachable { .. } | EngineError::BadResponse(..))) => {
                 self.record_unreachable(id, &e).await
             }
             other => other,
@@ -622,7 +910,7 @@ impl<P: Ports> Engine<P> {
 
     /// Checks every connection that is due, once each, and says when to wake next.
     pub async fn tick(&self) -> Result<Tick, EngineError> {
-        let now = self.ports.clock().now();
+        let now = self.now();
         let mut checked = 0;
         let mut next_wakeup: Option<Timestamp> = None;
         for id in self.vault().ids().await? {
@@ -639,7 +927,7 @@ impl<P: Ports> Engine<P> {
             };
             let mut next = conn.schedule.next_check;
             if due {
-                let _ = self.check(&id).await;
+                let _ = self.check_to(&id, Depth::Scheduled).await;
                 checked += 1;
                 // Only what was just checked is read again; the rest keep the date read above.
                 next = match self.vault().load(&id).await? {
@@ -671,21 +959,41 @@ impl<P: Ports> Engine<P> {
     }
 
     /// The status and schedule of a connection that renews silently now: Healthy, or Expiring
-    /// soon within a week of a fixed policy horizon (a second warning within a day). It wakes
-    /// for the next check or the next warning, whichever is first.
+    /// soon near a fixed horizon — within a week (a second warning within a day) of a declared
+    /// Salesforce policy's end, within 2 hours of a day-limited Microsoft sign-in's end. It
+    /// wakes for the next check, the next warning, the start of silent renewal or the horizon,
+    /// whichever is first.
     fn settle(&self, conn: &mut Connection, now: Timestamp) {
         let s = &self.settings;
         let mut next = now.plus(s.check_interval);
+        let mut wake = |at: Timestamp| {
+            if at > now {
+                next = next.min(at);
+            }
+        };
         let status = match conn.horizon().filter(|_| conn.horizon_is_fixed()) {
+            Some(by) if conn.is_day_limited() => {
+                wake(by.minus(s.silent_renew_lead));
+                wake(by.minus(s.warn_day_limited));
+                wake(by);
+                if by.is_later_than(now, s.warn_day_limited) {
+                    Status::Healthy
+                } else {
+                    Status::ExpiringSoon {
+                        by,
+                        within_a_day: true,
+                    }
+                }
+            }
             Some(by) if !by.is_later_than(now, s.warn_long) => {
                 let within_a_day = !by.is_later_than(now, s.warn_short);
                 if !within_a_day {
-                    next = next.min(by.minus(s.warn_short));
+                    wake(by.minus(s.warn_short));
                 }
                 Status::ExpiringSoon { by, within_a_day }
             }
             Some(by) => {
-                next = next.min(by.minus(s.warn_long));
+                wake(by.minus(s.warn_long));
                 Status::Healthy
             }
             None => Status::Healthy,
@@ -710,9 +1018,12 @@ impl<P: Ports> Engine<P> {
             .acquire(&format!("tokenwatch:refresh:{id}"))
             .await;
         let (mut conn, generation) = self.readable(id).await?;
+        if conn.provider() != Provider::Salesforce {
+            return Err(EngineError::PolicyNotApplicable);
+        }
         conn.policy = policy;
         if matches!(conn.status, Status::Healthy | Status::ExpiringSoon { .. }) {
-            self.settle(&mut conn, self.ports.clock().now());
+            self.settle(&mut conn, self.now());
         }
         self.vault().save(&conn, generation).await?;
         Ok(conn.view())
@@ -727,13 +1038,14 @@ impl<P: Ports> Engine<P> {
             Opened::Record(conn, generation) => (conn, generation),
             Opened::Unreadable(view) => return Ok(*view),
         };
-        let now = self.ports.clock().now();
+        let now = self.now();
         let (reason, retry_after) = match error {
             EngineError::Unreachable {
+                provider,
                 reason,
                 retry_after,
             } => (
-                format!("Salesforce could not be reached ({reason})"),
+                format!("{} could not be reached ({reason})", provider.name()),
                 *retry_after,
             ),
             other => (
@@ -777,27 +1089,106 @@ impl<P: Ports> Engine<P> {
         }
     }
 
-    async fn check_now(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
-        let (mut conn, generation) = match self.open(id).await? {
+    async fn check_now(
+        &self,
+        id: &ConnectionId,
+        depth: Depth,
+    ) -> Result<ConnectionView, EngineError> {
+        let (mut conn, mut generation) = match self.open(id).await? {
             Opened::Record(conn, generation) => (conn, generation),
             Opened::Unreadable(view) => return Ok(*view),
         };
-        let instance = salesforce::parse_ascii_url(&conn.instance_url)
-            .ok_or_else(|| StoreError::Corrupt("instance URL".into()))?;
-        match self.probe(&instance, &conn.tokens.access).await? {
-            Probe::Expired => self.refresh(id).await,
-            Probe::Valid(_) => {
-                let now = self.ports.clock().now();
-                self.settle(&mut conn, now);
-                conn.checked_at = now;
-                match self.vault().save(&conn, generation).await {
-                    Ok(_) => Ok(conn.view()),
-                    // A refresh landed meanwhile; its record is the fresher one.
-                    Err(VaultError::Conflict) => self.view(id).await,
-                    Err(e) => Err(e.into()),
+        let now = self.now();
+        let needs_refresh = match &conn.site {
+            Site::Salesforce { instance_url, .. } => {
+                let instance = salesforce::parse_ascii_url(instance_url)
+                    .ok_or_else(|| StoreError::Corrupt("instance URL".into()))?;
+                matches!(
+                    self.probe(&instance, &conn.tokens.access).await?,
+                    Probe::Expired
+                )
+            }
+            Site::Microsoft { .. } => {
+                match self.renew_silently_if_due(&mut conn, now).await? {
+                    Silent::Renewed(view) => return Ok(*view),
+                    // Keep the history note before the refresh re-reads the record.
+                    Silent::Failed => generation = self.vault().save(&conn, generation).await?,
+                    Silent::NotDue => {}
                 }
+                // Microsoft's access tokens cannot be probed without calling the resource, so
+                // the refresh token itself is the proof: redeemed when the person asks, when
+                // the access token is due, and once the fixed horizon has passed (to learn
+                // for certain that only a sign-in helps).
+                depth == Depth::Prove
+                    || conn.tokens.refresh_due.is_none_or(|due| due <= now)
+                    || (conn.horizon_is_fixed() && conn.horizon().is_some_and(|h| h <= now))
+            }
+        };
+        if needs_refresh {
+            return self.refresh(id).await;
+        }
+        self.settle(&mut conn, now);
+        conn.checked_at = now;
+        match self.vault().save(&conn, generation).await {
+            Ok(_) => Ok(conn.view()),
+            // A refresh landed meanwhile; its record is the fresher one.
+            Err(VaultError::Conflict) => self.view(id).await,
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A day-limited (single-page app) Microsoft sign-in within `silent_renew_lead` of its
+    /// end is renewed with `prompt=none`, which Microsoft answers from its session cookie
+    /// without a window. When that does not work the history says why and the caller carries
+    /// on: the warning comes from [`Self::settle`], Needs sign-in from the refusal after the
+    /// horizon.
+    async fn renew_silently_if_due(
+        &self,
+        conn: &mut Connection,
+        now: Timestamp,
+    ) -> Result<Silent, EngineError> {
+        let Some(horizon) = conn.horizon().filter(|_| conn.is_day_limited()) else {
+            return Ok(Silent::NotDue);
+        };
+        if horizon <= now || horizon.is_later_than(now, self.settings.silent_renew_lead) {
+            return Ok(Silent::NotDue);
+        }
+        let intent = SignIn::Renew {
+            expected: conn.id.clone(),
+            username: conn.account.username.clone(),
+        };
+        let why = match self.sign_in_again(conn, intent, Interaction::Silent).await {
+            Ok(signed) => {
+                return self
+                    .store_signed_in(signed)
+                    .await
+                    .map(|v| Silent::Renewed(Box::new(v)));
+            }
+            Err(e @ EngineError::Unreachable { .. }) => return Err(e),
+            Err(EngineError::Diagnosed { cause, .. }) => cause.text(Provider::Microsoft),
+            Err(EngineError::Identity(_)) => "Microsoft asked for the person".into(),
+            Err(other) => sentence(&other.to_string())
+                .trim_end_matches('.')
+                .to_owned(),
+        };
+        // One entry per reason since the last sign-in, not one per check.
+        let already = conn
+            .history
+            .iter()
+            .rev()
+            .take_while(|h| h.event != "Signed in" && h.event != "Renewed silently")
+            .any(|h| h.event == SILENT_RENEWAL_FAILED && h.detail == why);
+        if !already {
+            conn.history.push(HistoryEntry {
+                at: now,
+                event: SILENT_RENEWAL_FAILED.into(),
+                detail: why,
+            });
+            if conn.history.len() > crate::connection::HISTORY_LIMIT {
+                conn.history.remove(0);
             }
         }
+        Ok(Silent::Failed)
     }
 
     /// Refreshes the access token now.
@@ -807,7 +1198,6 @@ impl<P: Ports> Engine<P> {
     /// a refresh that landed meanwhile instead of sending the refresh token again. With rotation
     /// on, a second use of the old token would be refused and lock the person out.
     pub async fn refresh(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
-        let app = self.salesforce.as_ref().ok_or(EngineError::NotConfigured)?;
         let seen = self.generation(id).await?;
         let _guard = self
             .ports
@@ -821,44 +1211,92 @@ impl<P: Ports> Engine<P> {
         if generation != seen {
             return Ok(conn.view());
         }
-        let client = salesforce::client(&app.consumer_key, &app.redirect, &conn.login_host);
-        let refreshed = client
-            .exchange_refresh_token(&conn.tokens.refresh)
-            .request_async(&Classified(self.ports.http()))
-            .await
-            .map_err(token_error);
+        let provider = conn.provider();
+        let (refreshed, redirect) = match &conn.site {
+            Site::Salesforce {
+                login_host,
+                org,
+                user,
+                ..
+            } => {
+                let app = self
+                    .salesforce
+                    .as_ref()
+                    .ok_or(EngineError::NotConfigured(provider))?;
+                let client = salesforce::client(&app.consumer_key, &app.redirect, login_host);
+                let result = client
+                    .exchange_refresh_token(&conn.tokens.refresh)
+                    .request_async(&Classified(self.ports.http()))
+                    .await
+                    .map_err(token_error(provider));
+                let refreshed = match result {
+                    Ok(token) => {
+                        let grant = token.validate(login_host)?;
+                        if grant.org != *org || grant.user != *user {
+                            return Err(ResponseError::IdentityMismatch.into());
+                        }
+                        Ok(Refreshed {
+                            access: token.access().clone(),
+                            refresh: token.refresh().cloned(),
+                            issued_at: grant.issued_at,
+                            refresh_due: None,
+                        })
+                    }
+                    Err(e) => Err(e),
+                };
+                (refreshed, app.redirect.as_str().to_owned())
+            }
+            Site::Microsoft { authority, .. } => {
+                let app = self
+                    .microsoft
+                    .as_ref()
+                    .ok_or(EngineError::NotConfigured(provider))?;
+                let result = microsoft::client(app, authority)
+                    .exchange_refresh_token(&conn.tokens.refresh)
+                    .add_scopes(app.scopes())
+                    .request_async(&Classified(self.ports.http()))
+                    .await
+                    .map_err(token_error(provider));
+                let now = self.now();
+                let refreshed = result.map(|token| Refreshed {
+                    access: token.access().clone(),
+                    refresh: token.refresh().cloned(),
+                    issued_at: now,
+                    refresh_due: Some(token.refresh_due(now)),
+                });
+                (refreshed, app.redirect.as_str().to_owned())
+            }
+        };
+        let now = self.now();
         match refreshed {
-            Ok(token) => {
-                let grant = token.validate(&conn.login_host)?;
-                if grant.org != conn.account.org || grant.user != conn.account.user {
-                    return Err(ResponseError::IdentityMismatch.into());
-                }
-                conn.tokens.access = token.access().clone();
-                conn.tokens.issued_at = grant.issued_at;
+            Ok(r) => {
+                conn.tokens.access = r.access;
+                conn.tokens.issued_at = r.issued_at;
+                conn.tokens.refresh_due = r.refresh_due;
                 // RFC 6749 §6: without a new refresh token, the old one stays valid.
-                if let Some(r) = token.refresh() {
-                    conn.tokens.refresh = r.clone();
+                if let Some(token) = r.refresh {
+                    conn.tokens.refresh = token;
                 }
-                let now = self.ports.clock().now();
                 conn.refreshed_at = Some(now);
                 self.settle(&mut conn, now);
             }
-            Err(EngineError::Refused { error, description }) => {
+            Err(EngineError::Refused {
+                error, description, ..
+            }) => {
                 let ctx = diagnosis::Context {
-                    org: Some(conn.account.org.as_str()),
-                    redirect: app.redirect.as_str(),
-                    expired_by_policy: conn
-                        .horizon()
-                        .is_some_and(|h| h <= self.ports.clock().now()),
+                    org: Some(conn.id.org()),
+                    redirect: &redirect,
+                    expired_by_policy: conn.horizon_is_fixed()
+                        && conn.horizon().is_some_and(|h| h <= now),
                 };
-                let cause = diagnosis::salesforce(&error, description.as_deref(), &ctx);
-                conn.set_status(Status::NeedsSignIn { cause }, self.ports.clock().now());
+                let cause = diagnose(provider, &error, description.as_deref(), &ctx);
+                conn.set_status(Status::NeedsSignIn { cause }, now);
                 // Never retried: only the person (or an admin) can fix it.
                 conn.schedule = ScheduleState::default();
             }
             Err(e) => return Err(e),
         }
-        conn.checked_at = self.ports.clock().now();
+        conn.checked_at = now;
         self.vault().save(&conn, generation).await?;
         Ok(conn.view())
     }
@@ -879,26 +1317,30 @@ impl<P: Ports> Engine<P> {
     }
 
     async fn probe(&self, instance: &Url, access: &AccessToken) -> Result<Probe, EngineError> {
+        const SF: Provider = Provider::Salesforce;
         let request = http::Request::builder()
             .method(http::Method::GET)
             .uri(salesforce::userinfo_url(instance).as_str())
             .header(header::AUTHORIZATION, format!("Bearer {}", access.secret()))
             .header(header::ACCEPT, "application/json")
             .body(Vec::new())
-            .map_err(|_| EngineError::BadResponse("the org address is not a valid URL".into()))?;
+            .map_err(|_| {
+                EngineError::BadResponse(SF, "the org address is not a valid URL".into())
+            })?;
         let response =
             self.ports
                 .http()
                 .call(request)
                 .await
                 .map_err(|e| EngineError::Unreachable {
+                    provider: SF,
                     reason: plain_text(&e.to_string()),
                     retry_after: None,
                 })?;
         match response.status() {
             StatusCode::OK => serde_json::from_slice(response.body())
                 .map(Probe::Valid)
-                .map_err(|_| EngineError::BadResponse(describe_body(response.body()).into())),
+                .map_err(|_| EngineError::BadResponse(SF, describe_body(response.body()).into())),
             StatusCode::UNAUTHORIZED => Ok(Probe::Expired),
             s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
                 let retry_after = response
@@ -907,15 +1349,34 @@ impl<P: Ports> Engine<P> {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse().ok());
                 Err(EngineError::Unreachable {
+                    provider: SF,
                     reason: format!("HTTP {}", s.as_u16()),
                     retry_after,
                 })
             }
-            s => Err(EngineError::BadResponse(format!(
-                "HTTP {} from the user information endpoint",
-                s.as_u16()
-            ))),
+            s => Err(EngineError::BadResponse(
+                SF,
+                format!("HTTP {} from the user information endpoint", s.as_u16()),
+            )),
         }
+    }
+}
+
+/// The history event of a silent renewal that did not work.
+pub const SILENT_RENEWAL_FAILED: &str = "Silent renewal failed";
+
+/// A refusal during a sign-in says why, in the provider's terms.
+fn refused_is_diagnosed(e: EngineError, ctx: &diagnosis::Context<'_>) -> EngineError {
+    match e {
+        EngineError::Refused {
+            provider,
+            error,
+            description,
+        } => EngineError::Diagnosed {
+            provider,
+            cause: diagnose(provider, &error, description.as_deref(), ctx),
+        },
+        e => e,
     }
 }
 

@@ -46,6 +46,10 @@ pub enum CallbackError {
     /// A parameter that must appear once appeared more than once.
     #[error("the sign-in answer carries more than one `{0}`")]
     Repeated(&'static str),
+    /// `iss` names another authorization server than the one this sign-in went to (RFC 9207
+    /// §2.4, the mix-up defence beside the per-provider redirect path).
+    #[error("the sign-in answer comes from another sign-in service than the one that was opened")]
+    WrongIssuer,
 }
 
 fn description_suffix(d: &Option<String>) -> String {
@@ -72,7 +76,9 @@ fn random_b64url(entropy: &impl Entropy, n: usize) -> String {
 pub struct PendingAuthorization {
     state: CsrfToken,
     verifier: PkceCodeVerifier,
+    nonce: String,
     redirect: Url,
+    issuer_origin: Option<String>,
     started: Timestamp,
 }
 
@@ -86,20 +92,35 @@ impl fmt::Debug for PendingAuthorization {
 }
 
 impl PendingAuthorization {
-    /// Draws a fresh `state` (256 bits, above the 128 RFC 6749 §10.10 asks) and PKCE verifier
-    /// (32 bytes → 43 characters, RFC 7636 §4.1).
+    /// Draws a fresh `state` (256 bits, above the 128 RFC 6749 §10.10 asks), PKCE verifier
+    /// (32 bytes → 43 characters, RFC 7636 §4.1) and OpenID Connect `nonce` (256 bits).
     pub fn new(entropy: &impl Entropy, redirect: Url, now: Timestamp) -> Self {
         Self {
             state: CsrfToken::new(random_b64url(entropy, 32)),
             verifier: PkceCodeVerifier::new(random_b64url(entropy, 32)),
+            nonce: random_b64url(entropy, 32),
             redirect,
+            issuer_origin: None,
             started: now,
         }
+    }
+
+    /// Requires an `iss` in the callback, when the provider sends one, to be on `origin` (the
+    /// authorization server this sign-in opens). Its exact value may name the account's
+    /// tenant, which is not known before the sign-in, so the origin is what is compared.
+    pub fn with_issuer_origin(mut self, origin: String) -> Self {
+        self.issuer_origin = Some(origin);
+        self
     }
 
     /// The `state` to send.
     pub fn state(&self) -> &CsrfToken {
         &self.state
+    }
+
+    /// The `nonce` to send with `openid`; the ID token must carry it back.
+    pub fn nonce(&self) -> &str {
+        &self.nonce
     }
 
     /// The S256 challenge to send; `plain` is never offered (RFC 9700 §2.1.1).
@@ -129,6 +150,13 @@ impl PendingAuthorization {
         if now.is_later_than(self.started, STATE_LIFETIME) || now < self.started {
             return Err(CallbackError::Expired);
         }
+        if let (Some(iss), Some(origin)) = (params.once("iss")?, &self.issuer_origin) {
+            let same = crate::salesforce::parse_ascii_url(&iss)
+                .is_some_and(|u| u.origin().ascii_serialization() == *origin);
+            if !same {
+                return Err(CallbackError::WrongIssuer);
+            }
+        }
         if let Some(error) = params.once("error")? {
             let description = params.once("error_description")?.map(|d| plain_text(&d));
             return Err(CallbackError::Denied {
@@ -154,7 +182,7 @@ fn same_endpoint(a: &Url, b: &Url) -> bool {
 }
 
 /// Compares the SHA-256 digests, so the time taken says nothing about where inputs differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     Sha256::digest(a) == Sha256::digest(b)
 }
 
@@ -284,6 +312,39 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    #[test]
+    fn an_iss_from_another_server_is_refused_and_a_matching_one_accepted() {
+        let origin = "https://login.microsoftonline.com".to_owned();
+        let p = pending().with_issuer_origin(origin.clone());
+        let cb = callback(
+            &p,
+            "code=c&state={state}&iss=https%3A%2F%2Fevil.example%2Ftenant%2Fv2.0",
+        );
+        assert_eq!(p.complete(&cb, T0).unwrap_err(), CallbackError::WrongIssuer);
+        let p = pending().with_issuer_origin(origin.clone());
+        let cb = callback(
+            &p,
+            "code=c&state={state}&iss=https%3A%2F%2Flogin.microsoftonline.com%2Ft%2Fv2.0",
+        );
+        assert!(p.complete(&cb, T0).is_ok());
+        let p = pending().with_issuer_origin(origin);
+        let cb = callback(&p, "code=c&state={state}");
+        assert!(p.complete(&cb, T0).is_ok(), "iss is checked when present");
+        let p = pending().with_issuer_origin("https://login.microsoftonline.com".into());
+        let cb = callback(&p, "code=c&state={state}&iss=a&iss=b");
+        assert_eq!(
+            p.complete(&cb, T0).unwrap_err(),
+            CallbackError::Repeated("iss")
+        );
+    }
+
+    #[test]
+    fn the_nonce_is_256_bits_and_distinct_from_state() {
+        let p = pending();
+        assert_eq!(p.nonce().len(), 43);
+        assert_ne!(p.nonce(), p.state().secret());
     }
 
     #[test]

@@ -13,9 +13,13 @@ pub enum IdError {
     /// Not the id of a connection.
     #[error("not a connection id")]
     NotConnectionId,
+    /// Not a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hexadecimal).
+    #[error("the Microsoft {0} id is not a GUID")]
+    NotGuid(&'static str),
 }
 
-/// Stable key of one connection in storage and in messages (`sf:<org>:<user>`).
+/// Stable key of one connection in storage and in messages: `sf:<org>:<user>` for Salesforce,
+/// `ms:<tenant>:<object>` for Microsoft.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ConnectionId(String);
@@ -40,12 +44,17 @@ impl ConnectionId {
         Self(format!("sf:{}:{}", org.0, user.0))
     }
 
+    /// The id of the Microsoft connection for this account (`oid`) in this tenant (`tid`).
+    pub fn microsoft(tenant: &TenantId, object: &ObjectId) -> Self {
+        Self(format!("ms:{}:{}", tenant.0, object.0))
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// The org id inside the connection id.
+    /// The org (Salesforce) or tenant (Microsoft) inside the connection id.
     pub fn org(&self) -> &str {
         self.0.split(':').nth(1).unwrap_or_default()
     }
@@ -56,6 +65,10 @@ impl ConnectionId {
         let ok = match (parts.next(), parts.next(), parts.next(), parts.next()) {
             (Some("sf"), Some(org), Some(user), None) => {
                 OrgId::parse(org).is_ok() && UserId::parse(user).is_ok()
+            }
+            (Some("ms"), Some(tenant), Some(object), None) => {
+                TenantId::parse(tenant).is_ok_and(|t| t.0 == tenant)
+                    && ObjectId::parse(object).is_ok_and(|o| o.0 == object)
             }
             _ => false,
         };
@@ -114,6 +127,54 @@ impl UserId {
     }
 }
 
+/// Checks a GUID and returns it in lower case, the form Microsoft's tokens use.
+fn guid(s: &str, what: &'static str) -> Result<String, IdError> {
+    let groups: Vec<&str> = s.split('-').collect();
+    let ok = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    if ok {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(IdError::NotGuid(what))
+    }
+}
+
+/// A Microsoft Entra tenant (directory) id, the `tid` claim.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TenantId(String);
+
+impl TenantId {
+    /// Checks a tenant id; upper-case hex is accepted and stored in lower case.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        guid(s, "tenant").map(Self)
+    }
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A Microsoft account's object id in its tenant, the `oid` claim: stable across renames,
+/// unlike the username.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ObjectId(String);
+
+impl ObjectId {
+    /// Checks an object id; upper-case hex is accepted and stored in lower case.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        guid(s, "object").map(Self)
+    }
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 macro_rules! string_conversions {
     ($t:ty) => {
         impl TryFrom<String> for $t {
@@ -136,6 +197,8 @@ macro_rules! string_conversions {
 }
 string_conversions!(OrgId);
 string_conversions!(UserId);
+string_conversions!(TenantId);
+string_conversions!(ObjectId);
 
 #[cfg(test)]
 mod tests {
@@ -164,6 +227,24 @@ mod tests {
         assert_eq!(ConnectionId::parse(id.as_str()), Some(id));
         assert_eq!(ConnectionId::parse("sf:00D5g000004ABCDEAZ"), None);
         assert_eq!(ConnectionId::parse("sf:x:y"), None);
+        let tenant = TenantId::parse("72F988BF-86F1-41AF-91AB-2D7CD011DB47").unwrap();
+        let object = ObjectId::parse("00000000-0000-0000-66f3-3332eca7ea81").unwrap();
+        let ms = ConnectionId::microsoft(&tenant, &object);
+        assert_eq!(
+            ms.as_str(),
+            "ms:72f988bf-86f1-41af-91ab-2d7cd011db47:00000000-0000-0000-66f3-3332eca7ea81"
+        );
+        assert_eq!(ConnectionId::parse(ms.as_str()), Some(ms.clone()));
+        assert_eq!(ms.org(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
+        assert_eq!(
+            ConnectionId::parse(&ms.as_str().to_ascii_uppercase().replace("MS:", "ms:")),
+            None,
+            "only the lower-case form this crate writes"
+        );
+        assert_eq!(ConnectionId::parse("ms:common:x"), None);
+        assert!(TenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db4").is_err());
+        assert!(TenantId::parse("72f988bf86f141af91ab2d7cd011db47").is_err());
+        assert!(ObjectId::parse("g2f988bf-86f1-41af-91ab-2d7cd011db47").is_err());
         assert_eq!(
             ConnectionId::parse("sf:00D5g000004ABCDEAZ:0055g000004ABCDEAZ:x"),
             None

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod flow;
 pub mod ids;
 pub mod messages;
+pub mod microsoft;
 pub mod ports;
 pub mod salesforce;
 pub mod schedule;

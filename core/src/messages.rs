@@ -32,6 +32,9 @@ pub enum Request {
         /// Which login host.
         login: LoginChoice,
     },
+    /// Connect a Microsoft 365 account through an interactive sign-in, with the configured
+    /// app registration and tenant.
+    AddMicrosoft {},
     /// Prove the connection's tokens work now, refreshing them if the access token expired.
     Check {
         /// Which connection.
@@ -171,15 +174,15 @@ pub struct ConnectionView {
     pub id: ConnectionId,
     /// The provider.
     pub provider: Provider,
-    /// Short org name ("Production org", "My Domain acme").
+    /// Short name ("Production org", "My Domain acme", "Microsoft 365 contoso.com").
     pub label: String,
     /// The sign-in name.
     pub username: String,
     /// The display name, if known.
     pub display_name: Option<String>,
-    /// The org id.
+    /// The org id (Salesforce) or tenant id (Microsoft).
     pub org_id: String,
-    /// The login host's origin.
+    /// The login host's or authority's origin.
     pub login_host: String,
     /// The status in words.
     pub status: StatusView,
@@ -192,10 +195,18 @@ pub struct ConnectionView {
 impl ConnectionView {
     /// The row of a connection whose stored data cannot be read: what its id tells, and why.
     pub fn unreadable(id: &ConnectionId, reason: crate::vault::Unreadable) -> Self {
+        let provider = if id.as_str().starts_with("ms:") {
+            Provider::Microsoft
+        } else {
+            Provider::Salesforce
+        };
         Self {
             id: id.clone(),
-            provider: Provider::Salesforce,
-            label: "Salesforce org".into(),
+            provider,
+            label: match provider {
+                Provider::Salesforce => "Salesforce org".into(),
+                Provider::Microsoft => "Microsoft 365 account".into(),
+            },
             username: "unknown user".into(),
             display_name: None,
             org_id: id.org().to_owned(),
@@ -203,7 +214,7 @@ impl ConnectionView {
             status: crate::status::Status::NeedsSignIn {
                 cause: crate::status::Cause::StoredDataUnreadable { reason },
             }
-            .view(),
+            .view(provider),
             connected_at: None,
             checked_at: None,
         }

@@ -98,9 +98,13 @@ pub enum Interaction {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdentityError {
-    /// The person closed the window (or a silent attempt needed UI).
+    /// The person closed the window.
     #[error("the sign-in window was closed before sign-in finished")]
     Cancelled,
+    /// A silent attempt (no window) needed the person: the provider showed a page instead of
+    /// answering from its session.
+    #[error("the provider needs you to sign in")]
+    InteractionRequired,
     /// The window could not load or reach the provider.
     #[error("the sign-in page could not be loaded ({0})")]
     Unavailable(String),

@@ -19,6 +19,12 @@ pub struct Settings {
     pub warn_long: Duration,
     /// The second warning before a fixed horizon.
     pub warn_short: Duration,
+    /// The only warning before a horizon a day or less after its sign-in (a Microsoft
+    /// single-page-app sign-in): a week's or a day's notice would be all of its life.
+    pub warn_day_limited: Duration,
+    /// How long before a day-limited horizon silent renewal (`prompt=none`) starts; it is
+    /// tried at every check from then on until it works or the horizon passes.
+    pub silent_renew_lead: Duration,
 }
 
 impl Default for Settings {
@@ -29,6 +35,8 @@ impl Default for Settings {
             backoff_cap: Duration::from_secs(30 * 60),
             warn_long: Duration::from_secs(7 * 86_400),
             warn_short: Duration::from_secs(86_400),
+            warn_day_limited: Duration::from_secs(2 * 3600),
+            silent_renew_lead: Duration::from_secs(4 * 3600),
         }
     }
 }
@@ -84,6 +92,8 @@ mod tests {
         backoff_cap: Duration::from_secs(1800),
         warn_long: Duration::from_secs(7 * 86_400),
         warn_short: Duration::from_secs(86_400),
+        warn_day_limited: Duration::from_secs(2 * 3600),
+        silent_renew_lead: Duration::from_secs(4 * 3600),
     };
 
     #[test]

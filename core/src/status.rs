@@ -1,5 +1,7 @@
 //! What the person sees about a connection, in words (DESIGN.md, "Connection status").
 
+use crate::connection::Provider;
+use crate::microsoft::Registration;
 use serde::{Deserialize, Serialize};
 
 /// The state of one connection.
@@ -13,8 +15,9 @@ pub enum Status {
         /// Why.
         cause: Cause,
     },
-    /// Renewing silently works, but the declared policy ends the refresh token soon: a sign-in
-    /// will be needed by `by`.
+    /// Renewing silently works, but the refresh token's horizon is fixed and near: the org's
+    /// declared policy (Salesforce) or the 24-hour limit of a single-page-app sign-in that
+    /// could not be renewed silently (Microsoft). A sign-in will be needed by `by`.
     ExpiringSoon {
         /// The horizon.
         by: crate::time::Timestamp,
@@ -39,8 +42,34 @@ pub enum Status {
 #[non_exhaustive]
 pub enum Cause {
     /// `invalid_grant` "expired access/refresh token" under a valid-until-revoked policy, or
-    /// "authentication failure": the password was changed or access was revoked.
+    /// "authentication failure" (Salesforce); AADSTS50173 or an admin revocation (Microsoft):
+    /// the password was changed or access was revoked.
     Revoked,
+    /// AADSTS700084: a single-page-app sign-in reached its 24-hour limit and could not be
+    /// renewed silently before.
+    DayLimitReached,
+    /// AADSTS700082: the refresh token went unused for 90 days.
+    UnusedTooLong,
+    /// AADSTS50076 / 50079 (`interaction_required`): multi-factor authentication is now
+    /// required, or must be registered.
+    MfaRequired,
+    /// AADSTS65001 (`consent_required`): the app's permissions are not consented.
+    ConsentRequired,
+    /// `login_required` (AADSTS50058) to a silent sign-in: no Microsoft session in this
+    /// browser.
+    SignedOut,
+    /// AADSTS53003: a Conditional Access policy blocks the sign-in.
+    BlockedByPolicy,
+    /// AADSTS700016 (`unauthorized_client`): the tenant does not know the client id.
+    AppNotRegistered,
+    /// AADSTS9002326 / 9002327: the token request's `Origin` does not match the registration
+    /// type of the redirect URI.
+    RegistrationMismatch {
+        /// How the redirect URI is actually registered, as the error tells.
+        registered_as: Registration,
+        /// The redirect URI concerned.
+        redirect: String,
+    },
     /// The refresh token outlived the org's declared refresh token policy.
     PolicyExpired,
     /// `invalid_grant` "inactive user": the user is frozen or deactivated.
@@ -94,13 +123,26 @@ fn in_org(org: &Option<String>) -> String {
 const SIGN_IN: &str = "Choose \"Sign in again\" to restore it.";
 
 impl Cause {
-    /// What went wrong, in one or two sentences.
-    pub fn text(&self) -> String {
+    /// What went wrong, in one or two sentences, for a connection to `provider`.
+    pub fn text(&self, provider: Provider) -> String {
         use crate::vault::Unreadable;
+        let p = provider.name();
         match self {
-            Cause::Revoked => "The password was changed or access was revoked, so Salesforce no longer accepts this connection.".into(),
+            Cause::Revoked => format!("The password was changed or access was revoked, so {p} no longer accepts this connection."),
+            Cause::DayLimitReached => "Microsoft ends a single-page app's sign-in 24 hours after it was made, and it could not be renewed silently before then (you were signed out of Microsoft in this browser, or Microsoft asked for more).".into(),
+            Cause::UnusedTooLong => "The sign-in expired after 90 days without use (Tokenwatch could not renew it in that time, for example because this browser was not running).".into(),
+            Cause::MfaRequired => "Your organization now requires multi-factor authentication for this app (or asks you to register for it).".into(),
+            Cause::ConsentRequired => "Tokenwatch's permissions are not consented in your Microsoft tenant, or the consent was withdrawn.".into(),
+            Cause::BlockedByPolicy => "A Conditional Access policy of your organization blocks this sign-in.".into(),
+            Cause::SignedOut => "You are signed out of Microsoft in this browser, so the sign-in cannot be renewed without you.".into(),
+            Cause::AppNotRegistered => "This Microsoft tenant does not know the application (client) id Tokenwatch signs in with.".into(),
+            Cause::RegistrationMismatch { registered_as: Registration::Spa, .. } => "The app registration lists Tokenwatch's redirect URI as a single-page application, but Tokenwatch is set up as a mobile and desktop (public client) app.".into(),
+            Cause::RegistrationMismatch { registered_as: Registration::PublicClient, .. } => "The app registration does not list Tokenwatch's redirect URI as a single-page application, but Tokenwatch is set up as one.".into(),
             Cause::PolicyExpired => "The refresh token expired under the org's refresh token policy for the connected app.".into(),
-            Cause::InactiveUser => "The Salesforce user is frozen or deactivated.".into(),
+            Cause::InactiveUser => match provider {
+                Provider::Salesforce => "The Salesforce user is frozen or deactivated.".into(),
+                Provider::Microsoft => "The Microsoft account is disabled or was deleted.".into(),
+            },
             Cause::InactiveOrg => "The org is no longer active (a refreshed or deleted sandbox, or an expired org).".into(),
             Cause::ApprovalRemoved => "The app's approval for this user was removed: revoked in the org, or replaced because a user keeps at most 5 approvals per app.".into(),
             Cause::IpRestricted => "Salesforce refused the request from this network: the org or the connected app restricts IP addresses.".into(),
@@ -108,10 +150,13 @@ impl Cause {
             Cause::AppNotInstalled { org } => format!("The connected app is not installed {}.", in_org(org)),
             Cause::NotAdminApproved => "Your user is not approved for the connected app: only admin-approved users may use it.".into(),
             Cause::ConsumerKeyUnknown => "This Salesforce org does not know the consumer key Tokenwatch signs in with.".into(),
-            Cause::RedirectMismatch { .. } => "The connected app's callback URL does not match Tokenwatch's.".into(),
+            Cause::RedirectMismatch { .. } => match provider {
+                Provider::Salesforce => "The connected app's callback URL does not match Tokenwatch's.".into(),
+                Provider::Microsoft => "The app registration's redirect URIs do not include Tokenwatch's.".into(),
+            },
             Cause::RefreshRejected { detail } => match detail {
-                Some(d) => format!("Salesforce no longer accepts this connection ({d})."),
-                None => "Salesforce no longer accepts this connection.".into(),
+                Some(d) => format!("{p} no longer accepts this connection ({d})."),
+                None => format!("{p} no longer accepts this connection."),
             },
             Cause::StoredDataUnreadable { reason } => {
                 let why = match reason {
@@ -125,20 +170,33 @@ impl Cause {
         }
     }
 
-    /// What fixes it.
-    pub fn action(&self) -> String {
+    /// What fixes it, for a connection to `provider`.
+    pub fn action(&self, provider: Provider) -> String {
         match self {
-            Cause::Revoked | Cause::ApprovalRemoved | Cause::RefreshRejected { .. } => SIGN_IN.into(),
+            Cause::Revoked | Cause::ApprovalRemoved | Cause::RefreshRejected { .. } | Cause::UnusedTooLong | Cause::SignedOut => SIGN_IN.into(),
+            Cause::DayLimitReached => format!("{SIGN_IN} To be renewed every day without you, stay signed in to Microsoft in this browser; or ask your Microsoft 365 admin to register Tokenwatch as a mobile and desktop app, which renews for 90 days at a time."),
+            Cause::MfaRequired => "Choose \"Sign in again\" and complete the verification Microsoft asks for.".into(),
+            Cause::ConsentRequired => "Choose \"Sign in again\" and accept the permissions; if your organization does not let users consent, ask your Microsoft 365 admin to grant admin consent (Entra admin center → Enterprise applications → Tokenwatch → Permissions).".into(),
+            Cause::BlockedByPolicy => "Ask your Microsoft 365 admin which Conditional Access policy applies (sign-in logs), or sign in from a compliant device or network.".into(),
+            Cause::AppNotRegistered => "An administrator must check the client id Tokenwatch is set up with, and that the app is available in your tenant.".into(),
+            Cause::RegistrationMismatch { registered_as: Registration::Spa, redirect } => format!("An administrator must either set Tokenwatch's Microsoft registration type to single-page application, or register {redirect} under \"Mobile and desktop applications\" instead (Entra admin center → App registrations → Authentication)."),
+            Cause::RegistrationMismatch { registered_as: Registration::PublicClient, redirect } => format!("An administrator must either register {redirect} under \"Single-page application\" (Entra admin center → App registrations → Authentication), or set Tokenwatch's Microsoft registration type to mobile and desktop."),
             Cause::PolicyExpired => format!("{SIGN_IN} To stop it recurring, ask your Salesforce admin to set the app's refresh token policy to \"Refresh token is valid until revoked\" (Setup → Manage Connected Apps → Edit Policies)."),
-            Cause::InactiveUser => "Ask your Salesforce admin to reactivate the user, then sign in again.".into(),
+            Cause::InactiveUser => match provider {
+                Provider::Salesforce => "Ask your Salesforce admin to reactivate the user, then sign in again.".into(),
+                Provider::Microsoft => "Ask your Microsoft 365 admin to reactivate the account, then sign in again.".into(),
+            },
             Cause::InactiveOrg => "Sign in to the org's new address (after a sandbox refresh, sign in to the refreshed sandbox) or disconnect it.".into(),
             Cause::IpRestricted => "Connect from an allowed network, or ask your Salesforce admin to relax the app's IP restrictions (Setup → Manage Connected Apps → Edit Policies → IP Relaxation).".into(),
             Cause::AppBlocked { .. } => "Ask your Salesforce admin to unblock it (Setup → Connected Apps OAuth Usage → Unblock), then sign in again.".into(),
             Cause::AppNotInstalled { .. } => "Ask your Salesforce admin to install it (Setup → Connected Apps OAuth Usage → Install), then sign in again.".into(),
             Cause::NotAdminApproved => "Ask your Salesforce admin to give your profile or a permission set access to the app (Setup → Manage Connected Apps).".into(),
             Cause::ConsumerKeyUnknown => "An administrator must check the consumer key Tokenwatch is built with against the org's connected app.".into(),
-            Cause::RedirectMismatch { redirect } => format!("An administrator must add {redirect} to the connected app's callback URLs."),
-            Cause::StoredDataUnreadable { .. } => "Add the org again below to restore it.".into(),
+            Cause::RedirectMismatch { redirect } => match provider {
+                Provider::Salesforce => format!("An administrator must add {redirect} to the connected app's callback URLs."),
+                Provider::Microsoft => format!("An administrator must add {redirect} to the app registration's redirect URIs (Entra admin center → App registrations → Authentication)."),
+            },
+            Cause::StoredDataUnreadable { .. } => "Add the connection again below to restore it.".into(),
         }
     }
 }
@@ -181,8 +239,8 @@ pub struct StatusView {
 }
 
 impl Status {
-    /// The words for this status.
-    pub fn view(&self) -> StatusView {
+    /// The words for this status of a connection to `provider`.
+    pub fn view(&self, provider: Provider) -> StatusView {
         match self {
             Status::Healthy => StatusView {
                 tone: Tone::Ok,
@@ -194,15 +252,17 @@ impl Status {
             Status::NeedsSignIn { cause } => StatusView {
                 tone: Tone::Error,
                 title: "Token expired".into(),
-                detail: cause.text(),
-                action: Some(cause.action()),
+                detail: cause.text(provider),
+                action: Some(cause.action(provider)),
                 times: Vec::new(),
             },
             Status::ExpiringSoon { by, .. } => StatusView {
                 tone: Tone::Warn,
                 title: "Expiring soon".into(),
-                detail: "The org's refresh token policy ends this connection; it cannot be renewed silently past that."
-                    .into(),
+                detail: match provider {
+                    Provider::Salesforce => "The org's refresh token policy ends this connection; it cannot be renewed silently past that.".into(),
+                    Provider::Microsoft => "Microsoft ends a single-page app's sign-in after 24 hours, and renewing it silently did not work (you may be signed out of Microsoft in this browser).".into(),
+                },
                 action: Some("Sign in again before then to start a new period.".into()),
                 times: vec![TimeNote { label: "sign-in needed by".into(), at: *by }],
             },
@@ -212,7 +272,7 @@ impl Status {
                 reason,
             } => StatusView {
                 tone: Tone::Warn,
-                title: "Can't reach Salesforce".into(),
+                title: format!("Can't reach {}", provider.name()),
                 detail: format!(
                     "{reason}. Tokenwatch keeps trying; nothing is needed from you yet."
                 ),
@@ -238,7 +298,7 @@ mod tests {
 
     #[test]
     fn healthy_reads_as_token_valid() {
-        let v = Status::Healthy.view();
+        let v = Status::Healthy.view(Provider::Salesforce);
         assert_eq!(
             (v.tone, v.title.as_str(), v.detail.as_str()),
             (Tone::Ok, "Token valid", "Renews silently")
@@ -250,7 +310,7 @@ mod tests {
         let s = Status::NeedsSignIn {
             cause: Cause::Revoked,
         };
-        let v = s.view();
+        let v = s.view(Provider::Salesforce);
         assert_eq!(v.tone, Tone::Error);
         assert_eq!(v.title, "Token expired");
         assert_eq!(

@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use tokenwatch_core::flow::PendingAuthorization;
 use tokenwatch_core::messages::Envelope;
+use tokenwatch_core::microsoft::{self, Authority, Tenant};
 use tokenwatch_core::ports::CountingEntropy;
 use tokenwatch_core::salesforce::{self, LoginHost, TokenResponse};
 use tokenwatch_core::time::Timestamp;
@@ -61,5 +62,43 @@ proptest! {
         if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&raw) {
             let _ = Envelope::decode(value);
         }
+    }
+
+    #[test]
+    fn microsoft_tenants_parse_or_say_why(input in ".{0,80}") {
+        if let Ok(t) = Tenant::parse(&input) {
+            prop_assert_eq!(Tenant::parse(t.as_str()), Ok(t.clone()));
+            prop_assert!(!t.as_str().contains('/'));
+        }
+    }
+
+    #[test]
+    fn microsoft_token_responses_parse_into_a_type_or_an_error(body in prop::collection::vec(any::<u8>(), 0..400)) {
+        if let Ok(r) = serde_json::from_slice::<microsoft::TokenResponse>(&body) {
+            let _ = r.refresh_due(Timestamp::from_millis(0));
+        }
+    }
+
+    #[test]
+    fn id_tokens_are_checked_without_panicking(
+        header in "[A-Za-z0-9_-]{0,60}", payload in "[A-Za-z0-9_-]{0,200}", sig in "[A-Za-z0-9_.-]{0,20}",
+        claims in prop::collection::vec(any::<u8>(), 0..200),
+    ) {
+        use base64::Engine as _;
+        let authority = Authority::public_cloud(Tenant::Common);
+        let expect = microsoft::Expect { client_id: "c", authority: &authority, nonce: "n", now: Timestamp::from_millis(0) };
+        let _ = microsoft::check_id_token(&format!("{header}.{payload}.{sig}"), &expect);
+        // Well-formed base64 around arbitrary bytes.
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let t = format!("{}.{}.x", b64.encode(br#"{"alg":"RS256"}"#), b64.encode(&claims));
+        prop_assert!(microsoft::check_id_token(&t, &expect).is_err());
+    }
+
+    #[test]
+    fn microsoft_errors_always_get_a_cause(error in "[a-z_]{0,24}", description in ".{0,200}") {
+        let ctx = tokenwatch_core::diagnosis::Context { org: None, redirect: "https://x.chromiumapp.org/microsoft", expired_by_policy: false };
+        let cause = tokenwatch_core::diagnosis::microsoft(&error, Some(&description), &ctx);
+        prop_assert!(!cause.text(tokenwatch_core::connection::Provider::Microsoft).is_empty());
+        let _ = microsoft::aadsts(&description);
     }
 }

@@ -160,7 +160,10 @@ fn without_a_consumer_key_nothing_starts() {
     let w = world();
     let engine = Engine::new(w.engine.ports().clone_for_test(), None);
     let err = block_on(engine.connect_salesforce(&sim_login())).unwrap_err();
-    assert_eq!(err, EngineError::NotConfigured);
+    assert_eq!(
+        err,
+        EngineError::NotConfigured(tokenwatch_core::connection::Provider::Salesforce)
+    );
 }
 
 #[test]

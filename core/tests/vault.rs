@@ -97,7 +97,7 @@ fn a_lost_key_shows_needs_sign_in_with_its_cause_and_a_new_sign_in_restores_it()
     );
     assert_eq!(
         row.status.action.as_deref(),
-        Some("Add the org again below to restore it.")
+        Some("Add the connection again below to restore it.")
     );
     assert_eq!(row.checked_at, None);
 

@@ -3,7 +3,10 @@
 //! `GET /admin/health`, `GET /admin/counters`, `GET /admin/issued-tokens` (for leak searches), `POST /admin/faults` (JSON [`crate::Faults`]),
 //! `POST /admin/expire-access`, `POST /admin/revoke-user`, `POST /admin/deactivate-user`,
 //! `POST /admin/change-password` (form `username=`), `POST /admin/rotation` (`on`/`off`),
-//! `POST /admin/refresh-policy` (JSON [`crate::RefreshPolicy`]).
+//! `POST /admin/refresh-policy` (JSON [`crate::RefreshPolicy`]); Microsoft:
+//! `POST /admin/ms-sign-out` (form `username=`, or every session without it),
+//! `POST /admin/ms-registration` (form `client_id=…&registration=spa|public_client`),
+//! `POST /admin/revoke-consent` (form `username=`).
 
 use crate::form::{one, pairs};
 use crate::{Faults, Sim, SimRequest, SimResponse, json, text};
@@ -59,6 +62,38 @@ pub(crate) fn handle(sim: &Sim, endpoint: &str, req: &SimRequest) -> SimResponse
                 text(StatusCode::OK, "done")
             } else {
                 text(StatusCode::NOT_FOUND, "no such user")
+            }
+        }
+        (&Method::POST, "ms-sign-out") => {
+            let params = pairs(req.body());
+            sim.sign_out_microsoft(one(&params, "username"));
+            text(StatusCode::OK, "signed out")
+        }
+        (&Method::POST, "ms-registration") => {
+            let params = pairs(req.body());
+            let registration = match one(&params, "registration") {
+                Some("spa") => crate::MsRegistration::Spa,
+                Some("public_client") => crate::MsRegistration::PublicClient,
+                _ => {
+                    return text(
+                        StatusCode::BAD_REQUEST,
+                        "registration must be spa or public_client",
+                    );
+                }
+            };
+            match one(&params, "client_id") {
+                Some(id) if sim.config().ms_apps.iter().any(|a| a.client_id == id) => {
+                    sim.set_ms_registration(id, registration);
+                    text(StatusCode::OK, "registration set")
+                }
+                _ => text(StatusCode::NOT_FOUND, "no such app"),
+            }
+        }
+        (&Method::POST, "revoke-consent") => {
+            let params = pairs(req.body());
+            match one(&params, "username") {
+                Some(u) if sim.revoke_ms_consent(u) => text(StatusCode::OK, "consent revoked"),
+                _ => text(StatusCode::NOT_FOUND, "no such user"),
             }
         }
         (&Method::POST, "revoke-user") => {

@@ -70,6 +70,34 @@ pub fn login(
     )
 }
 
+/// The consent page: what the app asks for, and Accept.
+pub fn consent(product: &str, hidden: &[(String, String)], scope: &str) -> String {
+    let fields: String = hidden
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                escape(k),
+                escape(v)
+            )
+        })
+        .collect();
+    let asks: String = scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("<li>{}</li>", escape(s)))
+        .collect();
+    shell(
+        &format!("Permissions requested | {}", escape(product)),
+        &format!(
+            r#"<h1>Permissions requested</h1><p class="sub">Provider simulator &middot; not a real consent page</p>
+<p>Tokenwatch would like to:</p><ul id="scopes">{asks}</ul>
+<form method="post" action="authorize">{fields}<input type="hidden" name="consent" value="accept">
+<button id="Accept" type="submit">Accept</button></form>"#
+        ),
+    )
+}
+
 /// An error page for requests that cannot be redirected back (unknown app, bad redirect).
 pub fn error_page(product: &str, code: &str, description: &str) -> String {
     shell(

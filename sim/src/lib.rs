@@ -1,14 +1,16 @@
-//! A provider simulator that speaks Salesforce's identity endpoints in their real wire format.
+//! A provider simulator that speaks Salesforce's and Microsoft's identity endpoints in their
+//! real wire formats.
 //!
 //! [`Sim::handle`] is a pure request → response function over shared state, so native tests
 //! call it in-process on a virtual clock, while [`server::serve`] puts the same function on
-//! 127.0.0.1 for the browser tests and the demo. Providers are modules ([`salesforce`]); the
-//! admin API ([`admin`]) scripts faults. Microsoft fits beside Salesforce as another module
-//! under its own path prefix.
+//! 127.0.0.1 for the browser tests and the demo. Providers are modules: [`salesforce`] under
+//! `/services/oauth2/`, [`microsoft`] under `/{tenant}/oauth2/v2.0/`; the admin API
+//! ([`admin`]) scripts faults.
 
 pub mod admin;
 pub mod form;
 pub mod html;
+pub mod microsoft;
 pub mod salesforce;
 pub mod server;
 
@@ -45,6 +47,49 @@ pub struct User {
     pub org_id: String,
     /// The user (`005…`, 18 characters).
     pub user_id: String,
+    /// The Microsoft tenant (`tid`, a GUID).
+    #[serde(default)]
+    pub tenant_id: String,
+    /// The Microsoft account (`oid`, a GUID).
+    #[serde(default)]
+    pub object_id: String,
+}
+
+/// How a Microsoft app registration lists its redirect URI, which decides the refresh token's
+/// lifetime and whether token requests must carry `Origin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MsRegistration {
+    /// "Single-page application": cross-origin redemption only; refresh tokens live 24 h from
+    /// the sign-in.
+    Spa,
+    /// "Mobile and desktop applications": no `Origin`; refresh tokens live 90 days sliding.
+    PublicClient,
+}
+
+/// A Microsoft app registration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MsApp {
+    /// The application (client) id.
+    pub client_id: String,
+    /// Registered redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// The platform the redirect URIs are registered under.
+    pub registration: MsRegistration,
+}
+
+/// What Microsoft's ID tokens get wrong on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdTokenFault {
+    /// `alg: none` and no signature.
+    AlgNone,
+    /// Another nonce than the request's.
+    WrongNonce,
+    /// Issued to another client id.
+    WrongAudience,
+    /// Issued by another host.
+    WrongIssuer,
 }
 
 /// Faults the admin API can switch on.
@@ -61,6 +106,11 @@ pub struct Faults {
     pub ip_restricted: bool,
     /// Every provider endpoint answers 503 with an HTML page (the login page included).
     pub outage: bool,
+    /// Microsoft: Conditional Access now demands multi-factor authentication; refresh tokens
+    /// and sessions from before it are refused with AADSTS50076 until an interactive sign-in.
+    pub mfa_required: bool,
+    /// Microsoft: the ID token is wrong in this way.
+    pub id_token: Option<IdTokenFault>,
 }
 
 /// What an org's admin did to the connected app.
@@ -131,13 +181,60 @@ pub struct Config {
     /// Most approvals (refresh tokens) one user may hold for one app; the next revokes the
     /// oldest. Salesforce allows 5.
     pub approval_cap: usize,
+    /// Microsoft app registrations.
+    #[serde(default)]
+    pub ms_apps: Vec<MsApp>,
+    /// Microsoft access-token lifetime (`expires_in`), ms.
+    #[serde(default = "default_ms_access_ttl")]
+    pub ms_access_ttl_ms: i64,
+    /// How long a Microsoft session cookie lives ("Stay signed in"), ms.
+    #[serde(default = "default_ms_session_ttl")]
+    pub ms_session_ttl_ms: i64,
 }
 
+fn default_ms_access_ttl() -> i64 {
+    75 * 60 * 1000
+}
+
+fn default_ms_session_ttl() -> i64 {
+    90 * 86_400 * 1000
+}
+
+/// The demo's Microsoft app ids: one registered as a single-page application, one as a
+/// mobile and desktop app.
+pub const MS_SPA_CLIENT_ID: &str = "5b1e0c8a-7d3f-4e2a-9b6c-1f0e2d3c4b5a";
+/// See [`MS_SPA_CLIENT_ID`].
+pub const MS_PUBLIC_CLIENT_ID: &str = "8c2d1e0f-3a4b-4c5d-8e6f-7a8b9c0d1e2f";
+
 impl Config {
-    /// One app with the given callbacks and two people in two orgs (`ada@acme.example` /
-    /// `grace@globex.example`, password `tokenwatch`).
+    /// One app with the given callbacks and three people: `ada@acme.example` and
+    /// `charles@acme.example` in one org and tenant, `grace@globex.example` in another; the
+    /// password is `tokenwatch`. Two Microsoft registrations ([`MS_SPA_CLIENT_ID`],
+    /// [`MS_PUBLIC_CLIENT_ID`]) list the same extension's `/microsoft` redirect.
     pub fn demo(client_id: &str, callbacks: Vec<String>) -> Self {
+        // The Microsoft registrations list the same extension's `/microsoft` redirect.
+        let ms_redirects: Vec<String> = callbacks
+            .iter()
+            .filter_map(|c| {
+                c.rsplit_once('/')
+                    .map(|(base, _)| format!("{base}/microsoft"))
+            })
+            .collect();
         Self {
+            ms_apps: vec![
+                MsApp {
+                    client_id: MS_SPA_CLIENT_ID.into(),
+                    redirect_uris: ms_redirects.clone(),
+                    registration: MsRegistration::Spa,
+                },
+                MsApp {
+                    client_id: MS_PUBLIC_CLIENT_ID.into(),
+                    redirect_uris: ms_redirects,
+                    registration: MsRegistration::PublicClient,
+                },
+            ],
+            ms_access_ttl_ms: default_ms_access_ttl(),
+            ms_session_ttl_ms: default_ms_session_ttl(),
             apps: vec![App {
                 client_id: client_id.to_owned(),
                 callbacks,
@@ -149,6 +246,8 @@ impl Config {
                     name: "Ada Lovelace".into(),
                     org_id: "00D5g000004AcmeEAA".into(),
                     user_id: "0055g000004AdaXEAA".into(),
+                    tenant_id: "4d3c2b1a-5e6f-4a0b-8c9d-0e1f2a3b4c5d".into(),
+                    object_id: "0ada0ada-1111-4222-8333-444455556666".into(),
                 },
                 User {
                     username: "grace@globex.example".into(),
@@ -156,6 +255,17 @@ impl Config {
                     name: "Grace Hopper".into(),
                     org_id: "00D5g000004GlobEAA".into(),
                     user_id: "0055g000004GrcXEAA".into(),
+                    tenant_id: "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d".into(),
+                    object_id: "06ace06a-1111-4222-8333-444455556666".into(),
+                },
+                User {
+                    username: "charles@acme.example".into(),
+                    password: "tokenwatch".into(),
+                    name: "Charles Babbage".into(),
+                    org_id: "00D5g000004AcmeEAA".into(),
+                    user_id: "0055g000004ChsXEAA".into(),
+                    tenant_id: "4d3c2b1a-5e6f-4a0b-8c9d-0e1f2a3b4c5d".into(),
+                    object_id: "0c4a51e5-1111-4222-8333-444455556666".into(),
                 },
             ],
             access_ttl_ms: 2 * 60 * 60 * 1000,
@@ -178,6 +288,8 @@ pub struct Counters {
     pub userinfo: u32,
     /// Revocations.
     pub revocations: u32,
+    /// Microsoft authorization requests with `prompt=none`.
+    pub silent_authorizations: u32,
 }
 
 #[derive(Debug)]
@@ -222,6 +334,7 @@ pub(crate) struct State {
     /// Refresh tokens rotated away, with their approval: using one again revokes the approval.
     pub(crate) rotated: HashMap<String, u64>,
     pub(crate) config_override: Option<Config>,
+    pub(crate) ms: microsoft::State,
 }
 
 /// The clock the simulator reads: the system clock for the binary, a virtual one in tests.
@@ -317,6 +430,7 @@ impl Sim {
         let Some(user) = self.user_index(username) else {
             return false;
         };
+        self.ms_set_disabled(user, !active);
         let mut state = self.state();
         if active {
             state.inactive_users.remove(&user)
@@ -326,11 +440,13 @@ impl Sim {
         true
     }
 
-    /// A password change: access tokens die, refresh tokens fail with "authentication failure".
+    /// A password change: access tokens die, refresh tokens fail with "authentication failure"
+    /// (Salesforce) or AADSTS50173 (Microsoft), and Microsoft sessions end.
     pub fn change_password(&self, username: &str) -> bool {
         let Some(user) = self.user_index(username) else {
             return false;
         };
+        self.ms_revoke_user(user);
         let mut state = self.state();
         state.access.retain(|_, g| g.user != user);
         for g in state.refresh.values_mut().filter(|g| g.user == user) {
@@ -377,6 +493,7 @@ impl Sim {
         let Some(user) = self.user_index(username) else {
             return false;
         };
+        self.ms_revoke_user(user);
         let mut state = self.state();
         state.access.retain(|_, g| g.user != user);
         state.refresh.retain(|_, g| g.user != user);
@@ -390,13 +507,17 @@ impl Sim {
 
     /// Every token the simulator ever issued and still knows, for leak searches.
     pub fn issued_tokens(&self) -> Vec<String> {
-        let state = self.state();
-        state
-            .access
-            .keys()
-            .chain(state.refresh.keys())
-            .cloned()
-            .collect()
+        let mut all: Vec<String> = {
+            let state = self.state();
+            state
+                .access
+                .keys()
+                .chain(state.refresh.keys())
+                .cloned()
+                .collect()
+        };
+        all.extend(self.ms_issued_tokens());
+        all
     }
 
     /// A fresh opaque value with `prefix`: unique per instance, reproducible per seed.
@@ -422,6 +543,12 @@ impl Sim {
         }
         if let Some(rest) = path.strip_prefix("/admin/") {
             return admin::handle(self, rest, &req);
+        }
+        if let Some((tenant, endpoint)) = microsoft::route(&path) {
+            if self.state().faults.outage {
+                return page(StatusCode::SERVICE_UNAVAILABLE, html::outage());
+            }
+            return microsoft::handle(self, &tenant, &endpoint, &req);
         }
         text(StatusCode::NOT_FOUND, "not found")
     }

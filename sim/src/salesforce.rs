@@ -228,34 +228,34 @@ fn authorize_submit(sim: &Sim, req: &SimRequest) -> SimResponse {
     ))
 }
 
-fn token(sim: &Sim, req: &SimRequest) -> SimResponse {
+/// The scripted token endpoint failure, if one is on (shared with the Microsoft endpoints).
+pub(crate) fn token_fault(sim: &Sim) -> Option<SimResponse> {
     let fault = sim.state().faults.token;
-    match fault {
-        Some(TokenFault::HtmlPage) => return page(StatusCode::OK, html::outage()),
-        Some(TokenFault::NotJson) => {
-            return http::Response::builder()
-                .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(b"access_token=not-json&this=is-not-json".to_vec())
-                .expect("static parts");
-        }
-        Some(TokenFault::Outage) => return page(StatusCode::SERVICE_UNAVAILABLE, html::outage()),
-        Some(TokenFault::RateLimited) => {
-            return http::Response::builder()
-                .status(StatusCode::TOO_MANY_REQUESTS)
-                .header(header::RETRY_AFTER, "120")
-                .header(header::CONTENT_TYPE, "text/html")
-                .body(b"<html><body>Too Many Requests</body></html>".to_vec())
-                .expect("static parts");
-        }
-        Some(TokenFault::ServerError) => {
-            return oauth_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "unknown_error",
-                "retry your request",
-            );
-        }
-        None => {}
+    Some(match fault? {
+        TokenFault::HtmlPage => page(StatusCode::OK, html::outage()),
+        TokenFault::NotJson => http::Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(b"access_token=not-json&this=is-not-json".to_vec())
+            .expect("static parts"),
+        TokenFault::Outage => page(StatusCode::SERVICE_UNAVAILABLE, html::outage()),
+        TokenFault::RateLimited => http::Response::builder()
+            .status(StatusCode::TOO_MANY_REQUESTS)
+            .header(header::RETRY_AFTER, "120")
+            .header(header::CONTENT_TYPE, "text/html")
+            .body(b"<html><body>Too Many Requests</body></html>".to_vec())
+            .expect("static parts"),
+        TokenFault::ServerError => oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unknown_error",
+            "retry your request",
+        ),
+    })
+}
+
+fn token(sim: &Sim, req: &SimRequest) -> SimResponse {
+    if let Some(r) = token_fault(sim) {
+        return r;
     }
     let params = pairs(req.body());
     match one(&params, "grant_type") {

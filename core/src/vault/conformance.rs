@@ -4,7 +4,7 @@
 //! harness reports it its own way.
 
 use super::{HEAD_PREFIX, Loaded, SealedRecord, Sealer, Unreadable, Vault, VaultError, record_key};
-use crate::connection::{Account, Connection, Provider, RECORD_VERSION, Tokens};
+use crate::connection::{Account, Connection, RECORD_VERSION, Site, Tokens};
 use crate::ids::{ConnectionId, OrgId, UserId};
 use crate::ports::Store;
 use crate::salesforce::LoginHost;
@@ -26,19 +26,21 @@ pub fn fixture(n: u8) -> Connection {
     Connection {
         v: RECORD_VERSION,
         id: ConnectionId::salesforce(&org, &user),
-        provider: Provider::Salesforce,
-        login_host: LoginHost::production(),
-        instance_url: "https://acme.my.salesforce.com".into(),
+        site: Site::Salesforce {
+            login_host: LoginHost::production(),
+            instance_url: "https://acme.my.salesforce.com".into(),
+            org,
+            user,
+        },
         account: Account {
             username: format!("user{n}@acme.example"),
             display_name: None,
-            org,
-            user,
         },
         tokens: Tokens {
             access: AccessToken::new(format!("{ACCESS}{n}")),
             refresh: RefreshToken::new(format!("{REFRESH}{n}")),
             issued_at: Timestamp::from_millis(1_767_225_600_000),
+            refresh_due: None,
         },
         status: Status::Healthy,
         connected_at: Timestamp::from_millis(1_767_225_600_000),

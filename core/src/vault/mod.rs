@@ -202,7 +202,7 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         let Some(raw_head) = self.store.get(&head_key(id)).await? else {
             return Ok(None);
         };
-        if let Ok(legacy) = serde_json::from_str::<Connection>(&raw_head) {
+        if let Ok(legacy) = Connection::from_json(raw_head.as_bytes()) {
             if legacy.id != *id {
                 return Ok(Some(
                     self.quarantine(id, 0, &raw_head, Unreadable::UnknownFormat)
@@ -271,7 +271,7 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
                 None => return Err(e.into()),
             },
         };
-        match serde_json::from_slice::<Connection>(&plain) {
+        match Connection::from_json(&plain) {
             Ok(conn) if conn.id == *id => Ok(Some(Loaded::Ok {
                 conn: Box::new(conn),
                 generation: head.generation,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::task::{Context, Poll};
 use tokenwatch_core::engine::{Engine, Ports, SalesforceApp};
+use tokenwatch_core::microsoft::{Authority, MicrosoftApp, Registration, Resource, Tenant};
 use tokenwatch_core::ports::{
     Clock, CountingEntropy, Identity, IdentityError, Interaction, Lock, MemoryLock, MemoryStore,
 };
@@ -39,11 +40,14 @@ impl Clock for SharedClock {
     }
 }
 
-/// HTTP straight into the simulator, recording every request.
+/// HTTP straight into the simulator, recording every request. Like a service worker's fetch,
+/// it sends `Origin` on POSTs when `origin` is set (the extension's origin); `None` stands for
+/// the extension's rule that strips it from token requests (public-client registrations).
 #[derive(Debug)]
 pub struct SimHttp {
     pub sim: Arc<Sim>,
     pub log: RefCell<Vec<(String, String)>>,
+    pub origin: RefCell<Option<String>>,
 }
 
 /// Answers on the second poll, so concurrent callers interleave as they would over a network.
@@ -76,45 +80,68 @@ fn ready<T>(value: T) -> YieldOnce<T> {
 impl<'c> AsyncHttpClient<'c> for SimHttp {
     type Error = Infallible;
     type Future = YieldOnce<Result<HttpResponse, Infallible>>;
-    fn call(&'c self, request: HttpRequest) -> Self::Future {
+    fn call(&'c self, mut request: HttpRequest) -> Self::Future {
         self.log.borrow_mut().push((
             request.uri().to_string(),
             String::from_utf8_lossy(request.body()).into_owned(),
         ));
+        if let (true, Some(origin)) = (
+            request.method() == http::Method::POST,
+            self.origin.borrow().as_deref(),
+        ) {
+            request
+                .headers_mut()
+                .insert(http::header::ORIGIN, origin.parse().unwrap());
+        }
         ready(Ok(self.sim.handle(request)))
     }
 }
 
-/// The person at the simulator's login form.
+/// The person at the simulator's login form, in a browser that keeps the provider's cookies
+/// (the Microsoft session that lets `prompt=none` answer without a window).
 #[derive(Debug)]
 pub struct SimLogin {
     pub sim: Arc<Sim>,
     pub username: RefCell<String>,
     pub password: RefCell<String>,
     pub opened: RefCell<Vec<Url>>,
+    /// Which of `opened` were silent.
+    pub silent: RefCell<Vec<bool>>,
+    pub cookies: RefCell<Vec<(String, String)>>,
 }
 
-impl Identity for SimLogin {
-    async fn authorize(&self, url: &Url, _: Interaction) -> Result<Url, IdentityError> {
-        self.opened.borrow_mut().push(url.clone());
-        let get = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
-        let form = self.sim.handle(get);
-        if let Some(loc) = form.headers().get(http::header::LOCATION) {
-            return Url::parse(loc.to_str().unwrap())
-                .map_err(|e| IdentityError::Unavailable(e.to_string()));
+impl SimLogin {
+    fn send(&self, mut request: http::Request<Vec<u8>>) -> tokenwatch_sim::SimResponse {
+        let jar: Vec<String> = self
+            .cookies
+            .borrow()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !jar.is_empty() {
+            request
+                .headers_mut()
+                .insert(http::header::COOKIE, jar.join("; ").parse().unwrap());
         }
-        if form.status() != 200 {
-            return Err(IdentityError::Unavailable(format!(
-                "HTTP {}",
-                form.status()
-            )));
+        let response = self.sim.handle(request);
+        for set in response.headers().get_all(http::header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            let mut jar = self.cookies.borrow_mut();
+            jar.retain(|(name, _)| name != k);
+            jar.push((k.to_owned(), v.to_owned()));
         }
+        response
+    }
+
+    fn post_form(&self, url: &Url, extra: &[(&str, &str)]) -> tokenwatch_sim::SimResponse {
         let mut body = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in url.query_pairs() {
             body.append_pair(&k, &v);
         }
-        body.append_pair("username", &self.username.borrow());
-        body.append_pair("pw", &self.password.borrow());
+        for (k, v) in extra {
+            body.append_pair(k, v);
+        }
         let post = http::Request::post(url.as_str().split('?').next().unwrap())
             .header(
                 http::header::CONTENT_TYPE,
@@ -122,13 +149,52 @@ impl Identity for SimLogin {
             )
             .body(body.finish().into_bytes())
             .unwrap();
-        let answer = self.sim.handle(post);
-        match answer.headers().get(http::header::LOCATION) {
-            Some(loc) => Ok(Url::parse(loc.to_str().unwrap()).unwrap()),
-            // The form came back with "check your username and password": the person gives up
-            // and closes the window.
-            None => Err(IdentityError::Cancelled),
+        self.send(post)
+    }
+}
+
+fn location(r: &tokenwatch_sim::SimResponse) -> Option<Url> {
+    r.headers()
+        .get(http::header::LOCATION)
+        .map(|l| Url::parse(l.to_str().unwrap()).unwrap())
+}
+
+impl Identity for SimLogin {
+    async fn authorize(&self, url: &Url, interaction: Interaction) -> Result<Url, IdentityError> {
+        self.opened.borrow_mut().push(url.clone());
+        self.silent
+            .borrow_mut()
+            .push(interaction == Interaction::Silent);
+        let get = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
+        let form = self.send(get);
+        if let Some(to) = location(&form) {
+            return Ok(to);
         }
+        if form.status() != 200 {
+            return Err(IdentityError::Unavailable(format!(
+                "HTTP {}",
+                form.status()
+            )));
+        }
+        // A page instead of a redirect: a silent flow fails as Chrome's does.
+        if interaction == Interaction::Silent {
+            return Err(IdentityError::InteractionRequired);
+        }
+        let is_consent = |r: &tokenwatch_sim::SimResponse| {
+            String::from_utf8_lossy(r.body()).contains(r#"name="consent""#)
+        };
+        let mut answer = form;
+        if !is_consent(&answer) {
+            let username = self.username.borrow().clone();
+            let password = self.password.borrow().clone();
+            answer = self.post_form(url, &[("username", &username), ("pw", &password)]);
+        }
+        if is_consent(&answer) {
+            answer = self.post_form(url, &[("consent", "accept")]);
+        }
+        // The form came back with "check your username and password": the person gives up
+        // and closes the window.
+        location(&answer).ok_or(IdentityError::Cancelled)
     }
 }
 
@@ -207,6 +273,37 @@ pub fn world() -> World {
     world_with(TestLock::default())
 }
 
+pub const MS_REDIRECT: &str = "https://abcdefghijklmnopabcdefghijklmnop.chromiumapp.org/microsoft";
+pub const EXTENSION_ORIGIN: &str = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
+
+/// A world whose engine also connects Microsoft accounts through the simulator's app
+/// registered as `registration`, sending `Origin` as the extension would for it.
+pub fn world_ms(registration: Registration) -> World {
+    let w = world();
+    let client_id = match registration {
+        Registration::Spa => tokenwatch_sim::MS_SPA_CLIENT_ID,
+        Registration::PublicClient => tokenwatch_sim::MS_PUBLIC_CLIENT_ID,
+    };
+    let app = MicrosoftApp {
+        client_id: client_id.into(),
+        authority: Authority {
+            host: tokenwatch_core::LoginHost::parse(SIM_URL).unwrap(),
+            tenant: Tenant::Organizations,
+        },
+        registration,
+        resource: Resource::Exchange,
+        ews_url: Url::parse("http://127.0.0.1:17300/EWS/Exchange.asmx").unwrap(),
+        redirect: Url::parse(MS_REDIRECT).unwrap(),
+    };
+    *w.engine.ports().http.origin.borrow_mut() =
+        (registration == Registration::Spa).then(|| EXTENSION_ORIGIN.to_owned());
+    World {
+        sim: w.sim,
+        clock: w.clock,
+        engine: w.engine.with_microsoft(Some(app)),
+    }
+}
+
 pub fn world_with(lock: TestLock) -> World {
     let clock = SharedClock(Arc::new(AtomicI64::new(T0)));
     let sim_clock = clock.0.clone();
@@ -219,6 +316,7 @@ pub fn world_with(lock: TestLock) -> World {
         http: SimHttp {
             sim: sim.clone(),
             log: RefCell::default(),
+            origin: RefCell::default(),
         },
         store: MemoryStore::default(),
         login: SimLogin {
@@ -226,6 +324,8 @@ pub fn world_with(lock: TestLock) -> World {
             username: RefCell::new("ada@acme.example".into()),
             password: RefCell::new("tokenwatch".into()),
             opened: RefCell::default(),
+            silent: RefCell::default(),
+            cookies: RefCell::default(),
         },
         clock: clock.clone(),
         entropy: CountingEntropy::default(),
@@ -250,6 +350,7 @@ impl TestPorts {
             http: SimHttp {
                 sim: self.http.sim.clone(),
                 log: RefCell::default(),
+                origin: self.http.origin.clone(),
             },
             store: MemoryStore::default(),
             login: SimLogin {
@@ -257,6 +358,8 @@ impl TestPorts {
                 username: self.login.username.clone(),
                 password: self.login.password.clone(),
                 opened: RefCell::default(),
+                silent: RefCell::default(),
+                cookies: RefCell::default(),
             },
             clock: self.clock.clone(),
             entropy: CountingEntropy::default(),
