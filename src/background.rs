@@ -11,13 +11,15 @@ use crate::{config, ui};
 use std::cell::RefCell;
 use std::rc::Rc;
 use tokenwatch_core::engine::{Engine, SalesforceApp};
-use tokenwatch_core::messages::{Envelope, Response};
+use tokenwatch_core::messages::{Envelope, Request, Response};
 use tokenwatch_core::sender::{self, MessageSender, SenderKind};
 use url::Url;
 use wasm_bindgen::prelude::*;
 
 thread_local! {
     static ENGINE: RefCell<Option<Rc<Engine<WorkerPorts>>>> = const { RefCell::new(None) };
+    /// Why the packaged Microsoft settings were refused, if they were.
+    static MICROSOFT_SETUP: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// The engine, built on first use in this worker's life. It holds no state of its own (the
@@ -37,7 +39,15 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
         }),
         _ => None,
     };
-    let engine = Rc::new(Engine::new(WorkerPorts::default(), app));
+    let microsoft = match Url::parse(&identity::redirect_url("microsoft")) {
+        Ok(redirect) => config.microsoft.app(redirect).unwrap_or_else(|e| {
+            let why = format!("The Microsoft 365 settings in config.json are refused: {e}");
+            MICROSOFT_SETUP.with(|m| *m.borrow_mut() = Some(why));
+            None
+        }),
+        Err(_) => None,
+    };
+    let engine = Rc::new(Engine::new(WorkerPorts::default(), app).with_microsoft(microsoft));
     ENGINE.with(|e| e.borrow_mut().get_or_insert(engine).clone())
 }
 
@@ -63,5 +73,11 @@ async fn answer(message: JsValue, sender: JsValue) -> Response {
     if !sender::permits(kind, &request) {
         return Response::forbidden();
     }
-    engine().await.handle(request).await
+    let engine = engine().await;
+    if let (Request::AddMicrosoft {}, Some(why)) =
+        (&request, MICROSOFT_SETUP.with(|m| m.borrow().clone()))
+    {
+        return Response::error("not_configured", why);
+    }
+    engine.handle(request).await
 }

@@ -1,7 +1,13 @@
 //! The build's configuration, packaged as `config.json`: the release build ships the consumer
-//! key an organization built it with (or none), the simulator build ships the simulator's.
+//! key and Microsoft application id an organization built it with (or none), the simulator
+//! build ships the simulator's.
 
 use serde::Deserialize;
+use tokenwatch_core::microsoft::{
+    self, Authority, MicrosoftApp, Registration, Resource, SetupError, Tenant,
+};
+use tokenwatch_core::salesforce::LoginHost;
+use url::Url;
 
 /// The packaged configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -10,6 +16,9 @@ pub struct Config {
     /// Salesforce settings.
     #[serde(default)]
     pub salesforce: SalesforceConfig,
+    /// Microsoft settings.
+    #[serde(default)]
+    pub microsoft: MicrosoftConfig,
     /// Login host the popup offers first (the simulator build sets its own).
     #[serde(default)]
     pub default_login_host: Option<String>,
@@ -21,6 +30,51 @@ pub struct Config {
 pub struct SalesforceConfig {
     /// The connected app's consumer key; `None` until an administrator sets one.
     pub consumer_key: Option<String>,
+}
+
+/// Microsoft settings; everything but the client id has a default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MicrosoftConfig {
+    /// The app registration's application (client) id; `None` until an administrator sets one.
+    pub client_id: Option<String>,
+    /// The authority host (default `login.microsoftonline.com`; national clouds differ).
+    pub authority_host: Option<String>,
+    /// `common`, `organizations` (default), a tenant id or a domain.
+    pub tenant: Option<String>,
+    /// How the redirect URI is registered (default: single-page application).
+    pub registration: Option<Registration>,
+    /// The resource (default: Exchange, for the Outlook add-in).
+    pub resource: Option<Resource>,
+    /// The EWS endpoint (default Exchange Online's).
+    pub ews_url: Option<String>,
+}
+
+impl MicrosoftConfig {
+    /// The app, `None` when no client id is configured, or why a setting is refused.
+    pub fn app(&self, redirect: Url) -> Result<Option<MicrosoftApp>, SetupError> {
+        let Some(client_id) = self.client_id.clone().filter(|c| !c.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let host = LoginHost::parse(
+            self.authority_host
+                .as_deref()
+                .unwrap_or(microsoft::DEFAULT_AUTHORITY_HOST),
+        )?;
+        let tenant = Tenant::parse(self.tenant.as_deref().unwrap_or("organizations"))?;
+        Ok(Some(MicrosoftApp {
+            client_id,
+            authority: Authority { host, tenant },
+            registration: self.registration.unwrap_or(Registration::Spa),
+            resource: self.resource.unwrap_or(Resource::Exchange),
+            ews_url: microsoft::parse_ews_url(
+                self.ews_url
+                    .as_deref()
+                    .unwrap_or(microsoft::DEFAULT_EWS_URL),
+            )?,
+            redirect,
+        }))
+    }
 }
 
 /// Reads `config.json` from the extension package.

@@ -1,4 +1,5 @@
-//! The popup: every connection with its status, "Check now", and "Add Salesforce org".
+//! The popup: every connection with its status, "Check now", "Add Salesforce org" and "Add
+//! Microsoft 365 account".
 //!
 //! `popup.html` holds the static structure (so the first paint needs no wasm); this module
 //! fills the list, and wires the form and buttons to messages to the service worker.
@@ -20,6 +21,7 @@ struct Popup {
     host: HtmlInputElement,
     host_error: Element,
     add: HtmlButtonElement,
+    add_ms: HtmlButtonElement,
     doc: Document,
 }
 
@@ -45,6 +47,7 @@ pub async fn popup_main() -> Result<(), JsValue> {
         host: by_id(&doc, "sf-host")?,
         host_error: by_id(&doc, "sf-host-error")?,
         add: by_id(&doc, "add-salesforce")?,
+        add_ms: by_id(&doc, "add-microsoft")?,
         doc: doc.clone(),
     });
     if let Ok(config) = crate::config::load().await {
@@ -69,6 +72,15 @@ impl Popup {
             event.prevent_default();
             let me = Rc::clone(&me);
             spawn_local(async move { me.add_salesforce().await });
+        })?;
+        let me = Rc::clone(self);
+        on(&self.add_ms, "click", move |_| {
+            let me = Rc::clone(&me);
+            spawn_local(async move {
+                me.add_ms.set_disabled(true);
+                me.act(Request::AddMicrosoft {}).await;
+                me.add_ms.set_disabled(false);
+            });
         })?;
         let me = Rc::clone(self);
         on(&self.list, "click", move |event: Event| {
@@ -177,13 +189,26 @@ impl Popup {
 
     /// Sends one action to the worker and shows its outcome.
     async fn act(&self, request: Request) {
-        let added = matches!(request, Request::AddSalesforce { .. });
-        let busy = match request {
-            Request::Check { .. } => "Checking…",
-            Request::Disconnect { .. } => "Disconnecting…",
-            _ => "Waiting for the Salesforce sign-in window…",
+        let added = matches!(
+            request,
+            Request::AddSalesforce { .. } | Request::AddMicrosoft {}
+        );
+        let microsoft = match &request {
+            Request::AddMicrosoft {} => true,
+            Request::Check { id }
+            | Request::Renew { id }
+            | Request::ChangeAccount { id }
+            | Request::Disconnect { id }
+            | Request::DeclarePolicy { id, .. } => id.as_str().starts_with("ms:"),
+            _ => false,
         };
-        self.say(busy, false);
+        let provider = if microsoft { "Microsoft" } else { "Salesforce" };
+        let busy = match request {
+            Request::Check { .. } => "Checking…".to_owned(),
+            Request::Disconnect { .. } => "Disconnecting…".to_owned(),
+            _ => format!("Waiting for the {provider} sign-in window…"),
+        };
+        self.say(&busy, false);
         match ask(request).await {
             Response::Connection { connection: c } if added => {
                 self.say(&format!("Connected {} — {}.", c.username, c.status.title), false);
@@ -194,6 +219,10 @@ impl Popup {
             Response::Disconnected { revoked: true, .. } => {
                 self.say("Disconnected. Salesforce revoked Tokenwatch's tokens.", false);
             }
+            Response::Disconnected { revoked: false, .. } if microsoft => self.say(
+                "Disconnected: Tokenwatch deleted its tokens. Microsoft lets no app revoke its own sign-in; to end it at Microsoft too, remove Tokenwatch at myapps.microsoft.com or sign out everywhere from your account page.",
+                false,
+            ),
             Response::Disconnected { revoked: false, .. } => self.say(
                 "Disconnected here, but Salesforce could not be told. If the org is still reachable, revoke Tokenwatch in Salesforce (Settings → Connections, or Setup → Connected Apps OAuth Usage).",
                 true,

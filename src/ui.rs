@@ -2,6 +2,7 @@
 //! and the Outlook side panel later). Text is always set as text, never as markup.
 
 use serde::Serialize;
+use tokenwatch_core::connection::Provider;
 use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{ConnectionView, Envelope, Request, Response};
 use tokenwatch_core::status::Tone;
@@ -104,14 +105,18 @@ pub fn render_connections(
             Tone::Warn => "warn",
         };
         let head = child(doc, &item, "div", "conn-head", None)?;
-        child(doc, &head, "span", "provider", Some("Salesforce"))?;
+        child(doc, &head, "span", "provider", Some(c.provider.name()))?;
         child(doc, &head, "strong", "label", Some(&c.label))?;
+        let place = match c.provider {
+            Provider::Salesforce => "Org",
+            Provider::Microsoft => "Tenant",
+        };
         child(
             doc,
             &item,
             "div",
             "account",
-            Some(&format!("{} · Org {}", c.username, c.org_id)),
+            Some(&format!("{} · {place} {}", c.username, c.org_id)),
         )?;
         let status = child(doc, &item, "div", &format!("status tone-{tone}"), None)?;
         child(doc, &status, "span", "dot", None)?.set_attribute("aria-hidden", "true")?;

@@ -474,7 +474,7 @@ fn tenant_accepts(sim: &Sim, tenant: &str, user: usize) -> bool {
 
 fn with_cookie(mut response: SimResponse, cookie: Option<&str>) -> SimResponse {
     if let Some(c) = cookie {
-        if let Ok(v) = format!("{COOKIE}={c}; Path=/; HttpOnly; SameSite=None").parse() {
+        if let Ok(v) = format!("{COOKIE}={c}; Path=/; HttpOnly; SameSite=Lax").parse() {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
     }

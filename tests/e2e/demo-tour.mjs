@@ -1,4 +1,5 @@
-// The headless demo: adds a Salesforce org through the simulator's login form, checks it,
+// The headless demo: adds a Salesforce org and a Microsoft 365 account through the simulator's
+// login (and consent) pages,
 // saves the popup to $TOKENWATCH_OUT/popup.png and prints the connections with their status.
 // `cargo xtask demo --headless` runs it with the simulator already listening.
 import { join } from 'node:path';
@@ -19,15 +20,26 @@ try {
   await signIn(login, 'ada@acme.example', 'tokenwatch');
   console.log('3. Typed ada@acme.example and the demo password into the login form and submitted it.');
   console.log(`4. ${(await message(popup, /Connected|failed|refused|unexpected/)).text}`);
+  const msWindow = context.waitForEvent('page', { timeout: 20_000 });
+  await popup.click('#add-microsoft');
+  const msLogin = await msWindow;
+  await msLogin.waitForSelector('#username');
+  console.log('5. "Add Microsoft 365 account" opened the simulator\'s Microsoft sign-in (single-page-app registration).');
+  await signIn(msLogin, 'ada@acme.example', 'tokenwatch');
+  await msLogin.waitForSelector('#Accept');
+  await msLogin.click('#Accept');
+  console.log('6. Signed in and accepted the permissions (openid profile offline_access EWS.AccessAsUser.All).');
+  await popup.waitForFunction(() => document.querySelectorAll('#connections li').length === 2 || document.getElementById('message').className.includes('error'), null, { timeout: 20_000 });
+  console.log(`7. ${await popup.$eval('#message', (m) => m.textContent)}`);
   await popup.screenshot({ path: join(OUT, 'popup.png') });
   const table = await rows(popup);
   const widths = [10, 36, 52, 12];
   const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' ').trimEnd();
   console.log('\n' + line(['PROVIDER', 'ORG', 'ACCOUNT', 'STATUS']));
-  for (const r of table) console.log(line(['Salesforce', r.label, r.account, r.status]));
+  for (const r of table) console.log(line([r.id.startsWith('ms:') ? 'Microsoft' : 'Salesforce', r.label, r.account, r.status]));
   console.log('');
-  if (!table.some((r) => r.status === 'Token valid')) {
-    console.error('demo: no connection reached Token valid');
+  if (table.length !== 2 || !table.every((r) => r.status === 'Token valid')) {
+    console.error('demo: not every connection reached Token valid');
     process.exitCode = 1;
   }
 } finally {

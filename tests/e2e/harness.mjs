@@ -16,9 +16,10 @@ export const EXTENSION_ID = BUILD.extension_id;
 export const OUT = process.env.TOKENWATCH_OUT ?? join(ROOT, 'target/e2e');
 mkdirSync(OUT, { recursive: true });
 
-/** Starts the simulator on a free loopback port; it exits when this process closes its stdin. */
-export async function startSim() {
-  const child = spawn(SIM_BIN, ['--port', '0', '--app', `${BUILD.consumer_key}=${BUILD.redirect_salesforce}`, '--exit-on-stdin-close'], {
+/** Starts the simulator on a free loopback port (or `port`); it exits when this process closes
+ *  its stdin. */
+export async function startSim(port = 0) {
+  const child = spawn(SIM_BIN, ['--port', String(port), '--app', `${BUILD.consumer_key}=${BUILD.redirect_salesforce}`, '--exit-on-stdin-close'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolveUrl, reject) => {

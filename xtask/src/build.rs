@@ -17,6 +17,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+/// The port of the simulator the Microsoft E2E test starts (the test build's authority).
+const TEST_MS_SIM_PORT: u16 = 17311;
+
+/// A non-empty environment variable.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 /// The simulator build's consumer key, registered in the simulator by the demo and the tests.
 pub const DEV_CONSUMER_KEY: &str = "tokenwatch-dev";
 /// The port the demo runs the simulator on; the simulator build offers it as its login host.
@@ -86,7 +94,14 @@ pub fn run(_args: &[String]) -> Result<Built> {
         &release,
         &out,
         &manifest,
-        &json!({ "salesforce": { "consumer_key": release_key } }),
+        &json!({
+            "salesforce": { "consumer_key": release_key },
+            "microsoft": {
+                "client_id": env("TOKENWATCH_MICROSOFT_CLIENT_ID"),
+                "tenant": env("TOKENWATCH_MICROSOFT_TENANT"),
+                "registration": env("TOKENWATCH_MICROSOFT_REGISTRATION"),
+            },
+        }),
     )?;
 
     let mut dev_manifest = manifest.clone();
@@ -96,8 +111,15 @@ pub fn run(_args: &[String]) -> Result<Built> {
         .ok_or("manifest.json: host_permissions must be an array")?
         .push(json!("http://127.0.0.1/*"));
     let dev = root.join("dist/dev/chrome");
+    // The simulator's single-page-app registration; the authority is the demo simulator.
     let dev_config = json!({
         "salesforce": { "consumer_key": DEV_CONSUMER_KEY },
+        "microsoft": {
+            "client_id": tokenwatch_sim::MS_SPA_CLIENT_ID,
+            "authority_host": format!("http://127.0.0.1:{DEMO_SIM_PORT}"),
+            "tenant": "organizations",
+            "registration": "spa",
+        },
         "default_login_host": format!("http://127.0.0.1:{DEMO_SIM_PORT}"),
     });
     assemble(&dev, &out, &dev_manifest, &dev_config)?;
@@ -108,7 +130,12 @@ pub fn run(_args: &[String]) -> Result<Built> {
     test_manifest["name"] = json!("Tokenwatch (test)");
     test_manifest["content_scripts"] = json!([{ "matches": ["http://127.0.0.1/*"], "js": ["probe.js"], "run_at": "document_idle" }]);
     let test = root.join("dist/test/chrome");
-    assemble(&test, &out, &test_manifest, &dev_config)?;
+    // Its Microsoft authority is the simulator the Microsoft E2E test starts on a port of its
+    // own, so a demo running on 17300 does not meet the tests.
+    let mut test_config = dev_config.clone();
+    test_config["microsoft"]["authority_host"] =
+        json!(format!("http://127.0.0.1:{TEST_MS_SIM_PORT}"));
+    assemble(&test, &out, &test_manifest, &test_config)?;
     std::fs::copy(root.join("tests/e2e/probe/probe.js"), test.join("probe.js"))
         .map_err(|e| format!("probe.js: {e}"))?;
 
@@ -116,6 +143,8 @@ pub fn run(_args: &[String]) -> Result<Built> {
         "extension_id": extension_id,
         "consumer_key": DEV_CONSUMER_KEY,
         "redirect_salesforce": format!("https://{extension_id}.chromiumapp.org/salesforce"),
+        "microsoft_client_id": tokenwatch_sim::MS_SPA_CLIENT_ID,
+        "microsoft_sim_port": TEST_MS_SIM_PORT,
     }))
     .map_err(|e| e.to_string())?;
     write(&root.join("dist/dev/build-info.json"), &info)?;
