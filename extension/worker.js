@@ -6,6 +6,13 @@ import { load } from './loader.js';
 
 const tokenwatch = load();
 
+// Alarms, notification buttons and every start of the worker re-create the schedule.
+chrome.alarms.onAlarm.addListener((alarm) => { tokenwatch.then((tw) => tw.on_alarm(alarm.name)).catch(() => {}); });
+chrome.notifications.onButtonClicked.addListener((id, button) => {
+  tokenwatch.then((tw) => tw.on_notification_button(id, button)).catch(() => {});
+});
+tokenwatch.then((tw) => tw.on_start()).catch(() => {});
+
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   tokenwatch
     .then((tw) => tw.handle_message(message, sender))

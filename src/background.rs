@@ -6,12 +6,15 @@
 //! the engine and does nothing else.
 
 use crate::adapters::WorkerPorts;
-use crate::chrome::{identity, runtime, storage};
+use crate::chrome::{action, alarms, identity, notifications, runtime, storage};
 use crate::{config, ui};
 use std::cell::RefCell;
 use std::rc::Rc;
-use tokenwatch_core::engine::{Engine, SalesforceApp};
+use tokenwatch_core::attention::{self, Announced};
+use tokenwatch_core::engine::{Engine, Ports, SalesforceApp};
+use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{Envelope, Request, Response};
+use tokenwatch_core::ports::Clock;
 use tokenwatch_core::sender::{self, MessageSender, SenderKind};
 use url::Url;
 use wasm_bindgen::prelude::*;
@@ -47,7 +50,12 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
         }),
         Err(_) => None,
     };
-    let engine = Rc::new(Engine::new(WorkerPorts::default(), app).with_microsoft(microsoft));
+    let settings = config.schedule.settings().unwrap_or_default();
+    let engine = Rc::new(
+        Engine::new(WorkerPorts::default(), app)
+            .with_microsoft(microsoft)
+            .with_settings(settings),
+    );
     ENGINE.with(|e| e.borrow_mut().get_or_insert(engine).clone())
 }
 
@@ -79,5 +87,133 @@ async fn answer(message: JsValue, sender: JsValue) -> Response {
     {
         return Response::error("not_configured", why);
     }
-    engine.handle(request).await
+    let changes = !matches!(
+        request,
+        Request::ListConnections {} | Request::BannerStatus {}
+    );
+    let from_banner = kind == SenderKind::ContentScript;
+    let response = engine.handle(request).await;
+    if changes {
+        settle_surfaces(&engine).await;
+    }
+    if from_banner {
+        // The banner learns only its lines, whatever the action answered.
+        return match response {
+            Response::Error { .. } | Response::Banner { .. } => response,
+            _ => engine.handle(Request::BannerStatus {}).await,
+        };
+    }
+    response
+}
+
+/// The alarm that drives the schedule. One name: a missed alarm fires once, not in a burst.
+const TICK_ALARM: &str = "tokenwatch-tick";
+/// Where the notifications already shown are remembered (no secret in it).
+const ANNOUNCED_KEY: &str = "tokenwatch:announced";
+/// Chrome fires alarms no sooner than 30 s ahead; earlier wishes are rounded up.
+const MIN_ALARM_DELAY_MS: f64 = 30_000.0;
+
+/// Every start of the worker (install, browser start, or Chrome waking it for an event)
+/// re-creates the alarm from the stored schedule, and brings the badge up to date.
+#[wasm_bindgen]
+pub async fn on_start() {
+    let engine = engine().await;
+    settle_surfaces(&engine).await;
+}
+
+/// The alarm: check what is due, then update badge, notifications and the next alarm.
+#[wasm_bindgen]
+pub async fn on_alarm(name: String) {
+    if name != TICK_ALARM {
+        return;
+    }
+    let engine = engine().await;
+    let _ = engine.tick().await;
+    settle_surfaces(&engine).await;
+}
+
+/// A notification's button: 0 is Renew (silent if possible, else the sign-in), 1 is Snooze.
+#[wasm_bindgen]
+pub async fn on_notification_button(notification: String, button: u32) {
+    let Some(id) = ConnectionId::parse(&notification) else {
+        return;
+    };
+    let engine = engine().await;
+    let _ = notifications::clear(&notification).await;
+    if button == 0 {
+        let _ = engine.refresh_or_sign_in(&id).await;
+    } else {
+        let mut announced = load_announced().await;
+        announced.snooze(&id, engine.ports().clock().now());
+        save_announced(&announced).await;
+    }
+    settle_surfaces(&engine).await;
+}
+
+async fn load_announced() -> Announced {
+    storage::get(ANNOUNCED_KEY)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+async fn save_announced(announced: &Announced) {
+    let _ = if announced.entries.is_empty() {
+        storage::remove(ANNOUNCED_KEY).await
+    } else {
+        match serde_json::to_string(announced) {
+            Ok(s) => storage::set(ANNOUNCED_KEY, &s).await,
+            Err(e) => Err(e.to_string()),
+        }
+    };
+}
+
+/// Brings what the person sees outside the popup in line with the stored connections: the
+/// badge (count and colour of those that need the person), one notification per new need,
+/// and the alarm for the next due check or snooze end.
+async fn settle_surfaces(engine: &Engine<WorkerPorts>) {
+    let Ok(views) = engine.list().await else {
+        return;
+    };
+    let badge = attention::badge(&views);
+    let _ = action::badge(&badge.text, badge.color, &badge.title).await;
+    let now = engine.ports().clock().now();
+    let mut announced = load_announced().await;
+    let before: Vec<String> = announced.entries.keys().cloned().collect();
+    let icon = runtime::get_url("icons/icon128.png");
+    let notices = announced.due(&views, now);
+    // A connection that no longer needs the person takes its notification with it.
+    for gone in before
+        .iter()
+        .filter(|id| !announced.entries.contains_key(*id))
+    {
+        let _ = notifications::clear(gone).await;
+    }
+    for notice in notices {
+        let _ = notifications::show(
+            notice.id.as_str(),
+            &icon,
+            &notice.title,
+            &notice.message,
+            &["Renew", "Snooze for a day"],
+        )
+        .await;
+    }
+    save_announced(&announced).await;
+    let next = [
+        engine.next_wakeup().await.ok().flatten(),
+        announced.next_snooze_end(),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    let _ = match next {
+        Some(at) => {
+            let soonest = now.as_millis() as f64 + MIN_ALARM_DELAY_MS;
+            alarms::set(TICK_ALARM, (at.as_millis() as f64).max(soonest)).await
+        }
+        None => alarms::clear(TICK_ALARM).await,
+    };
 }

@@ -19,6 +19,10 @@ pub struct Config {
     /// Microsoft settings.
     #[serde(default)]
     pub microsoft: MicrosoftConfig,
+    /// Timing, in seconds (defaults: check every 30 min, warn 7 days and 1 day ahead, 2 h
+    /// before a 24-hour sign-in ends, silent renewal from 4 h before).
+    #[serde(default)]
+    pub schedule: tokenwatch_core::schedule::SettingsInput,
     /// Login host the popup offers first (the simulator build sets its own).
     #[serde(default)]
     pub default_login_host: Option<String>,

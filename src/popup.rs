@@ -99,7 +99,8 @@ impl Popup {
             };
             let classes = button.class_list();
             let request = if classes.contains("renew") {
-                Request::Renew { id }
+                // Silent first where the provider allows, the sign-in window otherwise.
+                Request::Refresh { id }
             } else if classes.contains("change") {
                 Request::ChangeAccount { id }
             } else if classes.contains("disconnect") {
@@ -161,7 +162,9 @@ impl Popup {
                 };
             }
             Response::Error { error } => self.show_error(&error),
-            Response::Connection { .. } | Response::Disconnected { .. } => {
+            Response::Connection { .. }
+            | Response::Disconnected { .. }
+            | Response::Banner { .. } => {
                 self.say("Unexpected answer from the background service.", true)
             }
         }
@@ -196,6 +199,7 @@ impl Popup {
         let microsoft = match &request {
             Request::AddMicrosoft {} => true,
             Request::Check { id }
+            | Request::Refresh { id }
             | Request::Renew { id }
             | Request::ChangeAccount { id }
             | Request::Disconnect { id }
@@ -228,7 +232,7 @@ impl Popup {
                 true,
             ),
             Response::Error { error } => return self.show_error(&error),
-            Response::Connections { .. } => {
+            Response::Connections { .. } | Response::Banner { .. } => {
                 return self.say("Unexpected answer from the background service.", true);
             }
         }

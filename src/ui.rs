@@ -149,14 +149,19 @@ pub fn render_connections(
         let actions = child(doc, &foot, "div", "actions", None)?;
         let who = format!("{} ({})", c.label, c.username);
         let readable = !c.login_host.is_empty();
-        if c.status.tone == Tone::Error && readable {
+        if c.status.alert.is_some() && readable {
+            let label = if c.status.tone == Tone::Error {
+                "Sign in again"
+            } else {
+                "Renew now"
+            };
             button(
                 doc,
                 &actions,
                 "renew",
-                "Sign in again",
+                label,
                 &c.id,
-                &format!("Sign in again to {who}"),
+                &format!("{label}: {who}"),
             )?;
         }
         button(

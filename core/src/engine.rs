@@ -8,7 +8,9 @@ use crate::connection::{
 use crate::diagnosis;
 use crate::flow::{CallbackError, PendingAuthorization, plain_text};
 use crate::ids::ConnectionId;
-use crate::messages::{ConnectionView, ErrorView, LoginChoice, Request, Response, sentence};
+use crate::messages::{
+    BannerItem, ConnectionView, ErrorView, LoginChoice, Request, Response, sentence,
+};
 use crate::microsoft::{self, Authority, IdTokenError, MicrosoftApp};
 use crate::ports::{Clock, Entropy, Identity, IdentityError, Interaction, Lock, Store, StoreError};
 use crate::salesforce::{self, HostError, LoginHost, ResponseError, UserInfo};
@@ -427,6 +429,10 @@ impl<P: Ports> Engine<P> {
             Request::AddSalesforce { login } => one(self.connect_salesforce(&login).await),
             Request::AddMicrosoft {} => one(self.connect_microsoft().await),
             Request::Check { id } => one(self.check(&id).await),
+            Request::Refresh { id } => one(self.refresh_or_sign_in(&id).await),
+            Request::BannerStatus {} => self.list().await.map(|all| Response::Banner {
+                items: all.iter().filter_map(BannerItem::of).collect(),
+            }),
             Request::Renew { id } => one(self.renew(&id).await),
             Request::ChangeAccount { id } => one(self.change_account(&id).await),
             Request::DeclarePolicy { id, policy } => one(self.declare_policy(&id, policy).await),
@@ -507,6 +513,31 @@ impl<P: Ports> Engine<P> {
         let view = self.store_signed_in(signed).await?;
         if view.id != *id {
             self.disconnect(id).await?;
+        }
+        Ok(view)
+    }
+
+    /// Renews now, silently when possible: proves the connection with the provider (a
+    /// Microsoft single-page app first tries a silent sign-in, which starts a new 24 h), and
+    /// when only the person can help — Needs sign-in, or Expiring soon with nothing silent
+    /// left to try — opens the sign-in, with the username as `login_hint`.
+    pub async fn refresh_or_sign_in(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<ConnectionView, EngineError> {
+        let (conn, _) = self.readable(id).await?;
+        if conn.is_day_limited() {
+            let intent = SignIn::Renew {
+                expected: conn.id.clone(),
+                username: conn.account.username.clone(),
+            };
+            if let Ok(signed) = self.sign_in_again(&conn, intent, Interaction::Silent).await {
+                return self.store_signed_in(signed).await;
+            }
+        }
+        let view = self.check(id).await?;
+        if view.status.alert.is_some() {
+            return self.renew(id).await;
         }
         Ok(view)
     }

@@ -7,6 +7,7 @@
 //! simulator on a virtual clock.
 #![warn(missing_docs)]
 
+pub mod attention;
 pub mod connection;
 pub mod diagnosis;
 pub mod engine;

@@ -40,6 +40,15 @@ pub enum Request {
         /// Which connection.
         id: ConnectionId,
     },
+    /// Renew now: prove the connection with the provider (for a Microsoft single-page app,
+    /// renew its sign-in silently), and when only a sign-in helps, open it.
+    Refresh {
+        /// Which connection.
+        id: ConnectionId,
+    },
+    /// What the in-mail banner shows: the connections that need the person, without detail.
+    /// The one request a content script may make besides renewing such a connection.
+    BannerStatus {},
     /// Sign in again to this connection (same account).
     Renew {
         /// Which connection.
@@ -107,6 +116,11 @@ pub enum Response {
         /// Its view.
         connection: ConnectionView,
     },
+    /// The banner's lines.
+    Banner {
+        /// One per connection that needs the person.
+        items: Vec<BannerItem>,
+    },
     /// A connection was removed.
     Disconnected {
         /// Which.
@@ -153,6 +167,35 @@ impl Response {
     /// The answer to a sender that may not ask this.
     pub fn forbidden() -> Self {
         Self::error("forbidden", "Only Tokenwatch's own pages may ask for this.")
+    }
+}
+
+/// One line of the in-mail banner: enough to say who needs a sign-in, nothing more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BannerItem {
+    /// Key for Renew.
+    pub id: ConnectionId,
+    /// "Salesforce" or "Microsoft".
+    pub provider: String,
+    /// The account.
+    pub username: String,
+    /// "Token expired" or "Expiring soon".
+    pub title: String,
+    /// The sign-in deadline, when there is one.
+    pub by: Option<Timestamp>,
+}
+
+impl BannerItem {
+    /// The banner line of `view`, when it needs the person.
+    pub fn of(view: &ConnectionView) -> Option<Self> {
+        view.status.alert.as_ref()?;
+        Some(Self {
+            id: view.id.clone(),
+            provider: view.provider.name().to_owned(),
+            username: view.username.clone(),
+            title: view.status.title.clone(),
+            by: view.status.times.first().map(|t| t.at),
+        })
     }
 }
 

@@ -41,6 +41,106 @@ impl Default for Settings {
     }
 }
 
+/// Why a timing setting was refused; shown next to its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// A value outside its range.
+    #[error("{field} must be between {min} and {max} seconds")]
+    OutOfRange {
+        /// The setting.
+        field: &'static str,
+        /// Smallest accepted.
+        min: u64,
+        /// Largest accepted.
+        max: u64,
+    },
+    /// Two values in the wrong order.
+    #[error("{0}")]
+    Order(&'static str),
+}
+
+/// Timing settings as seconds, the form the options page and `config.json` use; every field
+/// is optional and falls back to the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsInput {
+    /// [`Settings::check_interval`].
+    pub check_interval_s: Option<u64>,
+    /// [`Settings::warn_long`].
+    pub warn_long_s: Option<u64>,
+    /// [`Settings::warn_short`].
+    pub warn_short_s: Option<u64>,
+    /// [`Settings::warn_day_limited`].
+    pub warn_day_limited_s: Option<u64>,
+    /// [`Settings::silent_renew_lead`].
+    pub silent_renew_lead_s: Option<u64>,
+}
+
+impl SettingsInput {
+    /// The settings, or the first value out of range. The check interval may be as short as
+    /// 10 s (the test build's), as long as 12 h; the 24-hour horizon's warning and silent
+    /// renewal lead stay inside the 24 hours.
+    pub fn settings(&self) -> Result<Settings, SettingsError> {
+        let d = Settings::default();
+        let pick =
+            |v: Option<u64>, field: &'static str, min: u64, max: u64, default: Duration| match v {
+                None => Ok(default),
+                Some(s) if (min..=max).contains(&s) => Ok(Duration::from_secs(s)),
+                Some(_) => Err(SettingsError::OutOfRange { field, min, max }),
+            };
+        let s = Settings {
+            check_interval: pick(
+                self.check_interval_s,
+                "check interval",
+                10,
+                12 * 3600,
+                d.check_interval,
+            )?,
+            warn_long: pick(
+                self.warn_long_s,
+                "first warning",
+                3600,
+                60 * 86_400,
+                d.warn_long,
+            )?,
+            warn_short: pick(
+                self.warn_short_s,
+                "second warning",
+                600,
+                30 * 86_400,
+                d.warn_short,
+            )?,
+            warn_day_limited: pick(
+                self.warn_day_limited_s,
+                "24-hour sign-in warning",
+                300,
+                12 * 3600,
+                d.warn_day_limited,
+            )?,
+            silent_renew_lead: pick(
+                self.silent_renew_lead_s,
+                "silent renewal lead",
+                600,
+                86_399,
+                d.silent_renew_lead,
+            )?,
+            ..d
+        };
+        if s.warn_short >= s.warn_long {
+            return Err(SettingsError::Order(
+                "the second warning must come after the first",
+            ));
+        }
+        if s.silent_renew_lead < s.warn_day_limited {
+            return Err(SettingsError::Order(
+                "silent renewal must start before the 24-hour sign-in warning",
+            ));
+        }
+        Ok(s)
+    }
+}
+
 /// The longest `Retry-After` honoured; a provider asking for more is retried after this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 60 * 60);
 
@@ -95,6 +195,44 @@ mod tests {
         warn_day_limited: Duration::from_secs(2 * 3600),
         silent_renew_lead: Duration::from_secs(4 * 3600),
     };
+
+    #[test]
+    fn settings_from_seconds_are_checked_for_range_and_order() {
+        assert_eq!(SettingsInput::default().settings(), Ok(Settings::default()));
+        let fast = SettingsInput {
+            check_interval_s: Some(30),
+            silent_renew_lead_s: Some(86_390),
+            ..Default::default()
+        };
+        assert_eq!(
+            fast.settings().unwrap().check_interval,
+            Duration::from_secs(30)
+        );
+        let zero = SettingsInput {
+            check_interval_s: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(
+            zero.settings().unwrap_err().to_string(),
+            "check interval must be between 10 and 43200 seconds"
+        );
+        let reversed = SettingsInput {
+            warn_long_s: Some(86_400),
+            warn_short_s: Some(7 * 86_400),
+            ..Default::default()
+        };
+        assert_eq!(
+            reversed.settings(),
+            Err(SettingsError::Order(
+                "the second warning must come after the first"
+            ))
+        );
+        let late_renewal = SettingsInput {
+            silent_renew_lead_s: Some(3600),
+            ..Default::default()
+        };
+        assert!(late_renewal.settings().is_err());
+    }
 
     #[test]
     fn backoff_doubles_from_the_base_and_stops_at_the_cap() {

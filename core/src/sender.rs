@@ -45,15 +45,17 @@ pub fn classify(sender: &MessageSender, own_id: &str) -> SenderKind {
     }
 }
 
-/// Whether `kind` may send `request`. Content scripts get nothing until the banner status
-/// request exists; they never get an action.
+/// Whether `kind` may send `request`. Extension pages may ask anything; this extension's
+/// content script (the in-mail banner) may read the banner status and renew a connection —
+/// which opens the provider's sign-in window and answers with banner lines, never a token;
+/// everyone else gets nothing.
 pub fn permits(kind: SenderKind, request: &Request) -> bool {
     match kind {
         SenderKind::ExtensionPage => true,
-        SenderKind::ContentScript | SenderKind::Foreign => {
-            let _ = request;
-            false
+        SenderKind::ContentScript => {
+            matches!(request, Request::BannerStatus {} | Request::Renew { .. })
         }
+        SenderKind::Foreign => false,
     }
 }
 

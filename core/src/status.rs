@@ -236,6 +236,10 @@ pub struct StatusView {
     /// Moments to show with it.
     #[serde(default)]
     pub times: Vec<TimeNote>,
+    /// When the person must act: a stable key of this need (`expiring_soon`,
+    /// `expiring_within_a_day`, `needs_sign_in:<cause>`), so each new need is announced once.
+    #[serde(default)]
+    pub alert: Option<String>,
 }
 
 impl Status {
@@ -248,6 +252,7 @@ impl Status {
                 detail: "Renews silently".into(),
                 action: None,
                 times: Vec::new(),
+                alert: None,
             },
             Status::NeedsSignIn { cause } => StatusView {
                 tone: Tone::Error,
@@ -255,8 +260,15 @@ impl Status {
                 detail: cause.text(provider),
                 action: Some(cause.action(provider)),
                 times: Vec::new(),
+                alert: Some(format!(
+                    "needs_sign_in:{}",
+                    serde_json::to_value(cause)
+                        .ok()
+                        .and_then(|v| v.get("cause").and_then(|c| c.as_str()).map(str::to_owned))
+                        .unwrap_or_default()
+                )),
             },
-            Status::ExpiringSoon { by, .. } => StatusView {
+            Status::ExpiringSoon { by, within_a_day } => StatusView {
                 tone: Tone::Warn,
                 title: "Expiring soon".into(),
                 detail: match provider {
@@ -265,6 +277,7 @@ impl Status {
                 },
                 action: Some("Sign in again before then to start a new period.".into()),
                 times: vec![TimeNote { label: "sign-in needed by".into(), at: *by }],
+                alert: Some(if *within_a_day { "expiring_within_a_day" } else { "expiring_soon" }.into()),
             },
             Status::Unreachable {
                 since,
@@ -287,6 +300,7 @@ impl Status {
                         at: *next_try,
                     },
                 ],
+                alert: None,
             },
         }
     }

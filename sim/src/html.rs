@@ -111,6 +111,14 @@ pub fn error_page(product: &str, code: &str, description: &str) -> String {
     )
 }
 
+/// A page standing in for Outlook on the web, for the in-mail banner's tests.
+pub fn outlook_standin() -> String {
+    shell(
+        "Mail - Outlook (simulator)",
+        "<h1>Inbox</h1><p class=\"sub\">Provider simulator &middot; a stand-in for Outlook on the web</p><p id=\"mail\">No new mail.</p>",
+    )
+}
+
 /// An outage page, as a proxy in front of the provider sends.
 pub fn outage() -> String {
     shell(

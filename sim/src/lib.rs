@@ -544,6 +544,10 @@ impl Sim {
         if let Some(rest) = path.strip_prefix("/admin/") {
             return admin::handle(self, rest, &req);
         }
+        if path.starts_with("/outlook/") {
+            // A stand-in for Outlook on the web, where the test build shows its banner.
+            return page(StatusCode::OK, html::outlook_standin());
+        }
         if let Some((tenant, endpoint)) = microsoft::route(&path) {
             if self.state().faults.outage {
                 return page(StatusCode::SERVICE_UNAVAILABLE, html::outage());

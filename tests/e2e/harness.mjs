@@ -9,6 +9,8 @@ import { chromium } from 'playwright-core';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const EXTENSION = process.env.TOKENWATCH_DEV_EXTENSION ?? join(ROOT, 'dist/dev/chrome');
+/** The test build with a 30-second schedule, beside the test build. */
+export const FAST_EXTENSION = process.env.TOKENWATCH_FAST_EXTENSION ?? join(EXTENSION, '../../test-fast/chrome');
 export const CHROMIUM = process.env.TOKENWATCH_CHROMIUM ?? '/usr/lib/chromium/chromium';
 export const SIM_BIN = process.env.TOKENWATCH_SIM_BIN ?? join(ROOT, 'target/debug/tokenwatch-sim');
 export const BUILD = JSON.parse(readFileSync(join(EXTENSION, '../build-info.json'), 'utf8'));
@@ -52,13 +54,13 @@ export function newProfile() {
 }
 
 /** Chromium with the simulator build loaded, on `profile`. Only loopback is reachable. */
-export async function launch(profile) {
+export async function launch(profile, extension = EXTENSION) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      `--disable-extensions-except=${EXTENSION}`,
-      `--load-extension=${EXTENSION}`,
+      `--disable-extensions-except=${extension}`,
+      `--load-extension=${extension}`,
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
       '--disable-background-networking',
       '--disable-component-update',

@@ -5,6 +5,7 @@
 //!   `http://127.0.0.1/*` and the simulator's consumer key. `dist/dev/build-info.json` tells
 //!   the demo its extension id.
 //! - `dist/test/chrome/`: the simulator build plus a test-only content script on loopback pages.
+//! - `dist/test-fast/chrome/`: the test build with a 30-second schedule (scheduled-work tests).
 
 use crate::{Result, cargo, root, tools};
 use base64::Engine as _;
@@ -128,7 +129,11 @@ pub fn run(_args: &[String]) -> Result<Built> {
     // what a content script can reach. It is never packaged.
     let mut test_manifest = dev_manifest.clone();
     test_manifest["name"] = json!("Tokenwatch (test)");
-    test_manifest["content_scripts"] = json!([{ "matches": ["http://127.0.0.1/*"], "js": ["probe.js"], "run_at": "document_idle" }]);
+    // The banner also runs on the simulator's Outlook stand-in page (`/outlook/`).
+    test_manifest["content_scripts"] = json!([
+        { "matches": ["http://127.0.0.1/*"], "exclude_matches": ["http://127.0.0.1/outlook/*"], "js": ["probe.js"], "run_at": "document_idle" },
+        { "matches": ["https://outlook.office.com/*", "https://outlook.office365.com/*", "https://outlook.live.com/*", "http://127.0.0.1/outlook/*"], "js": ["banner.js"], "run_at": "document_idle" },
+    ]);
     let test = root.join("dist/test/chrome");
     // Its Microsoft authority is the simulator the Microsoft E2E test starts on a port of its
     // own, so a demo running on 17300 does not meet the tests.
@@ -137,6 +142,16 @@ pub fn run(_args: &[String]) -> Result<Built> {
         json!(format!("http://127.0.0.1:{TEST_MS_SIM_PORT}"));
     assemble(&test, &out, &test_manifest, &test_config)?;
     std::fs::copy(root.join("tests/e2e/probe/probe.js"), test.join("probe.js"))
+        .map_err(|e| format!("probe.js: {e}"))?;
+
+    // The schedule test build: the test build checking every 30 s (Chrome's shortest alarm)
+    // and renewing a 24-hour Microsoft sign-in silently from its first minute, so the
+    // end-to-end tests see scheduled work happen without hours of waiting.
+    let mut fast_config = test_config.clone();
+    fast_config["schedule"] = json!({ "check_interval_s": 30, "silent_renew_lead_s": 86_390 });
+    let fast = root.join("dist/test-fast/chrome");
+    assemble(&fast, &out, &test_manifest, &fast_config)?;
+    std::fs::copy(root.join("tests/e2e/probe/probe.js"), fast.join("probe.js"))
         .map_err(|e| format!("probe.js: {e}"))?;
 
     let info = serde_json::to_string_pretty(&json!({
@@ -149,6 +164,7 @@ pub fn run(_args: &[String]) -> Result<Built> {
     .map_err(|e| e.to_string())?;
     write(&root.join("dist/dev/build-info.json"), &info)?;
     write(&root.join("dist/test/build-info.json"), &info)?;
+    write(&root.join("dist/test-fast/build-info.json"), &info)?;
 
     let wasm_bytes = std::fs::read(&wasm).map_err(|e| e.to_string())?;
     let glue = std::fs::read(out.join("tokenwatch.js")).map_err(|e| e.to_string())?;
