@@ -13,9 +13,10 @@ use std::rc::Rc;
 use tokenwatch_core::attention::{self, Announced};
 use tokenwatch_core::engine::{Engine, Ports, SalesforceApp};
 use tokenwatch_core::ids::ConnectionId;
-use tokenwatch_core::messages::{Envelope, Request, Response};
+use tokenwatch_core::messages::{Envelope, Request, Response, SettingsView};
 use tokenwatch_core::ports::Clock;
 use tokenwatch_core::sender::{self, MessageSender, SenderKind};
+use tokenwatch_core::settings::SettingsValues;
 use url::Url;
 use wasm_bindgen::prelude::*;
 
@@ -25,38 +26,119 @@ thread_local! {
     static MICROSOFT_SETUP: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// The engine, built on first use in this worker's life. It holds no state of its own (the
-/// store is the truth), so a worker restart loses nothing.
+/// Where the person's own settings are kept (no secret in them).
+const SETTINGS_KEY: &str = "tokenwatch:settings";
+
+/// The three settings layers: the administrator's policy, the person's, the build's.
+async fn layers() -> (SettingsValues, SettingsValues, SettingsValues) {
+    let managed = serde_json::from_value(storage::managed().await).unwrap_or_default();
+    let own = storage::get(SETTINGS_KEY)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let build = config::load().await.unwrap_or_default().as_values();
+    (managed, own, build)
+}
+
+fn microsoft_redirect() -> Url {
+    Url::parse(&identity::redirect_url("microsoft")).unwrap_or_else(|_| {
+        Url::parse("https://invalid.chromiumapp.org/microsoft").expect("constant URL")
+    })
+}
+
+/// The engine, built on first use in this worker's life (and again after the settings
+/// change). It holds no state of its own (the store is the truth), so a worker restart loses
+/// nothing.
 async fn engine() -> Rc<Engine<WorkerPorts>> {
     if let Some(engine) = ENGINE.with(|e| e.borrow().clone()) {
         return engine;
     }
     // Where the browser cannot restrict storage, sealing still keeps the tokens unreadable.
     let _ = storage::restrict_to_trusted_contexts().await;
-    let config = config::load().await.unwrap_or_default();
-    let redirect = Url::parse(&identity::redirect_url("salesforce")).ok();
-    let app = match (config.salesforce.consumer_key, redirect) {
-        (Some(consumer_key), Some(redirect)) => Some(SalesforceApp {
+    let (managed, own, build) = layers().await;
+    let merged = managed.over(&own.over(&build));
+    let effective = match merged.validate(&microsoft_redirect()) {
+        Ok(effective) => {
+            MICROSOFT_SETUP.with(|m| *m.borrow_mut() = None);
+            effective
+        }
+        Err(errors) => {
+            // Unusable settings leave the apps unconfigured, and say why when used.
+            let why = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            MICROSOFT_SETUP.with(|m| {
+                *m.borrow_mut() = Some(format!(
+                    "The settings in force are refused ({why}); fix them on the options page"
+                ))
+            });
+            build
+                .validate(&microsoft_redirect())
+                .unwrap_or(tokenwatch_core::settings::Effective {
+                    salesforce_consumer_key: None,
+                    microsoft: None,
+                    schedule: Default::default(),
+                })
+        }
+    };
+    let salesforce = match (
+        effective.salesforce_consumer_key,
+        Url::parse(&identity::redirect_url("salesforce")),
+    ) {
+        (Some(consumer_key), Ok(redirect)) => Some(SalesforceApp {
             consumer_key,
             redirect,
         }),
         _ => None,
     };
-    let microsoft = match Url::parse(&identity::redirect_url("microsoft")) {
-        Ok(redirect) => config.microsoft.app(redirect).unwrap_or_else(|e| {
-            let why = format!("The Microsoft 365 settings in config.json are refused: {e}");
-            MICROSOFT_SETUP.with(|m| *m.borrow_mut() = Some(why));
-            None
-        }),
-        Err(_) => None,
-    };
-    let settings = config.schedule.settings().unwrap_or_default();
     let engine = Rc::new(
-        Engine::new(WorkerPorts::default(), app)
-            .with_microsoft(microsoft)
-            .with_settings(settings),
+        Engine::new(WorkerPorts::default(), salesforce)
+            .with_microsoft(effective.microsoft)
+            .with_settings(effective.schedule),
     );
     ENGINE.with(|e| e.borrow_mut().get_or_insert(engine).clone())
+}
+
+/// The settings as the options page shows them.
+async fn settings_view() -> Response {
+    let (managed, own, build) = layers().await;
+    let effective = managed.over(&own.over(&build));
+    let problems = effective
+        .validate(&microsoft_redirect())
+        .err()
+        .unwrap_or_default();
+    Response::Settings {
+        settings: SettingsView {
+            locked: managed.set_fields(),
+            own,
+            effective,
+            problems,
+        },
+    }
+}
+
+/// Checks and saves the person's settings; the engine is rebuilt with them on next use.
+async fn save_settings(values: SettingsValues) -> Response {
+    let (managed, _, build) = layers().await;
+    if let Err(errors) = managed
+        .over(&values.over(&build))
+        .validate(&microsoft_redirect())
+    {
+        return Response::Invalid { errors };
+    }
+    let stored = match serde_json::to_string(&values) {
+        Ok(s) => storage::set(SETTINGS_KEY, &s).await,
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = stored {
+        return Response::error("storage", format!("the settings could not be saved ({e})"));
+    }
+    ENGINE.with(|e| *e.borrow_mut() = None);
+    settings_view().await
 }
 
 /// `chrome.runtime.onMessage`: checks the sender, decodes the request, answers it.
@@ -80,6 +162,15 @@ async fn answer(message: JsValue, sender: JsValue) -> Response {
     };
     if !sender::permits(kind, &request) {
         return Response::forbidden();
+    }
+    match request {
+        Request::GetSettings {} => return settings_view().await,
+        Request::SaveSettings { values } => {
+            let answer = save_settings(values).await;
+            settle_surfaces(&*engine().await).await;
+            return answer;
+        }
+        _ => {}
     }
     let engine = engine().await;
     if let (Request::AddMicrosoft {}, Some(why)) =

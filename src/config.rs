@@ -7,6 +7,7 @@ use tokenwatch_core::microsoft::{
     self, Authority, MicrosoftApp, Registration, Resource, SetupError, Tenant,
 };
 use tokenwatch_core::salesforce::LoginHost;
+use tokenwatch_core::settings::SettingsValues;
 use url::Url;
 
 /// The packaged configuration.
@@ -78,6 +79,22 @@ impl MicrosoftConfig {
             )?,
             redirect,
         }))
+    }
+}
+
+impl Config {
+    /// The build's settings, as the lowest of the settings layers.
+    pub fn as_values(&self) -> SettingsValues {
+        SettingsValues {
+            salesforce_consumer_key: self.salesforce.consumer_key.clone(),
+            microsoft_client_id: self.microsoft.client_id.clone(),
+            microsoft_authority_host: self.microsoft.authority_host.clone(),
+            microsoft_tenant: self.microsoft.tenant.clone(),
+            microsoft_registration: self.microsoft.registration,
+            microsoft_resource: self.microsoft.resource,
+            ews_url: self.microsoft.ews_url.clone(),
+            schedule: self.schedule,
+        }
     }
 }
 

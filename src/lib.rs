@@ -18,6 +18,7 @@ pub mod chrome;
 pub mod config;
 pub mod fetch;
 pub mod js;
+pub mod options;
 pub mod popup;
 pub mod sealer;
 pub mod ui;

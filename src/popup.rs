@@ -4,10 +4,12 @@
 //! `popup.html` holds the static structure (so the first paint needs no wasm); this module
 //! fills the list, and wires the form and buttons to messages to the service worker.
 
-use crate::ui::{ask, render_connections};
+use crate::chrome::permissions;
+use crate::ui::{ask, on, render_connections};
 use std::rc::Rc;
 use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{ErrorView, LoginChoice, Request, Response};
+use tokenwatch_core::salesforce::HostKind;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, Element, Event, HtmlButtonElement, HtmlInputElement, HtmlSelectElement};
@@ -162,11 +164,7 @@ impl Popup {
                 };
             }
             Response::Error { error } => self.show_error(&error),
-            Response::Connection { .. }
-            | Response::Disconnected { .. }
-            | Response::Banner { .. } => {
-                self.say("Unexpected answer from the background service.", true)
-            }
+            _ => self.say("Unexpected answer from the background service.", true),
         }
     }
 
@@ -181,10 +179,29 @@ impl Popup {
         self.connect(login).await;
     }
 
-    /// Adds a new org.
+    /// Adds a new org. A login host outside the shipped host access (`*.salesforce.com`,
+    /// `*.force.com`) is asked for first, while the click still counts as the person's.
     async fn connect(&self, login: LoginChoice) {
         self.host_error.set_text_content(None);
         let _ = self.host.remove_attribute("aria-invalid");
+        if let Ok(host) = login.host() {
+            let shipped = host.kind() == HostKind::Local
+                || [".salesforce.com", ".force.com"]
+                    .iter()
+                    .any(|d| host.host().ends_with(d));
+            if !shipped {
+                let pattern = vec![format!("{}/*", host.origin())];
+                if !permissions::contains(&pattern).await.unwrap_or(false)
+                    && !permissions::request(&pattern).await.unwrap_or(false)
+                {
+                    self.host_error.set_text_content(Some(&format!(
+                        "Tokenwatch needs your permission to reach {}; choose Add again and allow it.",
+                        host.origin()
+                    )));
+                    return;
+                }
+            }
+        }
         self.add.set_disabled(true);
         self.act(Request::AddSalesforce { login }).await;
         self.add.set_disabled(false);
@@ -232,22 +249,10 @@ impl Popup {
                 true,
             ),
             Response::Error { error } => return self.show_error(&error),
-            Response::Connections { .. } | Response::Banner { .. } => {
+            _ => {
                 return self.say("Unexpected answer from the background service.", true);
             }
         }
         self.refresh().await;
     }
-}
-
-/// Adds an event listener that lives as long as the page.
-fn on(
-    target: &web_sys::EventTarget,
-    event: &str,
-    f: impl FnMut(Event) + 'static,
-) -> Result<(), JsValue> {
-    let closure = Closure::<dyn FnMut(Event)>::new(f);
-    target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())?;
-    closure.forget();
-    Ok(())
 }

@@ -61,7 +61,7 @@ pub fn local_time(ms: i64) -> String {
 }
 
 /// Creates an element under `parent`.
-fn child(
+pub(crate) fn child(
     doc: &Document,
     parent: &Element,
     tag: &str,
@@ -191,5 +191,17 @@ pub fn render_connections(
             &format!("Disconnect {who}"),
         )?;
     }
+    Ok(())
+}
+
+/// Adds an event listener that lives as long as the page.
+pub(crate) fn on(
+    target: &web_sys::EventTarget,
+    event: &str,
+    f: impl FnMut(web_sys::Event) + 'static,
+) -> Result<(), JsValue> {
+    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+    target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())?;
+    closure.forget();
     Ok(())
 }

@@ -9,7 +9,8 @@ use crate::diagnosis;
 use crate::flow::{CallbackError, PendingAuthorization, plain_text};
 use crate::ids::ConnectionId;
 use crate::messages::{
-    BannerItem, ConnectionView, ErrorView, LoginChoice, Request, Response, sentence,
+    BannerItem, ConnectionDetails, ConnectionView, ErrorView, LoginChoice, Request, Response,
+    sentence,
 };
 use crate::microsoft::{self, Authority, IdTokenError, MicrosoftApp};
 use crate::ports::{Clock, Entropy, Identity, IdentityError, Interaction, Lock, Store, StoreError};
@@ -433,6 +434,15 @@ impl<P: Ports> Engine<P> {
             Request::BannerStatus {} => self.list().await.map(|all| Response::Banner {
                 items: all.iter().filter_map(BannerItem::of).collect(),
             }),
+            Request::Details { id } => self
+                .details(&id)
+                .await
+                .map(|details| Response::Details { details }),
+            // The shell keeps the settings (they decide how this engine is built).
+            Request::GetSettings {} | Request::SaveSettings { .. } => Ok(Response::error(
+                "internal",
+                "settings are kept by the service worker, not the engine",
+            )),
             Request::Renew { id } => one(self.renew(&id).await),
             Request::ChangeAccount { id } => one(self.change_account(&id).await),
             Request::DeclarePolicy { id, policy } => one(self.declare_policy(&id, policy).await),
@@ -515,6 +525,22 @@ impl<P: Ports> Engine<P> {
             self.disconnect(id).await?;
         }
         Ok(view)
+    }
+
+    /// A connection's history, horizon and policy, for the options page.
+    pub async fn details(&self, id: &ConnectionId) -> Result<ConnectionDetails, EngineError> {
+        let (conn, _) = self.readable(id).await?;
+        Ok(ConnectionDetails {
+            view: conn.view(),
+            history: conn.history.clone(),
+            horizon: conn.horizon(),
+            horizon_fixed: conn.horizon_is_fixed(),
+            policy: (conn.provider() == Provider::Salesforce).then_some(conn.policy),
+            registration: match &conn.site {
+                Site::Microsoft { registration, .. } => Some(*registration),
+                Site::Salesforce { .. } => None,
+            },
+        })
     }
 
     /// Renews now, silently when possible: proves the connection with the provider (a

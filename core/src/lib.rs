@@ -19,6 +19,7 @@ pub mod ports;
 pub mod salesforce;
 pub mod schedule;
 pub mod sender;
+pub mod settings;
 pub mod status;
 pub mod time;
 pub mod vault;

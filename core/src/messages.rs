@@ -71,6 +71,19 @@ pub enum Request {
         /// Which connection.
         id: ConnectionId,
     },
+    /// A connection's history, horizon and declared policy (the options page).
+    Details {
+        /// Which connection.
+        id: ConnectionId,
+    },
+    /// The settings: the person's own, the effective ones, and which an administrator locked.
+    GetSettings {},
+    /// Saves the person's settings after checking every field; nothing is saved when one is
+    /// refused.
+    SaveSettings {
+        /// The person's layer (unset fields fall back to the build's defaults).
+        values: crate::settings::SettingsValues,
+    },
 }
 
 /// The login host the person picked for a new org.
@@ -121,6 +134,21 @@ pub enum Response {
         /// One per connection that needs the person.
         items: Vec<BannerItem>,
     },
+    /// A connection's details.
+    Details {
+        /// Them.
+        details: ConnectionDetails,
+    },
+    /// The settings.
+    Settings {
+        /// Them.
+        settings: SettingsView,
+    },
+    /// Settings refused, each error with its field; nothing was saved.
+    Invalid {
+        /// The refusals.
+        errors: Vec<crate::settings::FieldError>,
+    },
     /// A connection was removed.
     Disconnected {
         /// Which.
@@ -168,6 +196,36 @@ impl Response {
     pub fn forbidden() -> Self {
         Self::error("forbidden", "Only Tokenwatch's own pages may ask for this.")
     }
+}
+
+/// What the options page shows about one connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionDetails {
+    /// The row.
+    pub view: ConnectionView,
+    /// Status changes, newest last.
+    pub history: Vec<crate::connection::HistoryEntry>,
+    /// When only a sign-in helps, if that is known.
+    pub horizon: Option<Timestamp>,
+    /// Whether renewing cannot push the horizon back.
+    pub horizon_fixed: bool,
+    /// The declared refresh token policy (Salesforce only).
+    pub policy: Option<crate::connection::DeclaredPolicy>,
+    /// The Microsoft registration type the connection was made with.
+    pub registration: Option<crate::microsoft::Registration>,
+}
+
+/// The settings as the options page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    /// The person's own layer.
+    pub own: crate::settings::SettingsValues,
+    /// What is in force (managed, then own, then the build's).
+    pub effective: crate::settings::SettingsValues,
+    /// Fields an administrator set: shown, not editable.
+    pub locked: Vec<String>,
+    /// Why the settings in force are not usable, if they are not.
+    pub problems: Vec<crate::settings::FieldError>,
 }
 
 /// One line of the in-mail banner: enough to say who needs a sign-in, nothing more.

@@ -5,5 +5,6 @@ pub mod action;
 pub mod alarms;
 pub mod identity;
 pub mod notifications;
+pub mod permissions;
 pub mod runtime;
 pub mod storage;

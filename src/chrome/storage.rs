@@ -70,3 +70,18 @@ pub async fn list(prefix: &str) -> Result<Vec<(String, String)>, String> {
     out.sort();
     Ok(out)
 }
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "managed"], js_name = get)]
+    async fn managed_get(keys: JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// Everything an administrator pushed through policy (`chrome.storage.managed`), as JSON;
+/// an empty object where no policy applies or the browser has no managed storage.
+pub async fn managed() -> serde_json::Value {
+    match managed_get(JsValue::NULL).await {
+        Ok(items) => serde_wasm_bindgen::from_value(items).unwrap_or_default(),
+        Err(_) => serde_json::Value::Object(Default::default()),
+    }
+}

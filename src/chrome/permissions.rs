@@ -1,0 +1,37 @@
+//! `chrome.permissions`: host access beyond the shipped hosts, asked at run time.
+
+use crate::js::js_error;
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "permissions"], js_name = request)]
+    async fn request_raw(permissions: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "permissions"], js_name = contains)]
+    async fn contains_raw(permissions: JsValue) -> Result<JsValue, JsValue>;
+}
+
+fn origins(patterns: &[String]) -> Result<JsValue, String> {
+    let list = Array::new();
+    for p in patterns {
+        list.push(&JsValue::from_str(p));
+    }
+    let o = Object::new();
+    Reflect::set(&o, &"origins".into(), &list).map_err(js_error)?;
+    Ok(o.into())
+}
+
+/// Whether the extension already has host access to every pattern.
+pub async fn contains(patterns: &[String]) -> Result<bool, String> {
+    let answer = contains_raw(origins(patterns)?).await.map_err(js_error)?;
+    Ok(answer.as_bool().unwrap_or(false))
+}
+
+/// Asks the person for host access to `patterns` (needs a click in this page); whether it was
+/// granted.
+pub async fn request(patterns: &[String]) -> Result<bool, String> {
+    let answer = request_raw(origins(patterns)?).await.map_err(js_error)?;
+    Ok(answer.as_bool().unwrap_or(false))
+}
