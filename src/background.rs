@@ -6,7 +6,7 @@
 //! the engine and does nothing else.
 
 use crate::adapters::WorkerPorts;
-use crate::chrome::{action, alarms, identity, notifications, runtime, storage};
+use crate::chrome::{action, alarms, dnr, identity, notifications, runtime, storage};
 use crate::{config, ui};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,6 +14,7 @@ use tokenwatch_core::attention::{self, Announced};
 use tokenwatch_core::engine::{Engine, Ports, SalesforceApp};
 use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{Envelope, Request, Response, SettingsView};
+use tokenwatch_core::microsoft::Registration;
 use tokenwatch_core::ports::Clock;
 use tokenwatch_core::sender::{self, MessageSender, SenderKind};
 use tokenwatch_core::settings::SettingsValues;
@@ -85,6 +86,14 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
                 })
         }
     };
+    // A public-client registration is redeemed without `Origin`, which fetch cannot omit: a
+    // session rule removes it from this extension's own token requests, and only those.
+    let strip = effective
+        .microsoft
+        .as_ref()
+        .filter(|m| m.registration == Registration::PublicClient)
+        .map(|m| m.authority.host.origin());
+    let _ = dnr::strip_origin_for_token_endpoint(strip.as_deref(), &runtime::id()).await;
     let salesforce = match (
         effective.salesforce_consumer_key,
         Url::parse(&identity::redirect_url("salesforce")),

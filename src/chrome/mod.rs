@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod alarms;
+pub mod dnr;
 pub mod identity;
 pub mod notifications;
 pub mod permissions;

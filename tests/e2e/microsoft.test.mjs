@@ -74,3 +74,33 @@ test('a Microsoft 365 account added through login and consent shows Token valid;
     await context.close();
   }
 });
+
+test('a public-client registration works from the extension: its own token requests go without Origin', async () => {
+  await admin(sim, 'faults', {});
+  const { context } = await launch(newProfile());
+  try {
+    // Switch to the simulator's mobile-and-desktop registration on the options page.
+    const options = await context.newPage();
+    await options.goto(`chrome-extension://${EXTENSION_ID}/options.html`);
+    await options.waitForFunction(() => document.getElementById('microsoft_client_id').placeholder !== '');
+    await options.fill('#microsoft_client_id', BUILD.microsoft_public_client_id);
+    await options.selectOption('#microsoft_registration', 'public_client');
+    await options.click('#save');
+    await options.waitForFunction(() => document.getElementById('message').textContent.startsWith('Settings saved'));
+
+    const popup = await openPopup(context);
+    const before = (await admin(sim, 'counters')).code_exchanges;
+    const login = await addMicrosoft(context, popup);
+    await signIn(login, 'ada@acme.example', 'tokenwatch');
+    await login.waitForSelector('#Accept');
+    await login.click('#Accept');
+    // The simulator refuses a public client's redemption that carries Origin (AADSTS9002326):
+    // success means the session rule removed it.
+    assert.equal((await message(popup, /Connected|refused|Token expired|registration/)).text, 'Connected ada@acme.example — Token valid.');
+    assert.equal((await admin(sim, 'counters')).code_exchanges, before + 1);
+    await popup.click(`button.check[data-id="${ADA.id}"]`);
+    assert.equal((await message(popup, /: Token/)).text, 'ada@acme.example: Token valid.');
+  } finally {
+    await context.close();
+  }
+});

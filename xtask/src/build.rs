@@ -159,6 +159,7 @@ pub fn run(_args: &[String]) -> Result<Built> {
         "consumer_key": DEV_CONSUMER_KEY,
         "redirect_salesforce": format!("https://{extension_id}.chromiumapp.org/salesforce"),
         "microsoft_client_id": tokenwatch_sim::MS_SPA_CLIENT_ID,
+        "microsoft_public_client_id": tokenwatch_sim::MS_PUBLIC_CLIENT_ID,
         "microsoft_sim_port": TEST_MS_SIM_PORT,
     }))
     .map_err(|e| e.to_string())?;

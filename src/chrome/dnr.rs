@@ -1,0 +1,59 @@
+//! `chrome.declarativeNetRequest` session rules: the one rule that removes `Origin` from the
+//! extension's own requests to a Microsoft token endpoint, for public-client registrations.
+
+use crate::js::js_error;
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "declarativeNetRequest"], js_name = updateSessionRules)]
+    async fn update_session_rules(options: JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// The id of the rule.
+const ORIGIN_RULE: u32 = 1;
+
+/// With `Some(authority_origin)`, removes `Origin` from requests this extension itself makes to
+/// `{authority_origin}/{tenant}/oauth2/v2.0/token` (and nothing else: no other URL, no page's
+/// requests); with `None`, removes the rule.
+pub async fn strip_origin_for_token_endpoint(
+    authority_origin: Option<&str>,
+    extension_id: &str,
+) -> Result<(), String> {
+    let add = match authority_origin {
+        Some(origin) => json!([{
+            "id": ORIGIN_RULE,
+            "priority": 1,
+            "action": {
+                "type": "modifyHeaders",
+                "requestHeaders": [{ "header": "origin", "operation": "remove" }]
+            },
+            "condition": {
+                "regexFilter": format!("^{}/[^/?#]+/oauth2/v2\\.0/token$", regex_escape(origin)),
+                "initiatorDomains": [extension_id],
+                "resourceTypes": ["xmlhttprequest", "other"]
+            }
+        }]),
+        None => json!([]),
+    };
+    let options = json!({ "removeRuleIds": [ORIGIN_RULE], "addRules": add });
+    let value = options
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| e.to_string())?;
+    update_session_rules(value).await.map_err(js_error)?;
+    Ok(())
+}
+
+use serde::Serialize as _;
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$/".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
