@@ -1,6 +1,7 @@
 //! `cargo xtask build`: the wasm, optimized, and the two unpacked extensions.
 //!
-//! - `dist/chrome/`: the release extension; host access to Salesforce's hosts only.
+//! - `dist/chrome/`: the release extension; host access to the providers' hosts only.
+//! - `dist/firefox/`: the same for Firefox (event page, `browser_specific_settings`).
 //! - `dist/dev/chrome/`: the same code configured for the provider simulator; it adds
 //!   `http://127.0.0.1/*` and the simulator's consumer key. `dist/dev/build-info.json` tells
 //!   the demo its extension id.
@@ -38,6 +39,8 @@ pub struct Built {
     pub dev: PathBuf,
     /// `dist/test/chrome`: the simulator build with a probing content script (tests).
     pub test: PathBuf,
+    /// `dist/firefox`: the release build for Firefox.
+    pub firefox: PathBuf,
     /// The id the manifest `key` pins.
     pub extension_id: String,
 }
@@ -91,18 +94,21 @@ pub fn run(_args: &[String]) -> Result<Built> {
         .ok()
         .filter(|k| !k.is_empty());
     let release = root.join("dist/chrome");
+    let release_config = json!({
+        "salesforce": { "consumer_key": release_key },
+        "microsoft": {
+            "client_id": env("TOKENWATCH_MICROSOFT_CLIENT_ID"),
+            "tenant": env("TOKENWATCH_MICROSOFT_TENANT"),
+            "registration": env("TOKENWATCH_MICROSOFT_REGISTRATION"),
+        },
+    });
+    assemble(&release, &out, &manifest, &release_config)?;
+    let firefox = root.join("dist/firefox");
     assemble(
-        &release,
+        &firefox,
         &out,
-        &manifest,
-        &json!({
-            "salesforce": { "consumer_key": release_key },
-            "microsoft": {
-                "client_id": env("TOKENWATCH_MICROSOFT_CLIENT_ID"),
-                "tenant": env("TOKENWATCH_MICROSOFT_TENANT"),
-                "registration": env("TOKENWATCH_MICROSOFT_REGISTRATION"),
-            },
-        }),
+        &firefox_manifest(&manifest)?,
+        &release_config,
     )?;
 
     let mut dev_manifest = manifest.clone();
@@ -180,8 +186,39 @@ pub fn run(_args: &[String]) -> Result<Built> {
     Ok(Built {
         dev,
         test,
+        firefox,
         extension_id,
     })
+}
+
+/// Firefox's id for Tokenwatch (its identity redirect host is derived from it).
+pub const FIREFOX_ID: &str = "tokenwatch@tokenwatch.dev";
+
+/// The Chrome manifest adapted to Firefox: an event page instead of a service worker (Firefox
+/// MV3 runs background scripts), `browser_specific_settings` with the add-on id, and without
+/// the Chrome-only `key`, `minimum_chrome_version` and `externally_connectable` (Firefox lets
+/// no web page message an extension in the first place).
+fn firefox_manifest(chrome: &Value) -> Result<Value> {
+    let mut m = chrome.clone();
+    let obj = m.as_object_mut().ok_or("manifest.json must be an object")?;
+    for key in ["key", "minimum_chrome_version", "externally_connectable"] {
+        obj.remove(key);
+    }
+    obj.insert(
+        "background".into(),
+        json!({ "scripts": ["worker.js"], "type": "module" }),
+    );
+    obj.insert(
+        "browser_specific_settings".into(),
+        // Tokenwatch sends nothing to its makers or anyone else: tokens go only to the
+        // providers that issued them.
+        json!({ "gecko": {
+            "id": FIREFOX_ID,
+            "strict_min_version": "128.0",
+            "data_collection_permissions": { "required": ["none"] },
+        } }),
+    );
+    Ok(m)
 }
 
 /// Chrome's id for an unpacked extension with a `key`: the first 128 bits of the SHA-256 of

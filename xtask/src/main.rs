@@ -1,4 +1,5 @@
-//! `cargo xtask build | test | demo`: everything from a fresh machine to a running product.
+//! `cargo xtask build | test | demo | package`: everything from a fresh machine to a running
+//! product and its store uploads.
 //!
 //! Missing tools are installed where no manual step is needed: the wasm32 target through
 //! rustup, wasm-bindgen-cli (pinned to the `wasm-bindgen` crate's `=` version) under
@@ -7,6 +8,7 @@
 
 mod build;
 mod demo;
+mod package;
 mod test;
 mod tools;
 
@@ -22,9 +24,10 @@ fn main() -> ExitCode {
         Some("build") => build::run(&args[1..]).map(|_| ()),
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
+        Some("package") => package::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  build            build dist/chrome (release) and dist/dev/chrome (simulator)\n  test             every test: fmt, clippy (native + wasm32), native tests, browser tests\n  demo [--headless] run the product against the provider simulator"
+                "usage: cargo xtask <command>\n\n  build            build dist/chrome, dist/firefox (release) and dist/dev/chrome (simulator)\n  package          build, then zip dist/chrome and dist/firefox for the stores\n  test             every test: fmt, clippy (native + wasm32), native tests, browser tests\n  demo [--headless] run the product against the provider simulator"
             );
             return ExitCode::from(2);
         }

@@ -45,6 +45,8 @@ pub fn run(args: &[String]) -> Result {
         return Ok(());
     }
     let built = build::run(&[])?;
+    lint_firefox(&built.firefox)?;
+    crate::package::zip_all(&built)?;
     crate::run(cargo().args(["build", "-p", "tokenwatch-sim"]))?;
     tools::ensure_chromium()?;
     let root = root();
@@ -81,4 +83,44 @@ pub fn run(args: &[String]) -> Result {
             .env("TOKENWATCH_DEV_EXTENSION", &built.test)
             .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM),
     )
+}
+
+/// `web-ext lint` on the Firefox build: fails on any error, prints warnings.
+fn lint_firefox(dir: &std::path::Path) -> Result {
+    tools::ensure_npm()?;
+    let root = root();
+    eprintln!("$ web-ext lint --source-dir {}", dir.display());
+    let out = Command::new("node")
+        .arg(root.join("node_modules/web-ext/bin/web-ext.js"))
+        .args(["lint", "--output", "json", "--no-input", "--source-dir"])
+        .arg(dir)
+        .current_dir(&root)
+        .output()
+        .map_err(|e| format!("cannot run web-ext: {e}"))?;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("web-ext lint did not answer with JSON ({e})"))?;
+    let list = |k: &str| report[k].as_array().cloned().unwrap_or_default();
+    for w in list("warnings").iter().chain(list("notices").iter()) {
+        eprintln!("  web-ext: {} {}", w["code"], w["message"]);
+    }
+    let errors = list("errors");
+    for e in &errors {
+        eprintln!(
+            "  web-ext error: {} {} ({})",
+            e["code"], e["message"], e["file"]
+        );
+    }
+    if errors.is_empty() {
+        eprintln!(
+            "  web-ext lint: no errors, {} warnings",
+            list("warnings").len()
+        );
+        Ok(())
+    } else {
+        Err(format!(
+            "web-ext lint found {} errors in {}",
+            errors.len(),
+            dir.display()
+        ))
+    }
 }
