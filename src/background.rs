@@ -16,6 +16,7 @@ use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{Envelope, Request, Response, SettingsView};
 use tokenwatch_core::microsoft::Registration;
 use tokenwatch_core::ports::Clock;
+use tokenwatch_core::salesforce::LoginHost;
 use tokenwatch_core::sender::{self, MessageSender, SenderKind};
 use tokenwatch_core::settings::SettingsValues;
 use url::Url;
@@ -59,6 +60,7 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
     // Where the browser cannot restrict storage, sealing still keeps the tokens unreadable.
     let _ = storage::restrict_to_trusted_contexts().await;
     let (managed, own, build) = layers().await;
+    let build_config = config::load().await.unwrap_or_default();
     let merged = managed.over(&own.over(&build));
     let effective = match merged.validate(&microsoft_redirect()) {
         Ok(effective) => {
@@ -98,10 +100,27 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
         effective.salesforce_consumer_key,
         Url::parse(&identity::redirect_url("salesforce")),
     ) {
-        (Some(consumer_key), Ok(redirect)) => Some(SalesforceApp {
-            consumer_key,
-            redirect,
-        }),
+        (Some(consumer_key), Ok(redirect)) => {
+            let mut app = SalesforceApp::new(consumer_key, redirect);
+            // A build may say where "Production" and "Sandbox" sign in (the test builds point
+            // them at simulators).
+            let hosts = &build_config.salesforce;
+            if let Some(h) = hosts
+                .production_host
+                .as_deref()
+                .and_then(|h| LoginHost::parse(h).ok())
+            {
+                app.production = h;
+            }
+            if let Some(h) = hosts
+                .sandbox_host
+                .as_deref()
+                .and_then(|h| LoginHost::parse(h).ok())
+            {
+                app.sandbox = h;
+            }
+            Some(app)
+        }
         _ => None,
     };
     let engine = Rc::new(

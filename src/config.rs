@@ -35,6 +35,10 @@ pub struct Config {
 pub struct SalesforceConfig {
     /// The connected app's consumer key; `None` until an administrator sets one.
     pub consumer_key: Option<String>,
+    /// Where "Production" signs in, when not `login.salesforce.com` (test builds).
+    pub production_host: Option<String>,
+    /// Where "Sandbox" signs in, when not `test.salesforce.com` (test builds).
+    pub sandbox_host: Option<String>,
 }
 
 /// Microsoft settings; everything but the client id has a default.

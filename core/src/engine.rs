@@ -31,6 +31,22 @@ pub struct SalesforceApp {
     pub consumer_key: String,
     /// `https://<extension-id>.chromiumapp.org/salesforce`.
     pub redirect: Url,
+    /// What "Production" means: `login.salesforce.com` (a build may point it elsewhere).
+    pub production: LoginHost,
+    /// What "Sandbox" means: `test.salesforce.com`.
+    pub sandbox: LoginHost,
+}
+
+impl SalesforceApp {
+    /// The app with Salesforce's own production and sandbox login hosts.
+    pub fn new(consumer_key: String, redirect: Url) -> Self {
+        Self {
+            consumer_key,
+            redirect,
+            production: LoginHost::production(),
+            sandbox: LoginHost::sandbox(),
+        }
+    }
 }
 
 /// Everything the engine reaches the world through.
@@ -484,7 +500,16 @@ impl<P: Ports> Engine<P> {
         &self,
         login: &LoginChoice,
     ) -> Result<ConnectionView, EngineError> {
-        let signed = self.salesforce_sign_in(login.host()?, SignIn::Add).await?;
+        let app = self
+            .salesforce
+            .as_ref()
+            .ok_or(EngineError::NotConfigured(Provider::Salesforce))?;
+        let host = match login {
+            LoginChoice::Production => app.production.clone(),
+            LoginChoice::Sandbox => app.sandbox.clone(),
+            LoginChoice::Custom { .. } => login.host()?,
+        };
+        let signed = self.salesforce_sign_in(host, SignIn::Add).await?;
         self.store_signed_in(signed).await
     }
 

@@ -111,6 +111,9 @@ pub struct Faults {
     pub mfa_required: bool,
     /// Microsoft: the ID token is wrong in this way.
     pub id_token: Option<IdTokenFault>,
+    /// Over HTTP, token requests are answered only after this many milliseconds (at most 30 s);
+    /// the request is processed after the wait, as a slow provider would.
+    pub token_delay_ms: Option<u64>,
 }
 
 /// What an org's admin did to the connected app.

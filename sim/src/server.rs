@@ -84,6 +84,15 @@ fn answer(sim: &Sim, mut rq: tiny_http::Request) {
         for h in rq.headers() {
             builder = builder.header(h.field.as_str().as_str(), h.value.as_str());
         }
+        // A slow token endpoint (over HTTP only: in-process tests run on a virtual clock).
+        let delay = sim
+            .state()
+            .faults
+            .token_delay_ms
+            .filter(|_| rq.url().contains("/token"));
+        if let Some(ms) = delay {
+            std::thread::sleep(std::time::Duration::from_millis(ms.min(30_000)));
+        }
         match builder.body(body) {
             Ok(req) => sim.handle(req),
             Err(_) => crate::text(http::StatusCode::BAD_REQUEST, "malformed request"),

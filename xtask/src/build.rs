@@ -21,6 +21,10 @@ use std::time::Instant;
 
 /// The port of the simulator the Microsoft E2E test starts (the test build's authority).
 const TEST_MS_SIM_PORT: u16 = 17311;
+/// The simulator standing in for login.salesforce.com in the test build.
+const TEST_SF_PRODUCTION_PORT: u16 = 17312;
+/// The simulator standing in for test.salesforce.com in the test build.
+const TEST_SF_SANDBOX_PORT: u16 = 17313;
 
 /// A non-empty environment variable.
 fn env(name: &str) -> Option<String> {
@@ -146,6 +150,11 @@ pub fn run(_args: &[String]) -> Result<Built> {
     let mut test_config = dev_config.clone();
     test_config["microsoft"]["authority_host"] =
         json!(format!("http://127.0.0.1:{TEST_MS_SIM_PORT}"));
+    // "Production" and "Sandbox" sign in at two more simulators the account tests start.
+    test_config["salesforce"]["production_host"] =
+        json!(format!("http://127.0.0.1:{TEST_SF_PRODUCTION_PORT}"));
+    test_config["salesforce"]["sandbox_host"] =
+        json!(format!("http://127.0.0.1:{TEST_SF_SANDBOX_PORT}"));
     assemble(&test, &out, &test_manifest, &test_config)?;
     std::fs::copy(root.join("tests/e2e/probe/probe.js"), test.join("probe.js"))
         .map_err(|e| format!("probe.js: {e}"))?;
@@ -167,6 +176,8 @@ pub fn run(_args: &[String]) -> Result<Built> {
         "microsoft_client_id": tokenwatch_sim::MS_SPA_CLIENT_ID,
         "microsoft_public_client_id": tokenwatch_sim::MS_PUBLIC_CLIENT_ID,
         "microsoft_sim_port": TEST_MS_SIM_PORT,
+        "salesforce_production_port": TEST_SF_PRODUCTION_PORT,
+        "salesforce_sandbox_port": TEST_SF_SANDBOX_PORT,
     }))
     .map_err(|e| e.to_string())?;
     write(&root.join("dist/dev/build-info.json"), &info)?;

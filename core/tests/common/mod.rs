@@ -332,10 +332,7 @@ pub fn world_with(lock: TestLock) -> World {
         sealer: TestSealer::default(),
         lock,
     };
-    let app = SalesforceApp {
-        consumer_key: CLIENT_ID.into(),
-        redirect: Url::parse(REDIRECT).unwrap(),
-    };
+    let app = SalesforceApp::new(CLIENT_ID.into(), Url::parse(REDIRECT).unwrap());
     World {
         sim,
         clock,
