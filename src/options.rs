@@ -58,6 +58,11 @@ pub async fn options_main() -> Result<(), JsValue> {
         doc,
     });
     page.wire()?;
+    for provider in ["salesforce", "microsoft"] {
+        if let Ok(slot) = by_id::<Element>(&page.doc, &format!("redirect-{provider}")) {
+            slot.set_text_content(Some(&crate::chrome::identity::redirect_url(provider)));
+        }
+    }
     page.load_settings().await;
     page.load_connections().await;
     Ok(())

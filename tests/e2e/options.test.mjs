@@ -27,6 +27,9 @@ test('bad settings are refused next to their fields and nothing is saved; good o
   const { context, worker } = await launch(newProfile());
   try {
     const options = await openOptions(context);
+    // The redirect URIs an administrator registers, as this browser computes them.
+    assert.equal(await options.textContent('#redirect-salesforce'), `https://${EXTENSION_ID}.chromiumapp.org/salesforce`);
+    assert.equal(await options.textContent('#redirect-microsoft'), `https://${EXTENSION_ID}.chromiumapp.org/microsoft`);
     // The build's values show as placeholders.
     assert.equal(await options.getAttribute('#microsoft_client_id', 'placeholder'), '5b1e0c8a-7d3f-4e2a-9b6c-1f0e2d3c4b5a');
     await options.fill('#microsoft_tenant', 'not a tenant');
