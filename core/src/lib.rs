@@ -12,6 +12,8 @@ pub mod connection;
 pub mod diagnosis;
 pub mod engine;
 pub mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ids;
 pub mod messages;
 pub mod microsoft;

@@ -8,6 +8,7 @@
 
 mod build;
 mod demo;
+mod fuzz;
 mod package;
 mod test;
 mod tools;
@@ -25,9 +26,10 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
         Some("package") => package::run(&args[1..]),
+        Some("fuzz") => fuzz::run_all(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  build            build dist/chrome, dist/firefox (release) and dist/dev/chrome (simulator)\n  package          build, then zip dist/chrome and dist/firefox for the stores\n  test             every test: fmt, clippy (native + wasm32), native tests, browser tests\n  demo [--headless] run the product against the provider simulator"
+                "usage: cargo xtask <command>\n\n  build            build dist/chrome, dist/firefox (release) and dist/dev/chrome (simulator)\n  package          build, then zip dist/chrome and dist/firefox for the stores\n  fuzz [seconds]   run every fuzz target (nightly, cargo-fuzz) for seconds each (60)\n  test             every test: fmt, clippy (native + wasm32), native tests, browser tests\n  demo [--headless] run the product against the provider simulator"
             );
             return ExitCode::from(2);
         }
