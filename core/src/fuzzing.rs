@@ -19,8 +19,11 @@ use std::future::Future;
 use std::task::{Context, Poll, Waker};
 use url::Url;
 
+/// A fuzz entry point: arbitrary bytes in, whether the input was accepted out.
+pub type Target = fn(&[u8]) -> bool;
+
 /// Every target, by the name of its `fuzz/fuzz_targets/<name>.rs` and corpus directory.
-pub const TARGETS: [(&str, fn(&[u8]) -> bool); 9] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("salesforce_token", salesforce_token),
     ("microsoft_token", microsoft_token),
     ("error_response", error_response),
