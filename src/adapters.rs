@@ -17,11 +17,22 @@ use url::Url;
 #[derive(Debug, Default)]
 pub struct ChromeStore;
 
+thread_local! {
+    /// Test builds only (`config.json` → `test_hooks.record_write_delay_ms`): each record write
+    /// waits this long first, so the fault tests can stop the worker between a provider's
+    /// answer and its storage. Zero in every shipped build.
+    pub static RECORD_WRITE_DELAY_MS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 impl Store for ChromeStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         storage::get(key).await.map_err(StoreError::Backend)
     }
     async fn put(&self, key: &str, value: String) -> Result<(), StoreError> {
+        let delay = RECORD_WRITE_DELAY_MS.with(std::cell::Cell::get);
+        if delay > 0 && key.starts_with("rec:") {
+            crate::js::sleep_ms(delay).await;
+        }
         storage::set(key, &value).await.map_err(StoreError::Backend)
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

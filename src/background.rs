@@ -61,6 +61,9 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
     let _ = storage::restrict_to_trusted_contexts().await;
     let (managed, own, build) = layers().await;
     let build_config = config::load().await.unwrap_or_default();
+    if let Some(ms) = build_config.test_hooks.record_write_delay_ms {
+        crate::adapters::RECORD_WRITE_DELAY_MS.with(|d| d.set(ms));
+    }
     let merged = managed.over(&own.over(&build));
     let effective = match merged.validate(&microsoft_redirect()) {
         Ok(effective) => {

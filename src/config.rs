@@ -24,9 +24,20 @@ pub struct Config {
     /// before a 24-hour sign-in ends, silent renewal from 4 h before).
     #[serde(default)]
     pub schedule: tokenwatch_core::schedule::SettingsInput,
+    /// Fault-injection knobs of the test builds; absent from every shipped build.
+    #[serde(default)]
+    pub test_hooks: TestHooks,
     /// Login host the popup offers first (the simulator build sets its own).
     #[serde(default)]
     pub default_login_host: Option<String>,
+}
+
+/// Fault-injection knobs of the test builds.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestHooks {
+    /// Each record write waits this long first (see `adapters::RECORD_WRITE_DELAY_MS`).
+    pub record_write_delay_ms: Option<u32>,
 }
 
 /// Salesforce settings.

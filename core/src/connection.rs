@@ -150,6 +150,10 @@ pub struct Connection {
     /// When the refresh token was last used successfully.
     #[serde(default)]
     pub refreshed_at: Option<Timestamp>,
+    /// Set when a (Salesforce) refresh starts, cleared when its outcome is stored: still set
+    /// means the last refresh was cut off before its answer was saved.
+    #[serde(default)]
+    pub refresh_started: Option<Timestamp>,
 }
 
 /// How many history entries a connection keeps.

@@ -958,6 +958,7 @@ impl<P: Ports> Engine<P> {
             policy,
             approved_at: Some(now),
             refreshed_at: Some(now),
+            refresh_started: None,
         };
         conn.history.push(HistoryEntry {
             at: now,
@@ -1286,7 +1287,7 @@ impl<P: Ports> Engine<P> {
             .lock()
             .acquire(&format!("tokenwatch:refresh:{id}"))
             .await;
-        let (mut conn, generation) = match self.open(id).await? {
+        let (mut conn, mut generation) = match self.open(id).await? {
             Opened::Record(conn, generation) => (conn, generation),
             Opened::Unreadable(view) => return Ok(*view),
         };
@@ -1294,6 +1295,15 @@ impl<P: Ports> Engine<P> {
             return Ok(conn.view());
         }
         let provider = conn.provider();
+        // Salesforce's rotation retires a refresh token the moment it answers; if the browser
+        // stops Tokenwatch before the answer is stored, the token is gone. The window cannot be
+        // closed, but it can be known: the start of each refresh is written first, so a refusal
+        // that follows an unfinished refresh is explained as what it is.
+        let interrupted = conn.refresh_started.is_some();
+        if provider == Provider::Salesforce {
+            conn.refresh_started = Some(self.now());
+            generation = self.vault().save(&conn, generation).await?;
+        }
         let (refreshed, redirect) = match &conn.site {
             Site::Salesforce {
                 login_host,
@@ -1360,6 +1370,7 @@ impl<P: Ports> Engine<P> {
                     conn.tokens.refresh = token;
                 }
                 conn.refreshed_at = Some(now);
+                conn.refresh_started = None;
                 self.settle(&mut conn, now);
             }
             Err(EngineError::Refused {
@@ -1371,7 +1382,12 @@ impl<P: Ports> Engine<P> {
                     expired_by_policy: conn.horizon_is_fixed()
                         && conn.horizon().is_some_and(|h| h <= now),
                 };
-                let cause = diagnose(provider, &error, description.as_deref(), &ctx);
+                let cause = match diagnose(provider, &error, description.as_deref(), &ctx) {
+                    // The token this refresh sent was retired by the one that was cut off.
+                    Cause::Revoked if interrupted => Cause::RefreshInterrupted,
+                    cause => cause,
+                };
+                conn.refresh_started = None;
                 conn.set_status(Status::NeedsSignIn { cause }, now);
                 // Never retried: only the person (or an admin) can fix it.
                 conn.schedule = ScheduleState::default();

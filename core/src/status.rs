@@ -48,6 +48,10 @@ pub enum Cause {
     /// AADSTS700084: a single-page-app sign-in reached its 24-hour limit and could not be
     /// renewed silently before.
     DayLimitReached,
+    /// A refresh was cut off after the provider answered and before the answer was stored
+    /// (the browser stopped Tokenwatch); with refresh token rotation the provider then retired
+    /// the token Tokenwatch still had.
+    RefreshInterrupted,
     /// AADSTS700082: the refresh token went unused for 90 days.
     UnusedTooLong,
     /// AADSTS50076 / 50079 (`interaction_required`): multi-factor authentication is now
@@ -129,6 +133,7 @@ impl Cause {
         let p = provider.name();
         match self {
             Cause::Revoked => format!("The password was changed or access was revoked, so {p} no longer accepts this connection."),
+            Cause::RefreshInterrupted => format!("A renewal was cut off while {p} was answering (the browser stopped Tokenwatch before it could save the new token), and {p}'s refresh token rotation then retired the previous one."),
             Cause::DayLimitReached => "Microsoft ends a single-page app's sign-in 24 hours after it was made, and it could not be renewed silently before then (you were signed out of Microsoft in this browser, or Microsoft asked for more).".into(),
             Cause::UnusedTooLong => "The sign-in expired after 90 days without use (Tokenwatch could not renew it in that time, for example because this browser was not running).".into(),
             Cause::MfaRequired => "Your organization now requires multi-factor authentication for this app (or asks you to register for it).".into(),
@@ -173,7 +178,7 @@ impl Cause {
     /// What fixes it, for a connection to `provider`.
     pub fn action(&self, provider: Provider) -> String {
         match self {
-            Cause::Revoked | Cause::ApprovalRemoved | Cause::RefreshRejected { .. } | Cause::UnusedTooLong | Cause::SignedOut => SIGN_IN.into(),
+            Cause::Revoked | Cause::ApprovalRemoved | Cause::RefreshRejected { .. } | Cause::UnusedTooLong | Cause::SignedOut | Cause::RefreshInterrupted => SIGN_IN.into(),
             Cause::DayLimitReached => format!("{SIGN_IN} To be renewed every day without you, stay signed in to Microsoft in this browser; or ask your Microsoft 365 admin to register Tokenwatch as a mobile and desktop app, which renews for 90 days at a time."),
             Cause::MfaRequired => "Choose \"Sign in again\" and complete the verification Microsoft asks for.".into(),
             Cause::ConsentRequired => "Choose \"Sign in again\" and accept the permissions; if your organization does not let users consent, ask your Microsoft 365 admin to grant admin consent (Entra admin center → Enterprise applications → Tokenwatch → Permissions).".into(),

@@ -260,3 +260,35 @@ fn a_sixth_approval_revokes_the_oldest() {
         "the sixth revokes the oldest"
     );
 }
+
+#[test]
+fn a_refresh_whose_answer_is_lost_under_rotation_is_explained_not_mistaken_for_a_revocation() {
+    let (w, id) = connected();
+    w.sim.set_rotation(true);
+    // The refresh reaches Salesforce, which rotates the token, and its answer never arrives
+    // (the browser stopped the worker). That window cannot be closed from the client.
+    w.engine.ports().http.lose_next_token_answer.set(true);
+    let err = block_on(w.engine.refresh(&id)).unwrap_err();
+    assert_eq!(err.code(), "unreachable", "{err}");
+    assert!(
+        common::stored(&w, &id).refresh_started.is_some(),
+        "the unfinished refresh is on record"
+    );
+    // The next refresh sends the token Salesforce retired: refused, and said why.
+    let view = block_on(w.engine.refresh(&id)).unwrap();
+    assert_eq!(view.status.title, "Token expired");
+    assert_eq!(
+        view.status.detail,
+        "A renewal was cut off while Salesforce was answering (the browser stopped Tokenwatch before it could save the new token), and Salesforce's refresh token rotation then retired the previous one."
+    );
+    assert_eq!(common::stored(&w, &id).refresh_started, None);
+    // Without an interruption the same refusal still reads as a revocation.
+    let (w2, id2) = connected();
+    w2.sim.revoke_user("ada@acme.example");
+    let view = block_on(w2.engine.refresh(&id2)).unwrap();
+    assert!(
+        view.status
+            .detail
+            .starts_with("The password was changed or access was revoked")
+    );
+}

@@ -169,6 +169,18 @@ pub fn run(_args: &[String]) -> Result<Built> {
     std::fs::copy(root.join("tests/e2e/probe/probe.js"), fast.join("probe.js"))
         .map_err(|e| format!("probe.js: {e}"))?;
 
+    // The fault test build: every record write waits 2.5 s, so a test can stop the worker
+    // between a provider's answer and its storage.
+    let mut faults_config = test_config.clone();
+    faults_config["test_hooks"] = json!({ "record_write_delay_ms": 2500 });
+    let faults = root.join("dist/test-faults/chrome");
+    assemble(&faults, &out, &test_manifest, &faults_config)?;
+    std::fs::copy(
+        root.join("tests/e2e/probe/probe.js"),
+        faults.join("probe.js"),
+    )
+    .map_err(|e| format!("probe.js: {e}"))?;
+
     let info = serde_json::to_string_pretty(&json!({
         "extension_id": extension_id,
         "consumer_key": DEV_CONSUMER_KEY,
@@ -183,6 +195,7 @@ pub fn run(_args: &[String]) -> Result<Built> {
     write(&root.join("dist/dev/build-info.json"), &info)?;
     write(&root.join("dist/test/build-info.json"), &info)?;
     write(&root.join("dist/test-fast/build-info.json"), &info)?;
+    write(&root.join("dist/test-faults/build-info.json"), &info)?;
 
     let wasm_bytes = std::fs::read(&wasm).map_err(|e| e.to_string())?;
     let glue = std::fs::read(out.join("tokenwatch.js")).map_err(|e| e.to_string())?;

@@ -50,6 +50,7 @@ pub fn fixture(n: u8) -> Connection {
         policy: Default::default(),
         approved_at: None,
         refreshed_at: None,
+        refresh_started: None,
     }
 }
 

@@ -3,7 +3,6 @@
 
 use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
 use std::cell::RefCell;
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -48,6 +47,9 @@ pub struct SimHttp {
     pub sim: Arc<Sim>,
     pub log: RefCell<Vec<(String, String)>>,
     pub origin: RefCell<Option<String>>,
+    /// The next token request reaches the provider, which answers, but the answer is lost
+    /// (the browser stopped the worker, the connection dropped).
+    pub lose_next_token_answer: std::cell::Cell<bool>,
 }
 
 /// Answers on the second poll, so concurrent callers interleave as they would over a network.
@@ -78,8 +80,8 @@ fn ready<T>(value: T) -> YieldOnce<T> {
 }
 
 impl<'c> AsyncHttpClient<'c> for SimHttp {
-    type Error = Infallible;
-    type Future = YieldOnce<Result<HttpResponse, Infallible>>;
+    type Error = std::io::Error;
+    type Future = YieldOnce<Result<HttpResponse, std::io::Error>>;
     fn call(&'c self, mut request: HttpRequest) -> Self::Future {
         self.log.borrow_mut().push((
             request.uri().to_string(),
@@ -93,7 +95,12 @@ impl<'c> AsyncHttpClient<'c> for SimHttp {
                 .headers_mut()
                 .insert(http::header::ORIGIN, origin.parse().unwrap());
         }
-        ready(Ok(self.sim.handle(request)))
+        let token = request.uri().path().ends_with("/token");
+        let answer = self.sim.handle(request);
+        if token && self.lose_next_token_answer.replace(false) {
+            return ready(Err(std::io::Error::other("the connection was reset")));
+        }
+        ready(Ok(answer))
     }
 }
 
@@ -317,6 +324,7 @@ pub fn world_with(lock: TestLock) -> World {
             sim: sim.clone(),
             log: RefCell::default(),
             origin: RefCell::default(),
+            lose_next_token_answer: Default::default(),
         },
         store: MemoryStore::default(),
         login: SimLogin {
@@ -348,6 +356,7 @@ impl TestPorts {
                 sim: self.http.sim.clone(),
                 log: RefCell::default(),
                 origin: self.http.origin.clone(),
+                lose_next_token_answer: Default::default(),
             },
             store: MemoryStore::default(),
             login: SimLogin {
