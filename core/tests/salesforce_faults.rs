@@ -292,3 +292,27 @@ fn a_refresh_whose_answer_is_lost_under_rotation_is_explained_not_mistaken_for_a
             .starts_with("The password was changed or access was revoked")
     );
 }
+
+#[test]
+fn a_redirect_or_a_10_mb_answer_from_the_token_endpoint_changes_nothing() {
+    for (fault, words) in [
+        (
+            TokenFault::Redirect,
+            "Salesforce answered in an unexpected way",
+        ),
+        (TokenFault::Huge, "Salesforce answered in an unexpected way"),
+    ] {
+        let (w, id) = connected();
+        w.sim.set_faults(Faults {
+            token: Some(fault),
+            ..Faults::default()
+        });
+        let before = common::stored(&w, &id).tokens.refresh.secret().clone();
+        let err = block_on(w.engine.refresh(&id)).unwrap_err();
+        assert!(err.to_string().starts_with(words), "{fault:?}: {err}");
+        assert_eq!(w.sim.counters().redirects_followed, 0, "never followed");
+        let after = common::stored(&w, &id);
+        assert_eq!(after.tokens.refresh.secret(), &before, "{fault:?}");
+        assert_eq!(after.status.view(after.provider()).title, "Token valid");
+    }
+}

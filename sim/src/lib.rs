@@ -163,6 +163,10 @@ pub enum TokenFault {
     RateLimited,
     /// 500 with a JSON error.
     ServerError,
+    /// 302 to `/stolen-token` on the simulator (which counts any request that follows it).
+    Redirect,
+    /// 200 `application/json` with a 10 MB body.
+    Huge,
 }
 
 /// Settings of a simulator instance.
@@ -293,6 +297,8 @@ pub struct Counters {
     pub revocations: u32,
     /// Microsoft authorization requests with `prompt=none`.
     pub silent_authorizations: u32,
+    /// Requests that followed the token endpoint's scripted redirect (must stay 0).
+    pub redirects_followed: u32,
 }
 
 #[derive(Debug)]
@@ -546,6 +552,10 @@ impl Sim {
         }
         if let Some(rest) = path.strip_prefix("/admin/") {
             return admin::handle(self, rest, &req);
+        }
+        if path == "/stolen-token" {
+            self.state().counters.redirects_followed += 1;
+            return text(StatusCode::OK, "followed");
         }
         if path.starts_with("/outlook/") {
             // A stand-in for Outlook on the web, where the test build shows its banner.

@@ -250,6 +250,17 @@ pub(crate) fn token_fault(sim: &Sim) -> Option<SimResponse> {
             "unknown_error",
             "retry your request",
         ),
+        TokenFault::Redirect => redirect(&format!("{}/stolen-token", sim.base_url())),
+        TokenFault::Huge => {
+            let mut body = b"{\"access_token\":\"".to_vec();
+            body.resize(10 * 1024 * 1024, b'a');
+            body.extend_from_slice(b"\"}");
+            http::Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body)
+                .expect("static parts")
+        }
     })
 }
 

@@ -92,3 +92,53 @@ test('the worker stopped before the token request, after the write, and between 
     await context.close();
   }
 });
+
+test('a redirect from the token endpoint is never followed and a 10 MB answer is refused before parsing; nothing changes', async () => {
+  await admin(sim, 'faults', {});
+  const { context } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await connect(context, popup, sim.url, 'ada@acme.example');
+    for (const [fault, words] of [
+      ['redirect', "Can't reach Salesforce"],
+      ['huge', "Can't reach Salesforce"],
+    ]) {
+      await admin(sim, 'expire-access', '');
+      await admin(sim, 'faults', { token: fault });
+      await popup.click(`button.check[data-id="${ADA}"]`);
+      await message(popup, /ada@acme\.example: /);
+      const [row] = await rows(popup);
+      assert.equal(row.status, words, fault);
+      assert.match(row.detail, fault === 'redirect' ? /redirect, which is not followed/ : /response was too large/);
+      assert.equal((await admin(sim, 'counters')).redirects_followed, 0);
+      await admin(sim, 'faults', {});
+      await popup.click(`button.check[data-id="${ADA}"]`);
+      assert.equal((await message(popup, /Token valid/)).text, 'ada@acme.example: Token valid.');
+    }
+  } finally {
+    await context.close();
+  }
+});
+
+test('the browser closed in the middle of an interactive sign-in leaves nothing half-done', async () => {
+  await admin(sim, 'faults', {});
+  const profile = newProfile();
+  let { context } = await launch(profile);
+  try {
+    let popup = await openPopup(context);
+    await popup.selectOption('#sf-host-kind', 'custom');
+    await popup.fill('#sf-host', sim.url);
+    const window = context.waitForEvent('page', { timeout: 20_000 });
+    await popup.click('#add-salesforce');
+    const login = await window;
+    await login.waitForSelector('#username');
+    await context.close();
+    ({ context } = await launch(profile));
+    popup = await openPopup(context);
+    assert.deepEqual(await rows(popup), [], 'no half connection');
+    await connect(context, popup, sim.url, 'ada@acme.example');
+    assert.equal((await rows(popup))[0].status, 'Token valid');
+  } finally {
+    await context.close();
+  }
+});
