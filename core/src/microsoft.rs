@@ -750,6 +750,53 @@ mod tests {
     }
 
     #[test]
+    fn hostile_token_responses_are_typed_errors_or_safe_values() {
+        let parse = |s: &str| serde_json::from_str::<TokenResponse>(s);
+        let base = r#""token_type":"Bearer","access_token":"a""#;
+        assert!(
+            parse(&format!("{{{base},\"expires_in\":-1}}")).is_err(),
+            "negative"
+        );
+        assert!(
+            parse(&format!("{{{base},\"expires_in\":1e300}}")).is_err(),
+            "huge float"
+        );
+        assert!(parse(&format!("{{{base},\"expires_in\":\"-5\"}}")).is_err());
+        let max = parse(&format!("{{{base},\"expires_in\":18446744073709551615}}")).unwrap();
+        assert_eq!(
+            max.refresh_due(NOW),
+            Timestamp::from_millis(i64::MAX),
+            "saturates instead of overflowing"
+        );
+        assert!(
+            parse(r#"{"token_type":"Bearer","access_token":"a","access_token":"b"}"#).is_err(),
+            "duplicate keys are refused, not last-wins"
+        );
+        assert!(parse(r#"{"access_token":"a"}"#).is_err(), "no token_type");
+        assert!(
+            parse(r#"{"token_type":"Bearer","access_token":7}"#).is_err(),
+            "wrong type"
+        );
+    }
+
+    #[test]
+    fn a_huge_id_token_is_checked_without_trouble() {
+        let common = Authority::public_cloud(Tenant::Common);
+        let mut claims = good_claims();
+        claims["padding"] = "x".repeat(2 * 1024 * 1024).into();
+        let t = token(rs256(), claims);
+        assert!(t.len() > 2_000_000);
+        // Parsed and checked like any other (the nonce matches, so it passes the checks): the
+        // size alone is no crash; the transport caps bodies at 1 MiB before this point.
+        assert!(check(&t, &common).is_ok());
+        assert_eq!(
+            check(&format!("{}.%%%.x", b64(rs256())), &common),
+            Err(IdTokenError::Malformed),
+            "a payload that is not base64url"
+        );
+    }
+
+    #[test]
     fn aadsts_numbers_are_read_for_explanation_only() {
         assert_eq!(
             aadsts("AADSTS700084: The refresh token was issued to a single page app (SPA)..."),
