@@ -3,12 +3,8 @@
 //! build ships the simulator's.
 
 use serde::Deserialize;
-use tokenwatch_core::microsoft::{
-    self, Authority, MicrosoftApp, Registration, Resource, SetupError, Tenant,
-};
-use tokenwatch_core::salesforce::LoginHost;
+use tokenwatch_core::microsoft::{Registration, Resource};
 use tokenwatch_core::settings::SettingsValues;
-use url::Url;
 
 /// The packaged configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -68,33 +64,6 @@ pub struct MicrosoftConfig {
     pub resource: Option<Resource>,
     /// The EWS endpoint (default Exchange Online's).
     pub ews_url: Option<String>,
-}
-
-impl MicrosoftConfig {
-    /// The app, `None` when no client id is configured, or why a setting is refused.
-    pub fn app(&self, redirect: Url) -> Result<Option<MicrosoftApp>, SetupError> {
-        let Some(client_id) = self.client_id.clone().filter(|c| !c.trim().is_empty()) else {
-            return Ok(None);
-        };
-        let host = LoginHost::parse(
-            self.authority_host
-                .as_deref()
-                .unwrap_or(microsoft::DEFAULT_AUTHORITY_HOST),
-        )?;
-        let tenant = Tenant::parse(self.tenant.as_deref().unwrap_or("organizations"))?;
-        Ok(Some(MicrosoftApp {
-            client_id,
-            authority: Authority { host, tenant },
-            registration: self.registration.unwrap_or(Registration::Spa),
-            resource: self.resource.unwrap_or(Resource::Exchange),
-            ews_url: microsoft::parse_ews_url(
-                self.ews_url
-                    .as_deref()
-                    .unwrap_or(microsoft::DEFAULT_EWS_URL),
-            )?,
-            redirect,
-        }))
-    }
 }
 
 impl Config {

@@ -4,7 +4,7 @@
 //! administrator set through policy are shown locked.
 
 use crate::chrome::permissions;
-use crate::ui::{ask, child, local_time, on};
+use crate::ui::{ask, by_id, child, local_time, on};
 use serde_json::{Map, Value};
 use std::rc::Rc;
 use tokenwatch_core::connection::{DeclaredPolicy, Provider};
@@ -38,13 +38,6 @@ const NUMBERS: [(&str, &str, u64); 5] = [
 struct Page {
     doc: Document,
     message: Element,
-}
-
-fn by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
-    doc.get_element_by_id(id)
-        .ok_or_else(|| JsValue::from_str(&format!("options.html lacks #{id}")))?
-        .dyn_into::<T>()
-        .map_err(|_| JsValue::from_str(&format!("#{id} has the wrong element type")))
 }
 
 /// Entry point, called by `options.js` once the wasm is loaded.
@@ -138,12 +131,7 @@ impl Page {
     }
 
     fn say(&self, text: &str, error: bool) {
-        self.message.set_text_content(Some(text));
-        self.message
-            .set_class_name(if error { "message error" } else { "message" });
-        let _ = self
-            .message
-            .set_attribute("role", if error { "alert" } else { "status" });
+        crate::ui::say(&self.message, text, error);
     }
 
     fn clear_errors(&self) {

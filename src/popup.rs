@@ -5,7 +5,7 @@
 //! fills the list, and wires the form and buttons to messages to the service worker.
 
 use crate::chrome::permissions;
-use crate::ui::{ask, on, render_connections};
+use crate::ui::{ask, by_id, on, render_connections};
 use std::rc::Rc;
 use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{ErrorView, LoginChoice, Request, Response};
@@ -25,13 +25,6 @@ struct Popup {
     add: HtmlButtonElement,
     add_ms: HtmlButtonElement,
     doc: Document,
-}
-
-fn by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
-    doc.get_element_by_id(id)
-        .ok_or_else(|| JsValue::from_str(&format!("popup.html lacks #{id}")))?
-        .dyn_into::<T>()
-        .map_err(|_| JsValue::from_str(&format!("#{id} has the wrong element type")))
 }
 
 /// Entry point, called by `popup.js` once the wasm is loaded.
@@ -132,12 +125,7 @@ impl Popup {
     }
 
     fn say(&self, text: &str, error: bool) {
-        self.message.set_text_content(Some(text));
-        self.message
-            .set_class_name(if error { "message error" } else { "message" });
-        let _ = self
-            .message
-            .set_attribute("role", if error { "alert" } else { "status" });
+        crate::ui::say(&self.message, text, error);
     }
 
     fn show_error(&self, error: &ErrorView) {

@@ -205,3 +205,18 @@ pub(crate) fn on(
     closure.forget();
     Ok(())
 }
+
+/// The element `#id` of this page as `T`; a page without it is a packaging mistake, said so.
+pub(crate) fn by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
+    doc.get_element_by_id(id)
+        .ok_or_else(|| JsValue::from_str(&format!("this page lacks #{id}")))?
+        .dyn_into::<T>()
+        .map_err(|_| JsValue::from_str(&format!("#{id} has the wrong element type")))
+}
+
+/// Shows `text` in the page's message line, as an alert when it is an error.
+pub(crate) fn say(message: &Element, text: &str, error: bool) {
+    message.set_text_content(Some(text));
+    message.set_class_name(if error { "message error" } else { "message" });
+    let _ = message.set_attribute("role", if error { "alert" } else { "status" });
+}

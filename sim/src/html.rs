@@ -31,14 +31,9 @@ button{{margin-top:1.2rem;width:100%;padding:.6rem;background:#0b5cab;color:#fff
     )
 }
 
-/// The login form; `hidden` carries the authorization request through the POST.
-pub fn login(
-    product: &str,
-    hidden: &[(String, String)],
-    error: Option<&str>,
-    username: &str,
-) -> String {
-    let fields: String = hidden
+/// The authorization request carried through a form POST, escaped.
+fn hidden_fields(hidden: &[(String, String)]) -> String {
+    hidden
         .iter()
         .map(|(k, v)| {
             format!(
@@ -47,7 +42,17 @@ pub fn login(
                 escape(v)
             )
         })
-        .collect();
+        .collect()
+}
+
+/// The login form; `hidden` carries the authorization request through the POST.
+pub fn login(
+    product: &str,
+    hidden: &[(String, String)],
+    error: Option<&str>,
+    username: &str,
+) -> String {
+    let fields = hidden_fields(hidden);
     let error = error
         .map(|e| {
             format!(
@@ -72,16 +77,7 @@ pub fn login(
 
 /// The consent page: what the app asks for, and Accept.
 pub fn consent(product: &str, hidden: &[(String, String)], scope: &str) -> String {
-    let fields: String = hidden
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                r#"<input type="hidden" name="{}" value="{}">"#,
-                escape(k),
-                escape(v)
-            )
-        })
-        .collect();
+    let fields = hidden_fields(hidden);
     let asks: String = scope
         .split(' ')
         .filter(|s| !s.is_empty())

@@ -201,6 +201,11 @@ fn aad_error(sim: &Sim, status: StatusCode, error: &str, code: u32, message: &st
     )
 }
 
+/// `invalid_grant` with its AADSTS code, as most token endpoint refusals are.
+fn invalid_grant(sim: &Sim, code: u32, message: &str) -> SimResponse {
+    aad_error(sim, StatusCode::BAD_REQUEST, "invalid_grant", code, message)
+}
+
 fn aad_description(_sim: &Sim, code: u32, message: &str, trace: &str) -> String {
     format!("AADSTS{code}: {message} Trace ID: {trace} Correlation ID: {trace}")
 }
@@ -568,53 +573,37 @@ fn code_grant(
 ) -> SimResponse {
     sim.state().counters.code_exchanges += 1;
     let code = one(params, "code").unwrap_or_default();
-    let Some(grant) = sim.state().ms.codes.remove(code) else {
-        return aad_error(
+    let now = sim.now();
+    let found = sim.state().ms.codes.remove(code);
+    let Some(grant) = found.filter(|g| g.expires_at > now) else {
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             70008,
             "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
         );
     };
-    if grant.expires_at <= sim.now() {
-        return aad_error(
-            sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            70008,
-            "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
-        );
-    }
     if one(params, "client_id") != Some(grant.client_id.as_str()) {
-        return aad_error(
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             70000,
             "The provided value for the 'code' parameter is not valid.",
         );
     }
     if one(params, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
-        return aad_error(
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             70000,
             "The provided value for the 'redirect_uri' parameter is not valid.",
         );
     }
     let verifier = one(params, "code_verifier").unwrap_or_default();
     if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != grant.challenge {
-        return aad_error(
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             501481,
             "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
         );
     }
-    let now = sim.now();
     let refresh = grant
         .scope
         .split(' ')
@@ -651,19 +640,15 @@ fn refresh_grant(sim: &Sim, tenant: &str, params: &[(String, String)]) -> SimRes
     let token = one(params, "refresh_token").unwrap_or_default();
     let now = sim.now();
     let Some(grant) = sim.state().ms.refresh.get(token).cloned() else {
-        return aad_error(
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             9002313,
             "Invalid request. Request is malformed or invalid.",
         );
     };
     if one(params, "client_id") != Some(grant.client_id.as_str()) {
-        return aad_error(
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             700003,
             "Device object was not found in the tenant directory.",
         );
@@ -683,46 +668,32 @@ fn refresh_grant(sim: &Sim, tenant: &str, params: &[(String, String)]) -> SimRes
         )
     };
     if disabled {
-        return aad_error(
-            sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            50057,
-            "The user account is disabled.",
-        );
+        return invalid_grant(sim, 50057, "The user account is disabled.");
     }
     if revoked {
-        return aad_error(
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             50173,
             "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
         );
     }
     if grant.spa && now - grant.auth_time >= SPA_LIFETIME_MS {
-        return aad_error(
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             700084,
             "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which can't be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page.",
         );
     }
     if !grant.spa && now - grant.issued_at >= IDLE_LIFETIME_MS {
-        return aad_error(
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             700082,
             "The refresh token has expired due to inactivity. The token was issued on a date and was inactive for 90.00:00:00.",
         );
     }
     if !consented {
-        return aad_error(
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             65001,
             &format!(
                 "The user or administrator has not consented to use the application with ID '{}' named 'Tokenwatch'. Send an interactive authorization request for this user and resource.",
@@ -731,10 +702,8 @@ fn refresh_grant(sim: &Sim, tenant: &str, params: &[(String, String)]) -> SimRes
         );
     }
     if mfa_required && !grant.mfa {
-        return aad_error(
+        return invalid_grant(
             sim,
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
             50076,
             "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000002-0000-0ff1-ce00-000000000000'.",
         );
