@@ -236,11 +236,15 @@ fn firefox_manifest(chrome: &Value) -> Result<Value> {
         "browser_specific_settings".into(),
         // Tokenwatch sends nothing to its makers or anyone else: tokens go only to the
         // providers that issued them.
-        json!({ "gecko": {
-            "id": FIREFOX_ID,
-            "strict_min_version": "128.0",
-            "data_collection_permissions": { "required": ["none"] },
-        } }),
+        // 140 / 142: the first versions that read `data_collection_permissions`.
+        json!({
+            "gecko": {
+                "id": FIREFOX_ID,
+                "strict_min_version": "140.0",
+                "data_collection_permissions": { "required": ["none"] },
+            },
+            "gecko_android": { "strict_min_version": "142.0" },
+        }),
     );
     Ok(m)
 }

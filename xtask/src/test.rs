@@ -85,7 +85,7 @@ pub fn run(args: &[String]) -> Result {
     )
 }
 
-/// `web-ext lint` on the Firefox build: fails on any error, prints warnings.
+/// `web-ext lint` on the Firefox build: fails on any error or warning.
 fn lint_firefox(dir: &std::path::Path) -> Result {
     tools::ensure_npm()?;
     let root = root();
@@ -100,10 +100,10 @@ fn lint_firefox(dir: &std::path::Path) -> Result {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .map_err(|e| format!("web-ext lint did not answer with JSON ({e})"))?;
     let list = |k: &str| report[k].as_array().cloned().unwrap_or_default();
-    for w in list("warnings").iter().chain(list("notices").iter()) {
+    for w in list("notices").iter() {
         eprintln!("  web-ext: {} {}", w["code"], w["message"]);
     }
-    let errors = list("errors");
+    let errors: Vec<_> = list("errors").into_iter().chain(list("warnings")).collect();
     for e in &errors {
         eprintln!(
             "  web-ext error: {} {} ({})",
