@@ -47,6 +47,8 @@ pub struct Built {
     pub firefox: PathBuf,
     /// The id the manifest `key` pins.
     pub extension_id: String,
+    /// gzip -9 size of the release wasm plus its glue.
+    pub shipped_gzip_bytes: usize,
 }
 
 /// Rust's wasm32 target features (LLVM's defaults), which wasm-opt must be told about.
@@ -212,6 +214,7 @@ pub fn run(_args: &[String]) -> Result<Built> {
         test,
         firefox,
         extension_id,
+        shipped_gzip_bytes: gzip_len(&wasm_bytes) + gzip_len(&glue),
     })
 }
 

@@ -45,6 +45,7 @@ pub fn run(args: &[String]) -> Result {
         return Ok(());
     }
     let built = build::run(&[])?;
+    check_size_budget(built.shipped_gzip_bytes)?;
     lint_firefox(&built.firefox)?;
     crate::package::zip_all(&built)?;
     crate::run(cargo().args(["build", "-p", "tokenwatch-sim"]))?;
@@ -123,4 +124,26 @@ fn lint_firefox(dir: &std::path::Path) -> Result {
             dir.display()
         ))
     }
+}
+
+/// The release wasm + glue, gzip -9, against `size-budget.json`: deterministic, so it is a test.
+fn check_size_budget(size: usize) -> Result {
+    let path = root().join("size-budget.json");
+    let budget: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+    )
+    .map_err(|e| format!("size-budget.json: {e}"))?;
+    let max = budget["wasm_and_glue_gzip_bytes"]
+        .as_u64()
+        .ok_or("size-budget.json: wasm_and_glue_gzip_bytes must be a number")?;
+    if size as u64 > max {
+        return Err(format!(
+            "the release wasm + glue is {size} bytes gzip, over the budget of {max} in size-budget.json"
+        ));
+    }
+    eprintln!(
+        "size budget: {size} of {max} bytes gzip ({:.1}%)",
+        size as f64 * 100.0 / max as f64
+    );
+    Ok(())
 }
