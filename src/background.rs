@@ -31,8 +31,9 @@ thread_local! {
 /// Where the person's own settings are kept (no secret in them).
 const SETTINGS_KEY: &str = "tokenwatch:settings";
 
-/// The three settings layers: the administrator's policy, the person's, the build's.
-async fn layers() -> (SettingsValues, SettingsValues, SettingsValues) {
+/// The three settings layers (the administrator's policy, the person's, the build's) and the
+/// build's whole configuration, read once.
+async fn layers() -> (SettingsValues, SettingsValues, config::Config) {
     let managed = serde_json::from_value(storage::managed().await).unwrap_or_default();
     let own = storage::get(SETTINGS_KEY)
         .await
@@ -40,7 +41,7 @@ async fn layers() -> (SettingsValues, SettingsValues, SettingsValues) {
         .flatten()
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
-    let build = config::load().await.unwrap_or_default().as_values();
+    let build = config::load().await.unwrap_or_default();
     (managed, own, build)
 }
 
@@ -59,8 +60,8 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
     }
     // Where the browser cannot restrict storage, sealing still keeps the tokens unreadable.
     let _ = storage::restrict_to_trusted_contexts().await;
-    let (managed, own, build) = layers().await;
-    let build_config = config::load().await.unwrap_or_default();
+    let (managed, own, build_config) = layers().await;
+    let build = build_config.as_values();
     if let Some(ms) = build_config.test_hooks.record_write_delay_ms {
         crate::adapters::RECORD_WRITE_DELAY_MS.with(|d| d.set(ms));
     }
@@ -137,6 +138,7 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
 /// The settings as the options page shows them.
 async fn settings_view() -> Response {
     let (managed, own, build) = layers().await;
+    let build = build.as_values();
     let effective = managed.over(&own.over(&build));
     let problems = effective
         .validate(&microsoft_redirect())
@@ -155,6 +157,7 @@ async fn settings_view() -> Response {
 /// Checks and saves the person's settings; the engine is rebuilt with them on next use.
 async fn save_settings(values: SettingsValues) -> Response {
     let (managed, _, build) = layers().await;
+    let build = build.as_values();
     if let Err(errors) = managed
         .over(&values.over(&build))
         .validate(&microsoft_redirect())
@@ -296,7 +299,7 @@ async fn save_announced(announced: &Announced) {
 /// badge (count and colour of those that need the person), one notification per new need,
 /// and the alarm for the next due check or snooze end.
 async fn settle_surfaces(engine: &Engine<WorkerPorts>) {
-    let Ok(views) = engine.list().await else {
+    let Ok((views, next_check)) = engine.overview().await else {
         return;
     };
     let badge = attention::badge(&views);
@@ -324,13 +327,10 @@ async fn settle_surfaces(engine: &Engine<WorkerPorts>) {
         .await;
     }
     save_announced(&announced).await;
-    let next = [
-        engine.next_wakeup().await.ok().flatten(),
-        announced.next_snooze_end(),
-    ]
-    .into_iter()
-    .flatten()
-    .min();
+    let next = [next_check, announced.next_snooze_end()]
+        .into_iter()
+        .flatten()
+        .min();
     let _ = match next {
         Some(at) => {
             let soonest = now.as_millis() as f64 + MIN_ALARM_DELAY_MS;

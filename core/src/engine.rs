@@ -472,18 +472,30 @@ impl<P: Ports> Engine<P> {
 
     /// Every stored connection, in id order.
     pub async fn list(&self) -> Result<Vec<ConnectionView>, EngineError> {
+        Ok(self.overview().await?.0)
+    }
+
+    /// Every connection's view and the earliest moment one is due, in one pass over the
+    /// records (each is decrypted once): what the worker needs after every change.
+    pub async fn overview(&self) -> Result<(Vec<ConnectionView>, Option<Timestamp>), EngineError> {
         let vault = self.vault();
         let mut views = Vec::new();
+        let mut next: Option<Timestamp> = None;
         for id in vault.ids().await? {
             match vault.load(&id).await? {
-                Some(Loaded::Ok { conn, .. }) => views.push(conn.view()),
+                Some(Loaded::Ok { conn, .. }) => {
+                    if let Some(at) = conn.schedule.next_check {
+                        next = Some(next.map_or(at, |n| n.min(at)));
+                    }
+                    views.push(conn.view());
+                }
                 Some(Loaded::Unreadable { reason, .. }) => {
                     views.push(ConnectionView::unreadable(&id, reason))
                 }
                 None => {}
             }
         }
-        Ok(views)
+        Ok((views, next))
     }
 
     fn vault(&self) -> Vault<'_, P::Store, P::Sealer> {
@@ -1030,15 +1042,7 @@ impl<P: Ports> Engine<P> {
 
     /// The earliest moment any connection is due.
     pub async fn next_wakeup(&self) -> Result<Option<Timestamp>, EngineError> {
-        let mut next: Option<Timestamp> = None;
-        for id in self.vault().ids().await? {
-            if let Some(Loaded::Ok { conn, .. }) = self.vault().load(&id).await? {
-                if let Some(at) = conn.schedule.next_check {
-                    next = Some(next.map_or(at, |n| n.min(at)));
-                }
-            }
-        }
-        Ok(next)
+        Ok(self.overview().await?.1)
     }
 
     /// The status and schedule of a connection that renews silently now: Healthy, or Expiring
