@@ -181,6 +181,8 @@ impl EngineError {
             EngineError::BadHost(_) => "bad_host",
             EngineError::Identity(IdentityError::Cancelled) => "cancelled",
             EngineError::Identity(IdentityError::InteractionRequired) => "interaction_required",
+            EngineError::Identity(IdentityError::Blocked(_)) => "dialog_blocked",
+            EngineError::Identity(IdentityError::ForeignOrigin(_)) => "foreign_origin",
             EngineError::Identity(_) => "identity_unavailable",
             EngineError::Callback(CallbackError::StateMismatch) => "state_mismatch",
             EngineError::Callback(CallbackError::Denied { .. }) => "denied",
@@ -1212,7 +1214,9 @@ impl<P: Ports> Engine<P> {
             }
         };
         if needs_refresh {
-            return self.refresh(id).await;
+            // From the record the probe used: if another context refreshed since, its refresh
+            // is reused rather than repeated.
+            return self.refresh_from(id, generation).await;
         }
         self.settle(&mut conn, now);
         conn.checked_at = now;
@@ -1285,7 +1289,15 @@ impl<P: Ports> Engine<P> {
     /// a refresh that landed meanwhile instead of sending the refresh token again. With rotation
     /// on, a second use of the old token would be refused and lock the person out.
     pub async fn refresh(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
-        let seen = self.generation(id).await?;
+        self.refresh_from(id, self.generation(id).await?).await
+    }
+
+    /// [`Engine::refresh`] for a caller that decided to refresh from the record at `seen`.
+    async fn refresh_from(
+        &self,
+        id: &ConnectionId,
+        seen: u64,
+    ) -> Result<ConnectionView, EngineError> {
         let _guard = self
             .ports
             .lock()

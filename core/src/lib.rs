@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod attention;
+pub mod banners;
 pub mod connection;
 pub mod diagnosis;
 pub mod engine;

@@ -108,6 +108,15 @@ pub enum IdentityError {
     /// The window could not load or reach the provider.
     #[error("the sign-in page could not be loaded ({0})")]
     Unavailable(String),
+    /// The host would not open a sign-in window; the text says why and what to do.
+    #[error("{0}")]
+    Blocked(String),
+    /// The sign-in window answered from a site that is not Tokenwatch's own; the sign-in was
+    /// stopped and the answer thrown away.
+    #[error(
+        "the sign-in window answered from {0}, which is not Tokenwatch; the sign-in was stopped"
+    )]
+    ForeignOrigin(String),
 }
 
 /// The auth window: `chrome.identity.launchWebAuthFlow`, the Office dialog, or a test driver.
