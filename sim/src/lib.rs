@@ -197,6 +197,11 @@ pub struct Config {
     /// How long a Microsoft session cookie lives ("Stay signed in"), ms.
     #[serde(default = "default_ms_session_ttl")]
     pub ms_session_ttl_ms: i64,
+    /// Web origins the org's CORS allowlist holds ("Enable CORS for OAuth endpoints" on): only
+    /// pages on these may call the Salesforce OAuth endpoints from a browser. Microsoft's
+    /// endpoints answer every origin.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 fn default_ms_access_ttl() -> i64 {
@@ -219,13 +224,23 @@ impl Config {
     /// password is `tokenwatch`. Two Microsoft registrations ([`MS_SPA_CLIENT_ID`],
     /// [`MS_PUBLIC_CLIENT_ID`]) list the same extension's `/microsoft` redirect.
     pub fn demo(client_id: &str, callbacks: Vec<String>) -> Self {
-        // The Microsoft registrations list the same extension's `/microsoft` redirect.
+        // The Microsoft registrations list each client's Microsoft redirect beside its
+        // Salesforce one (`…/salesforce` → `…/microsoft`, `…/auth/salesforce.html` →
+        // `…/auth/microsoft.html`).
         let ms_redirects: Vec<String> = callbacks
             .iter()
             .filter_map(|c| {
-                c.rsplit_once('/')
-                    .map(|(base, _)| format!("{base}/microsoft"))
+                c.rsplit_once('/').map(|(base, last)| {
+                    format!("{base}/{}", last.replace("salesforce", "microsoft"))
+                })
             })
+            .collect();
+        // A web page among the clients (the Outlook add-in) is on the org's CORS allowlist.
+        let cors_origins = callbacks
+            .iter()
+            .filter_map(|c| url::Url::parse(c).ok())
+            .filter(|u| u.scheme() == "http" || u.scheme() == "https")
+            .map(|u| u.origin().ascii_serialization())
             .collect();
         Self {
             ms_apps: vec![
@@ -242,6 +257,7 @@ impl Config {
             ],
             ms_access_ttl_ms: default_ms_access_ttl(),
             ms_session_ttl_ms: default_ms_session_ttl(),
+            cors_origins,
             apps: vec![App {
                 client_id: client_id.to_owned(),
                 callbacks,
@@ -541,8 +557,51 @@ impl Sim {
         format!("{prefix}{tail}")
     }
 
-    /// Answers one request.
+    /// Answers one request, with the providers' CORS rules: Microsoft's endpoints answer any
+    /// web origin, Salesforce's only the origins on the org's allowlist (a preflight from any
+    /// other is refused, and no response carries `Access-Control-Allow-Origin` for it, so the
+    /// browser keeps the answer from the page).
     pub fn handle(&self, req: SimRequest) -> SimResponse {
+        let path = req.uri().path();
+        let salesforce = path.starts_with("/services/oauth2/");
+        let microsoft = microsoft::route(path).is_some();
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .map(str::to_owned);
+        let allowed = origin.filter(|o| {
+            microsoft || (salesforce && self.config.cors_origins.iter().any(|a| a == o))
+        });
+        if req.method() == http::Method::OPTIONS && (salesforce || microsoft) {
+            let mut preflight = Response::builder().status(match allowed {
+                Some(_) => StatusCode::NO_CONTENT,
+                None => StatusCode::FORBIDDEN,
+            });
+            if let Some(o) = &allowed {
+                preflight = preflight
+                    .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, o.as_str())
+                    .header(header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST")
+                    .header(
+                        header::ACCESS_CONTROL_ALLOW_HEADERS,
+                        "authorization, content-type, accept",
+                    )
+                    .header(header::VARY, "Origin");
+            }
+            return preflight
+                .body(Vec::new())
+                .expect("static response parts are valid");
+        }
+        let mut response = self.route(req);
+        if let Some(o) = allowed.and_then(|o| http::HeaderValue::from_str(&o).ok()) {
+            let headers = response.headers_mut();
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+            headers.insert(header::VARY, http::HeaderValue::from_static("Origin"));
+        }
+        response
+    }
+
+    fn route(&self, req: SimRequest) -> SimResponse {
         let path = req.uri().path().to_owned();
         if let Some(rest) = path.strip_prefix("/services/oauth2/") {
             if self.state().faults.outage {
