@@ -84,7 +84,12 @@ impl Config {
 
 /// Reads `config.json` from the extension package.
 pub async fn load() -> Result<Config, String> {
-    let text = crate::fetch::get_text(&crate::chrome::runtime::get_url("config.json"))
+    load_from(&crate::chrome::runtime::get_url("config.json")).await
+}
+
+/// Reads the configuration at `url` (the Outlook add-in's, beside its task pane).
+pub async fn load_from(url: &str) -> Result<Config, String> {
+    let text = crate::fetch::get_text(url)
         .await
         .map_err(|e| e.to_string())?;
     serde_json::from_str(&text).map_err(|e| format!("config.json: {e}"))

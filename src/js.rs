@@ -36,3 +36,10 @@ pub async fn sleep_ms(ms: u32) {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
+
+/// A promise and the function that resolves it.
+pub fn deferred() -> (js_sys::Promise, js_sys::Function) {
+    let mut resolve = None;
+    let promise = js_sys::Promise::new(&mut |res, _| resolve = Some(res));
+    (promise, resolve.expect("the executor runs synchronously"))
+}

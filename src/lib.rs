@@ -19,6 +19,8 @@ pub mod config;
 pub mod fetch;
 pub mod js;
 pub mod options;
+#[cfg(feature = "outlook")]
+pub mod outlook;
 pub mod popup;
 pub mod sealer;
 pub mod ui;

@@ -1,20 +1,67 @@
-//! The popup: every connection with its status, "Check now", "Add Salesforce org" and "Add
-//! Microsoft 365 account".
+//! The connection panel: every connection with its status, "Check now", "Add Salesforce org"
+//! and "Add Microsoft 365 account". The extension's popup and the Outlook add-in's task pane
+//! are this same code over two [`Backend`]s.
 //!
-//! `popup.html` holds the static structure (so the first paint needs no wasm); this module
-//! fills the list, and wires the form and buttons to messages to the service worker.
+//! The page's HTML holds the static structure (so the first paint needs no wasm); this module
+//! fills the list, and wires the form and buttons to requests.
+#![allow(async_fn_in_trait)]
 
-use crate::chrome::permissions;
-use crate::ui::{ask, by_id, on, render_connections};
+use crate::ui::{by_id, on, render_connections};
 use std::rc::Rc;
 use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{ErrorView, LoginChoice, Request, Response};
-use tokenwatch_core::salesforce::HostKind;
+use tokenwatch_core::salesforce::LoginHost;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, Element, Event, HtmlButtonElement, HtmlInputElement, HtmlSelectElement};
 
-struct Popup {
+/// Where the panel's requests go.
+pub trait Backend {
+    /// Answers one request.
+    async fn ask(&self, request: Request) -> Response;
+    /// Makes sure `host` can be reached, asking the person while the click still counts as
+    /// theirs; the error says what to do.
+    async fn may_reach(&self, host: &LoginHost) -> Result<(), String>;
+}
+
+/// The extension popup's backend: messages to the service worker, host permissions from
+/// `chrome.permissions`.
+#[derive(Debug, Default)]
+pub struct Worker;
+
+impl Backend for Worker {
+    async fn ask(&self, request: Request) -> Response {
+        crate::ui::ask(request).await
+    }
+
+    /// A login host outside the shipped host access (`*.salesforce.com`, `*.force.com`) is
+    /// asked for at run time.
+    async fn may_reach(&self, host: &LoginHost) -> Result<(), String> {
+        use crate::chrome::permissions;
+        use tokenwatch_core::salesforce::HostKind;
+        let shipped = host.kind() == HostKind::Local
+            || [".salesforce.com", ".force.com"]
+                .iter()
+                .any(|d| host.host().ends_with(d));
+        if shipped {
+            return Ok(());
+        }
+        let pattern = vec![format!("{}/*", host.origin())];
+        if permissions::contains(&pattern).await.unwrap_or(false)
+            || permissions::request(&pattern).await.unwrap_or(false)
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "Tokenwatch needs your permission to reach {}; choose Add again and allow it.",
+            host.origin()
+        ))
+    }
+}
+
+/// The panel on one page.
+pub struct Panel<B> {
+    backend: B,
     list: Element,
     empty: Element,
     message: Element,
@@ -30,34 +77,52 @@ struct Popup {
 /// Entry point, called by `popup.js` once the wasm is loaded.
 #[wasm_bindgen]
 pub async fn popup_main() -> Result<(), JsValue> {
-    let doc = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let popup = Rc::new(Popup {
-        list: by_id(&doc, "connections")?,
-        empty: by_id(&doc, "empty")?,
-        message: by_id(&doc, "message")?,
-        kind: by_id(&doc, "sf-host-kind")?,
-        custom_row: by_id(&doc, "custom-row")?,
-        host: by_id(&doc, "sf-host")?,
-        host_error: by_id(&doc, "sf-host-error")?,
-        add: by_id(&doc, "add-salesforce")?,
-        add_ms: by_id(&doc, "add-microsoft")?,
-        doc: doc.clone(),
-    });
-    if let Ok(config) = crate::config::load().await {
-        if let Some(host) = config.default_login_host {
-            popup.kind.set_value("custom");
-            popup.host.set_value(&host);
-        }
-    }
-    popup.sync_custom_row();
-    popup.wire()?;
-    popup.refresh().await;
+    let default_host = match crate::config::load().await {
+        Ok(config) => config.default_login_host,
+        Err(_) => None,
+    };
+    let panel = Panel::start(Worker, default_host).await?;
+    panel.refresh().await;
     Ok(())
 }
 
-impl Popup {
+impl<B: Backend + 'static> Panel<B> {
+    /// Finds the panel's elements on this page and wires them; the list is drawn by the
+    /// first [`Panel::refresh`].
+    pub async fn start(
+        backend: B,
+        default_login_host: Option<String>,
+    ) -> Result<Rc<Self>, JsValue> {
+        let doc = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or("no document")?;
+        let panel = Rc::new(Panel {
+            backend,
+            list: by_id(&doc, "connections")?,
+            empty: by_id(&doc, "empty")?,
+            message: by_id(&doc, "message")?,
+            kind: by_id(&doc, "sf-host-kind")?,
+            custom_row: by_id(&doc, "custom-row")?,
+            host: by_id(&doc, "sf-host")?,
+            host_error: by_id(&doc, "sf-host-error")?,
+            add: by_id(&doc, "add-salesforce")?,
+            add_ms: by_id(&doc, "add-microsoft")?,
+            doc: doc.clone(),
+        });
+        if let Some(host) = default_login_host {
+            panel.kind.set_value("custom");
+            panel.host.set_value(&host);
+        }
+        panel.sync_custom_row();
+        panel.wire()?;
+        Ok(panel)
+    }
+
+    /// The backend this panel asks.
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
     fn wire(self: &Rc<Self>) -> Result<(), JsValue> {
         let me = Rc::clone(self);
         on(&self.kind, "change", move |_| me.sync_custom_row())?;
@@ -139,8 +204,9 @@ impl Popup {
         }
     }
 
-    async fn refresh(&self) {
-        match ask(Request::ListConnections {}).await {
+    /// Redraws the list from the backend.
+    pub async fn refresh(&self) {
+        match self.backend.ask(Request::ListConnections {}).await {
             Response::Connections { connections } => {
                 if render_connections(&self.doc, &self.list, &connections).is_err() {
                     self.say("The connection list could not be drawn.", true);
@@ -167,27 +233,14 @@ impl Popup {
         self.connect(login).await;
     }
 
-    /// Adds a new org. A login host outside the shipped host access (`*.salesforce.com`,
-    /// `*.force.com`) is asked for first, while the click still counts as the person's.
+    /// Adds a new org, once the backend can reach its login host.
     async fn connect(&self, login: LoginChoice) {
         self.host_error.set_text_content(None);
         let _ = self.host.remove_attribute("aria-invalid");
         if let Ok(host) = login.host() {
-            let shipped = host.kind() == HostKind::Local
-                || [".salesforce.com", ".force.com"]
-                    .iter()
-                    .any(|d| host.host().ends_with(d));
-            if !shipped {
-                let pattern = vec![format!("{}/*", host.origin())];
-                if !permissions::contains(&pattern).await.unwrap_or(false)
-                    && !permissions::request(&pattern).await.unwrap_or(false)
-                {
-                    self.host_error.set_text_content(Some(&format!(
-                        "Tokenwatch needs your permission to reach {}; choose Add again and allow it.",
-                        host.origin()
-                    )));
-                    return;
-                }
+            if let Err(why) = self.backend.may_reach(&host).await {
+                self.host_error.set_text_content(Some(&why));
+                return;
             }
         }
         self.add.set_disabled(true);
@@ -218,7 +271,7 @@ impl Popup {
             _ => format!("Waiting for the {provider} sign-in window…"),
         };
         self.say(&busy, false);
-        match ask(request).await {
+        match self.backend.ask(request).await {
             Response::Connection { connection: c } if added => {
                 self.say(&format!("Connected {} — {}.", c.username, c.status.title), false);
             }

@@ -1,7 +1,7 @@
 //! `navigator.locks`: a named lock shared by every context of the origin (the service worker
 //! and every extension page), held across `await`s.
 
-use crate::js::js_error;
+use crate::js::{deferred, js_error};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -22,13 +22,6 @@ impl Drop for LockGuard {
     fn drop(&mut self) {
         let _ = self.release.call0(&JsValue::UNDEFINED);
     }
-}
-
-/// A promise and the function that resolves it.
-fn deferred() -> (Promise, Function) {
-    let mut resolve = None;
-    let promise = Promise::new(&mut |res, _| resolve = Some(res));
-    (promise, resolve.expect("the executor runs synchronously"))
 }
 
 /// Waits for the lock `name`. The browser holds it while the callback's promise is pending;
