@@ -1,9 +1,12 @@
 // The headless demo: adds a Salesforce org and a Microsoft 365 account through the simulator's
-// login (and consent) pages,
-// saves the popup to $TOKENWATCH_OUT/popup.png and prints the connections with their status.
-// `cargo xtask demo --headless` runs it with the simulator already listening.
+// login (and consent) pages, saves the popup to $TOKENWATCH_OUT/popup.png and prints the
+// connections with their status; then the Outlook add-in in the dev host page (the stand-in for
+// Outlook): an org connected through the Office dialog, revoked at the simulator, its in-mail
+// banner, and Renew ($TOKENWATCH_OUT/outlook.png). `cargo xtask demo --headless` runs it with
+// the simulator already listening.
 import { join } from 'node:path';
 import { launch, newProfile, openPopup, OUT, rows, signIn, startAdd, message } from './harness.mjs';
+import { serveAddin } from '../outlook/serve.mjs';
 
 const simUrl = process.env.TOKENWATCH_SIM_URL;
 if (!simUrl) {
@@ -42,6 +45,45 @@ try {
     console.error('demo: not every connection reached Token valid');
     process.exitCode = 1;
   }
+  await outlookTour(context);
 } finally {
   await context.close();
+}
+
+/** The Outlook add-in's side panel and banners, in the dev host page. */
+async function outlookTour(context) {
+  const served = await serveAddin({ addinPort: Number(process.env.TOKENWATCH_ADDIN_PORT ?? 17401), hostPort: Number(process.env.TOKENWATCH_HOST_PORT ?? 17400) });
+  try {
+    const host = await context.newPage();
+    await host.setViewportSize({ width: 1280, height: 760 });
+    await host.goto(served.hostPage());
+    const pane = await (await host.waitForSelector('#taskpane')).contentFrame();
+    await pane.waitForSelector('#add-salesforce');
+    console.log(`8. Outlook add-in: the dev host page (a stand-in for Outlook on the web) shows the task pane from ${served.addin}.`);
+    await pane.selectOption('#sf-host-kind', 'custom');
+    await pane.fill('#sf-host', simUrl);
+    const dialog = context.waitForEvent('page', { timeout: 20_000 });
+    await pane.click('#add-salesforce');
+    const login = await dialog;
+    await login.waitForSelector('#username');
+    await signIn(login, 'grace@globex.example', 'tokenwatch');
+    console.log(`9. Office dialog sign-in as grace@globex.example: ${(await message(pane, /Connected|failed|refused|could not/)).text}`);
+    await fetch(`${simUrl}/admin/revoke-user`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=grace@globex.example' });
+    await pane.click('button.check');
+    await message(pane, /Token expired|failed/);
+    await host.waitForFunction(() => window.tokenwatchDev.banners().length === 1, null, { timeout: 20_000 });
+    const [banner] = await host.evaluate(() => window.tokenwatchDev.banners());
+    console.log(`10. The simulator revoked grace's tokens; Check now → banner on the mail: "${banner.message}"`);
+    await host.screenshot({ path: join(OUT, 'outlook.png') });
+    const renew = context.waitForEvent('page', { timeout: 20_000 });
+    await pane.click('button.renew');
+    const again = await renew;
+    await again.waitForSelector('#username');
+    await signIn(again, 'grace@globex.example', 'tokenwatch');
+    await message(pane, /Token valid/);
+    await host.waitForFunction(() => window.tokenwatchDev.banners().length === 0, null, { timeout: 20_000 });
+    console.log('11. Sign in again in the dialog → Token valid, and the banner is gone.');
+  } finally {
+    served.stop();
+  }
 }

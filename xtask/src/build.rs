@@ -67,32 +67,8 @@ pub fn run(_args: &[String]) -> Result<Built> {
     let bindgen = tools::ensure_wasm_bindgen()?;
     tools::ensure_npm()?;
     let root = root();
-    crate::run(cargo().args([
-        "build",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "tokenwatch",
-        "--lib",
-    ]))?;
-    let out = root.join("target/wasm-out");
-    let _ = std::fs::remove_dir_all(&out);
-    crate::run(
-        Command::new(&bindgen)
-            .args(["--target", "web", "--no-typescript", "--out-dir"])
-            .arg(&out)
-            .arg(root.join("target/wasm32-unknown-unknown/release/tokenwatch.wasm")),
-    )?;
+    let out = build_wasm(&bindgen, &[], "target/wasm-out")?;
     let wasm = out.join("tokenwatch_bg.wasm");
-    crate::run(
-        tools::wasm_opt()
-            .arg(&wasm)
-            .args(["-Oz", "--strip-debug", "--strip-producers"])
-            .args(WASM_FEATURES)
-            .arg("-o")
-            .arg(&wasm),
-    )?;
 
     let manifest: Value = read_json(&root.join("extension/manifest.json"))?;
     let extension_id = extension_id(&manifest)?;
@@ -125,16 +101,7 @@ pub fn run(_args: &[String]) -> Result<Built> {
         .push(json!("http://127.0.0.1/*"));
     let dev = root.join("dist/dev/chrome");
     // The simulator's single-page-app registration; the authority is the demo simulator.
-    let dev_config = json!({
-        "salesforce": { "consumer_key": DEV_CONSUMER_KEY },
-        "microsoft": {
-            "client_id": tokenwatch_sim::MS_SPA_CLIENT_ID,
-            "authority_host": format!("http://127.0.0.1:{DEMO_SIM_PORT}"),
-            "tenant": "organizations",
-            "registration": "spa",
-        },
-        "default_login_host": format!("http://127.0.0.1:{DEMO_SIM_PORT}"),
-    });
+    let dev_config = sim_config(DEMO_SIM_PORT);
     assemble(&dev, &out, &dev_manifest, &dev_config)?;
 
     // The test build: the simulator build plus a content script that probes, from a web page,
@@ -199,6 +166,25 @@ pub fn run(_args: &[String]) -> Result<Built> {
     write(&root.join("dist/test-fast/build-info.json"), &info)?;
     write(&root.join("dist/test-faults/build-info.json"), &info)?;
 
+    // The Outlook add-in: its own wasm, with the task pane (the extension's leaves it out).
+    let pane_out = build_wasm(
+        &bindgen,
+        &["--features", "outlook"],
+        "target/wasm-out-outlook",
+    )?;
+    let outlook_dev = crate::outlook::assemble(&pane_out, &release_config, &dev_config)?;
+    let pane_wasm =
+        std::fs::read(pane_out.join("tokenwatch_bg.wasm")).map_err(|e| e.to_string())?;
+    eprintln!(
+        "built dist/outlook and {} — pane wasm {} bytes, {} gzip -9",
+        outlook_dev
+            .strip_prefix(&root)
+            .unwrap_or(&outlook_dev)
+            .display(),
+        pane_wasm.len(),
+        gzip_len(&pane_wasm)
+    );
+
     let wasm_bytes = std::fs::read(&wasm).map_err(|e| e.to_string())?;
     let glue = std::fs::read(out.join("tokenwatch.js")).map_err(|e| e.to_string())?;
     eprintln!(
@@ -215,6 +201,51 @@ pub fn run(_args: &[String]) -> Result<Built> {
         firefox,
         extension_id,
         shipped_gzip_bytes: gzip_len(&wasm_bytes) + gzip_len(&glue),
+    })
+}
+
+/// The shell's wasm with `features`, through wasm-bindgen and wasm-opt into `out` (relative to
+/// the repository): `tokenwatch.js` and `tokenwatch_bg.wasm`.
+fn build_wasm(bindgen: &Path, features: &[&str], out: &str) -> Result<PathBuf> {
+    let root = root();
+    crate::run(
+        cargo()
+            .args(["build", "--release", "--target", "wasm32-unknown-unknown"])
+            .args(["-p", "tokenwatch", "--lib"])
+            .args(features),
+    )?;
+    let out = root.join(out);
+    let _ = std::fs::remove_dir_all(&out);
+    crate::run(
+        Command::new(bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&out)
+            .arg(root.join("target/wasm32-unknown-unknown/release/tokenwatch.wasm")),
+    )?;
+    let wasm = out.join("tokenwatch_bg.wasm");
+    crate::run(
+        tools::wasm_opt()
+            .arg(&wasm)
+            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            .args(WASM_FEATURES)
+            .arg("-o")
+            .arg(&wasm),
+    )?;
+    Ok(out)
+}
+
+/// The simulator builds' configuration: the simulator's consumer key and single-page-app
+/// registration, everything signing in at the simulator on `port`.
+pub fn sim_config(port: u16) -> Value {
+    json!({
+        "salesforce": { "consumer_key": DEV_CONSUMER_KEY },
+        "microsoft": {
+            "client_id": tokenwatch_sim::MS_SPA_CLIENT_ID,
+            "authority_host": format!("http://127.0.0.1:{port}"),
+            "tenant": "organizations",
+            "registration": "spa",
+        },
+        "default_login_host": format!("http://127.0.0.1:{port}"),
     })
 }
 
@@ -283,7 +314,7 @@ fn assemble(dir: &Path, wasm_out: &Path, manifest: &Value, config: &Value) -> Re
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result {
     std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
     for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
         let entry = entry.map_err(|e| e.to_string())?;
@@ -303,7 +334,7 @@ fn read_json(path: &Path) -> Result<Value> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn write(path: &Path, text: &str) -> Result {
+pub(crate) fn write(path: &Path, text: &str) -> Result {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
     }

@@ -6,6 +6,7 @@
 //! prints the connections with their status.
 
 use crate::build::{self, DEMO_SIM_PORT, DEV_CONSUMER_KEY};
+use crate::outlook::{DEMO_ADDIN_PORT, DEMO_HOST_PORT};
 use crate::{Result, root, tools};
 use std::process::Command;
 use std::sync::Arc;
@@ -18,8 +19,14 @@ pub fn run(args: &[String]) -> Result {
     let built = build::run(&[])?;
     tools::ensure_chromium()?;
     let redirect = format!("https://{}.chromiumapp.org/salesforce", built.extension_id);
+    // The Outlook add-in's dev build is served on DEMO_ADDIN_PORT; its Salesforce callback is
+    // registered too (and so, derived from it, its Microsoft redirect and CORS origin).
+    let addin = format!("http://127.0.0.1:{DEMO_ADDIN_PORT}");
     let sim = Arc::new(Sim::new(
-        Config::demo(DEV_CONSUMER_KEY, vec![redirect]),
+        Config::demo(
+            DEV_CONSUMER_KEY,
+            vec![redirect, format!("{addin}/auth/salesforce.html")],
+        ),
         "http://127.0.0.1",
         Sim::system_clock(),
     ));
@@ -38,19 +45,35 @@ pub fn run(args: &[String]) -> Result {
                 .env("TOKENWATCH_SIM_URL", running.url())
                 .env("TOKENWATCH_DEV_EXTENSION", &built.dev)
                 .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM)
-                .env("TOKENWATCH_OUT", &out),
+                .env("TOKENWATCH_OUT", &out)
+                .env("TOKENWATCH_ADDIN_PORT", DEMO_ADDIN_PORT.to_string())
+                .env("TOKENWATCH_HOST_PORT", DEMO_HOST_PORT.to_string()),
         )?;
-        if !out.join("popup.png").exists() {
-            return Err("the tour did not write target/demo/popup.png".into());
+        for shot in ["popup.png", "outlook.png"] {
+            if !out.join(shot).exists() {
+                return Err(format!("the tour did not write target/demo/{shot}"));
+            }
         }
-        eprintln!("screenshot: target/demo/popup.png");
+        eprintln!("screenshots: target/demo/popup.png, target/demo/outlook.png");
         return Ok(());
     }
+    // The add-in's pages and the dev host page, served until this demo ends (the server stops
+    // when its stdin closes).
+    let mut served = Command::new("node")
+        .arg("tests/outlook/serve.mjs")
+        .args(["--addin-port", &DEMO_ADDIN_PORT.to_string()])
+        .args(["--host-port", &DEMO_HOST_PORT.to_string()])
+        .current_dir(&root)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot serve the Outlook add-in: {e}"))?;
+    let host_page =
+        format!("http://127.0.0.1:{DEMO_HOST_PORT}/index.html?pane={addin}/taskpane.html");
     eprintln!(
-        "Chromium opens with Tokenwatch (simulator) loaded. In the popup tab choose \"Add Salesforce org\" and sign in as\n  ada@acme.example / tokenwatch   (or grace@globex.example / tokenwatch)\nClose Chromium to stop the demo."
+        "Chromium opens with Tokenwatch (simulator) loaded. In the popup tab choose \"Add Salesforce org\" and sign in as\n  ada@acme.example / tokenwatch   (or grace@globex.example / tokenwatch)\nThe second tab is the Outlook add-in in the dev host page (a stand-in for Outlook on the web).\nClose Chromium to stop the demo."
     );
     let profile = out.join("profile");
-    crate::run(
+    let shown = crate::run(
         Command::new(tools::CHROMIUM)
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg(format!(
@@ -62,8 +85,12 @@ pub fn run(args: &[String]) -> Result {
             .arg(format!(
                 "chrome-extension://{}/popup.html",
                 built.extension_id
-            )),
-    )
+            ))
+            .arg(&host_page),
+    );
+    drop(served.stdin.take());
+    let _ = served.wait();
+    shown
 }
 
 /// Flags every Chromium this project starts runs with: no traffic off this machine.

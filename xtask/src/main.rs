@@ -9,6 +9,7 @@
 mod build;
 mod demo;
 mod fuzz;
+mod outlook;
 mod package;
 mod test;
 mod tools;

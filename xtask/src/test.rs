@@ -12,6 +12,8 @@ pub fn run(args: &[String]) -> Result {
         "clippy",
         "--workspace",
         "--all-targets",
+        "--features",
+        "tokenwatch/outlook",
         "--",
         "-D",
         "warnings",
@@ -35,11 +37,13 @@ pub fn run(args: &[String]) -> Result {
         "-p",
         "tokenwatch",
         "--all-targets",
+        "--features",
+        "outlook",
         "--",
         "-D",
         "warnings",
     ]))?;
-    crate::run(cargo().args(["test", "--workspace"]))?;
+    crate::run(cargo().args(["test", "--workspace", "--features", "tokenwatch/outlook"]))?;
     if skip_browser {
         eprintln!("browser tests skipped (--no-browser)");
         return Ok(());
@@ -47,6 +51,13 @@ pub fn run(args: &[String]) -> Result {
     let built = build::run(&[])?;
     check_size_budget(built.shipped_gzip_bytes)?;
     lint_firefox(&built.firefox)?;
+    // The add-in's manifests, as built, against Microsoft's schema and converter (npm).
+    crate::run(
+        Command::new("node")
+            .args(["--test", "tests/outlook/"])
+            .current_dir(root())
+            .env("TOKENWATCH_OUTLOOK_DIST", root().join("dist/outlook")),
+    )?;
     crate::package::zip_all(&built)?;
     crate::run(cargo().args(["build", "-p", "tokenwatch-sim"]))?;
     tools::ensure_chromium()?;

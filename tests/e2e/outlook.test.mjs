@@ -1,0 +1,189 @@
+// The Outlook add-in end to end: its dev build served over http on loopback, hosted in the dev
+// host page (the stand-in for Outlook on the web: it provides the Office APIs the add-in uses),
+// the real wasm in Chromium, the provider simulator over HTTP. Outlook itself cannot run here.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { admin, BUILD, launch, message, newProfile, openPopup, connect as connectExtension, OUT, rows, signIn, startSim } from './harness.mjs';
+import { serveAddin } from '../outlook/serve.mjs';
+
+let served;
+let sim;
+let config;
+
+before(async () => {
+  served = await serveAddin({ config: () => config });
+  sim = await startSim(0, [`${served.addin}/auth/salesforce.html`]);
+  config = {
+    salesforce: { consumer_key: BUILD.consumer_key },
+    microsoft: { client_id: BUILD.microsoft_client_id, authority_host: sim.url, tenant: 'organizations', registration: 'spa' },
+    default_login_host: sim.url,
+  };
+});
+after(() => { sim?.stop(); served?.stop(); });
+
+/** The dev host page with the task pane loaded; resolves to { host, pane } (pane: the frame). */
+async function openOutlook(context) {
+  const host = await context.newPage();
+  await host.setViewportSize({ width: 1280, height: 800 });
+  await host.goto(served.hostPage());
+  const frame = await (await host.waitForSelector('#taskpane')).contentFrame();
+  await frame.waitForFunction(() => !document.getElementById('empty').hidden || document.querySelector('#connections li'), null, { timeout: 20_000 });
+  return { host, pane: frame };
+}
+
+/** Clicks `selector` in the pane and returns the Office dialog window it opens. */
+async function dialogFrom(context, pane, selector) {
+  const opened = context.waitForEvent('page', { timeout: 20_000 });
+  await pane.click(selector);
+  return opened;
+}
+
+async function addSalesforce(context, pane, username) {
+  await pane.selectOption('#sf-host-kind', 'custom');
+  await pane.fill('#sf-host', sim.url);
+  const login = await dialogFrom(context, pane, '#add-salesforce');
+  await login.waitForSelector('#username');
+  await signIn(login, username, 'tokenwatch');
+  return message(pane, /Connected|failed|could not/);
+}
+
+async function addMicrosoft(context, pane, username) {
+  const login = await dialogFrom(context, pane, '#add-microsoft');
+  await login.waitForSelector('#username');
+  await signIn(login, username, 'tokenwatch');
+  await login.waitForSelector('#Accept');
+  await login.click('#Accept');
+  return message(pane, /Connected|failed|could not/);
+}
+
+const banners = (host) => host.evaluate(() => window.tokenwatchDev.banners());
+const storedKeys = (pane) => pane.evaluate(() => Object.keys(localStorage));
+
+async function waitForBanners(host, count) {
+  await host.waitForFunction((n) => window.tokenwatchDev.banners().length === n, count, { timeout: 20_000 });
+  return banners(host);
+}
+
+test('both providers connect through the Office dialog; a revoked org gets a banner that follows the mail items and goes after Renew', async () => {
+  const { context } = await launch(newProfile());
+  try {
+    const { host, pane } = await openOutlook(context);
+    assert.equal((await addSalesforce(context, pane, 'ada@acme.example')).text, 'Connected ada@acme.example — Token valid.');
+    assert.equal((await addMicrosoft(context, pane, 'grace@globex.example')).text, 'Connected grace@globex.example — Token valid.');
+    const listed = await rows(pane);
+    assert.deepEqual(listed.map((r) => r.status), ['Token valid', 'Token valid']);
+    // Tokens are sealed: localStorage holds records, none of the simulator's tokens in clear.
+    const dump = await pane.evaluate(() => JSON.stringify({ ...localStorage }));
+    for (const token of await admin(sim, 'issued-tokens')) assert.ok(!dump.includes(token), 'a token is stored in clear');
+    assert.ok((await storedKeys(pane)).some((k) => k.startsWith('rec:')));
+    assert.deepEqual(await banners(host), []);
+
+    await admin(sim, 'revoke-user', 'username=ada@acme.example');
+    const sf = listed.find((r) => r.id.startsWith('sf:'));
+    await pane.click(`button.check[data-id="${sf.id}"]`);
+    await message(pane, /Token expired/);
+    const [banner] = await waitForBanners(host, 1);
+    assert.equal(banner.message, 'Tokenwatch: Salesforce ada@acme.example — Token expired. Open Tokenwatch and choose Sign in again.');
+    assert.equal(banner.type, 'informationalMessage');
+    assert.equal(banner.icon, 'Icon.16x16');
+    assert.ok(banner.message.length <= 150);
+    await host.screenshot({ path: join(OUT, 'outlook-banner.png') });
+
+    // Another mail: the pinned pane hears ItemChanged and puts the banner on it too.
+    const items = await host.evaluate(() => [...document.querySelectorAll('[data-item-id]')].map((e) => e.dataset.itemId));
+    await host.evaluate((id) => window.tokenwatchDev.selectItem(id), items[1]);
+    assert.equal((await waitForBanners(host, 1))[0].key, 'tokenwatch-1');
+    await host.evaluate(() => window.tokenwatchDev.deselect());
+    await host.evaluate((id) => window.tokenwatchDev.selectItem(id), items[0]);
+    assert.equal((await waitForBanners(host, 1)).length, 1);
+
+    // Renew: the sign-in again, through the dialog; the banner goes.
+    const login = await dialogFrom(context, pane, `button.renew[data-id="${sf.id}"]`);
+    await login.waitForSelector('#username');
+    await signIn(login, 'ada@acme.example', 'tokenwatch');
+    await message(pane, /Token valid/);
+    await waitForBanners(host, 0);
+    assert.deepEqual((await rows(pane)).map((r) => r.status), ['Token valid', 'Token valid']);
+    await host.screenshot({ path: join(OUT, 'outlook-pane.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('a messageParent from another origin, a callback with a wrong state and a closed dialog are refused and store nothing', async () => {
+  const { context } = await launch(newProfile());
+  try {
+    const { pane } = await openOutlook(context);
+    const exchanges = (await admin(sim, 'counters')).code_exchanges;
+    const forged = `${served.addin}/auth/salesforce.html?code=forged&state=forged`;
+
+    // The dialog is on the simulator's login page (another origin) and posts a callback.
+    await pane.selectOption('#sf-host-kind', 'custom');
+    await pane.fill('#sf-host', sim.url);
+    let dialog = await dialogFrom(context, pane, '#add-salesforce');
+    await dialog.waitForSelector('#username');
+    await dialog.evaluate((message) => window.opener.postMessage({ type: 'tokenwatch-dev:dialog-message', message }, '*'), forged);
+    let said = await message(pane, /not Tokenwatch/);
+    assert.match(said.text, new RegExp(`answered from ${sim.url.replace(/[.:/]/g, '\\$&')}`));
+    assert.equal(said.role, 'alert');
+
+    // The add-in's own callback page with a state this sign-in did not send.
+    dialog = await dialogFrom(context, pane, '#add-salesforce');
+    await dialog.waitForSelector('#username');
+    // The page hands its URL over and the pane closes the dialog at once.
+    await dialog.goto(forged, { waitUntil: 'commit' }).catch(() => {});
+    said = await message(pane, /does not belong to the sign-in/);
+    assert.equal(said.role, 'alert');
+
+    // The person closes the dialog.
+    dialog = await dialogFrom(context, pane, '#add-salesforce');
+    await dialog.waitForSelector('#username');
+    await dialog.close();
+    said = await message(pane, /closed before sign-in finished/);
+
+    assert.equal((await admin(sim, 'counters')).code_exchanges, exchanges, 'no code was redeemed');
+    assert.deepEqual((await storedKeys(pane)).filter((k) => k.startsWith('rec:')), []);
+    assert.deepEqual(await rows(pane), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the pane shows the same statuses as the extension for the same simulator state, and two panes refresh once', async () => {
+  const { context } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await connectExtension(context, popup, sim.url, 'grace@globex.example');
+    const { pane } = await openOutlook(context);
+    await addSalesforce(context, pane, 'grace@globex.example');
+    const strip = (r) => ({ label: r.label, account: r.account, status: r.status, detail: r.detail });
+    assert.deepEqual((await rows(pane)).map(strip), (await rows(popup)).map(strip));
+
+    // Expired access tokens: both panes check at once; the refresh token is redeemed once.
+    const second = await openOutlook(context);
+    const [row] = await rows(pane);
+    await admin(sim, 'expire-access', '');
+    const before = (await admin(sim, 'counters')).refreshes;
+    await Promise.all([
+      pane.click(`button.check[data-id="${row.id}"]`),
+      second.pane.click(`button.check[data-id="${row.id}"]`),
+    ]);
+    await message(pane, /Token valid/);
+    await message(second.pane, /Token valid/);
+    assert.equal((await admin(sim, 'counters')).refreshes - before, 1, 'one refresh for two panes');
+
+    // The simulator revokes the user: the extension and the pane say the same.
+    await admin(sim, 'change-password', 'username=grace@globex.example');
+    await popup.click('button.check');
+    await message(popup, /Token expired/);
+    await pane.click('button.check');
+    await message(pane, /Token expired/);
+    const [p] = (await rows(popup)).map(strip);
+    const [q] = (await rows(pane)).map(strip);
+    assert.deepEqual(q, p);
+    assert.equal(q.status, 'Token expired');
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,137 @@
+//! The Outlook add-in's builds (part of `cargo xtask build`).
+//!
+//! - `dist/outlook/`: what an organization serves over https: the task pane, the sign-in pages,
+//!   the add-in's own wasm (built with the `outlook` feature), `config.json` and both manifests
+//!   with their URLs pointing at `TOKENWATCH_ADDIN_ORIGIN` (default `https://localhost:3000`,
+//!   where Office's sideloading tools serve).
+//! - `dist/dev/outlook/`: the same pages wired to the dev host (`www/dev/`), which stands in
+//!   for Outlook and Office.js on this machine, and configured for the provider simulator. It is
+//!   never packaged or shipped.
+
+use crate::build::{copy_tree, write};
+use crate::{Result, root};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Where Office.js comes from in a real deployment.
+const OFFICE_JS: &str = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
+/// Its stand-in in the dev build.
+const OFFICE_SHIM: &str = "/dev/office-shim.js";
+/// The add-in's origin in the demo (the dev host page runs on the port below it).
+pub const DEMO_ADDIN_PORT: u16 = 17401;
+/// The dev host page's port in the demo.
+pub const DEMO_HOST_PORT: u16 = 17400;
+/// What the manifests point at when `TOKENWATCH_ADDIN_ORIGIN` is not set.
+const DEFAULT_ORIGIN: &str = "https://localhost:3000";
+
+/// The release add-in and the dev add-in, from the pane's wasm in `wasm_out`.
+pub fn assemble(wasm_out: &Path, release_config: &Value, dev_config: &Value) -> Result<PathBuf> {
+    let root = root();
+    let origin = addin_origin(std::env::var("TOKENWATCH_ADDIN_ORIGIN").ok().as_deref())?;
+    let release = root.join("dist/outlook");
+    pages(&release, wasm_out, release_config)?;
+    for name in ["manifest.xml", "manifest.json"] {
+        let template = read(&root.join("www").join(name))?;
+        write(
+            &release.join(name),
+            &template.replace("{{ORIGIN}}", &origin),
+        )?;
+    }
+
+    let dev = root.join("dist/dev/outlook");
+    pages(&dev, wasm_out, dev_config)?;
+    copy_tree(&root.join("www/dev"), &dev.join("dev"))?;
+    for page in [
+        "taskpane.html",
+        "auth/salesforce.html",
+        "auth/microsoft.html",
+    ] {
+        let path = dev.join(page);
+        let html = read(&path)?;
+        if !html.contains(OFFICE_JS) {
+            return Err(format!("www/{page} no longer loads {OFFICE_JS}"));
+        }
+        // The simulator is plain http on loopback.
+        let html = html
+            .replace(OFFICE_JS, OFFICE_SHIM)
+            .replace(
+                "connect-src 'self' https:",
+                "connect-src 'self' https: http://127.0.0.1:*",
+            )
+            .replace(
+                "frame-src 'self' https:",
+                "frame-src 'self' https: http://127.0.0.1:*",
+            );
+        write(&path, &html)?;
+    }
+    Ok(dev)
+}
+
+/// The https origin (optionally with a path) the add-in is served from, without a trailing
+/// slash.
+fn addin_origin(value: Option<&str>) -> Result<String> {
+    let origin = value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .unwrap_or(DEFAULT_ORIGIN)
+        .trim_end_matches('/');
+    let host = origin.strip_prefix("https://").ok_or_else(|| {
+        format!("TOKENWATCH_ADDIN_ORIGIN must be an https address (Office loads add-ins over https only), not {origin:?}")
+    })?;
+    if host.is_empty() || host.contains(['?', '#', ' ', '"', '<', '>', '&']) {
+        return Err(format!(
+            "TOKENWATCH_ADDIN_ORIGIN is not a usable address: {origin:?}"
+        ));
+    }
+    Ok(origin.to_owned())
+}
+
+/// The pages every add-in build has: `www/` without the dev host, the manifest templates and
+/// the README; the popup's styles and the wasm loader shared with the extension; the wasm.
+fn pages(dir: &Path, wasm_out: &Path, config: &Value) -> Result {
+    let root = root();
+    let _ = std::fs::remove_dir_all(dir);
+    copy_tree(&root.join("www"), dir)?;
+    for leftover in ["dev", "manifest.xml", "manifest.json", "README.md"] {
+        let path = dir.join(leftover);
+        let _ = std::fs::remove_dir_all(&path);
+        let _ = std::fs::remove_file(&path);
+    }
+    for shared in ["popup.css", "loader.js"] {
+        copy(&root.join("extension").join(shared), &dir.join(shared))?;
+    }
+    for f in ["tokenwatch.js", "tokenwatch_bg.wasm"] {
+        copy(&wasm_out.join(f), &dir.join(f))?;
+    }
+    write(
+        &dir.join("config.json"),
+        &serde_json::to_string_pretty(config).map_err(|e| e.to_string())?,
+    )
+}
+
+fn copy(from: &Path, to: &Path) -> Result {
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("{}: {e}", from.display()))
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_addin_origin_must_be_https() {
+        assert_eq!(addin_origin(None).unwrap(), "https://localhost:3000");
+        assert_eq!(
+            addin_origin(Some("https://tw.example.com/addin/")).unwrap(),
+            "https://tw.example.com/addin"
+        );
+        assert!(addin_origin(Some("http://tw.example.com")).is_err());
+        assert!(addin_origin(Some("https://")).is_err());
+        assert!(addin_origin(Some("https://a.example/\"><script>")).is_err());
+    }
+}
