@@ -111,7 +111,7 @@ test('both providers connect through the Office dialog; a revoked org gets a ban
   }
 });
 
-test('a messageParent from another origin, a callback with a wrong state and a closed dialog are refused and store nothing', async () => {
+test('a messageParent from another origin, a callback with a wrong state, a second dialog and a closed one are refused and store nothing', async () => {
   const { context } = await launch(newProfile());
   try {
     const { pane } = await openOutlook(context);
@@ -136,9 +136,13 @@ test('a messageParent from another origin, a callback with a wrong state and a c
     said = await message(pane, /does not belong to the sign-in/);
     assert.equal(said.role, 'alert');
 
-    // The person closes the dialog.
+    // A second sign-in while one is open: Office refuses it (12007) and the pane says why.
     dialog = await dialogFrom(context, pane, '#add-salesforce');
     await dialog.waitForSelector('#username');
+    await pane.click('#add-microsoft');
+    said = await message(pane, /already open/);
+    assert.equal(said.text, 'A Tokenwatch sign-in window is already open; finish or close it first.');
+    // The person closes the dialog.
     await dialog.close();
     said = await message(pane, /closed before sign-in finished/);
 
@@ -184,6 +188,29 @@ test('the pane shows the same statuses as the extension for the same simulator s
     assert.deepEqual(q, p);
     assert.equal(q.status, 'Token expired');
   } finally {
+    await context.close();
+  }
+});
+
+test('a 24-hour Microsoft sign-in is renewed silently in a hidden frame, without a dialog', async () => {
+  // This deployment renews from 10 s after the sign-in (the 24-hour horizon minus 86,390 s).
+  const saved = config;
+  config = { ...config, schedule: { silent_renew_lead_s: 86_390 } };
+  const { context } = await launch(newProfile());
+  try {
+    const { pane } = await openOutlook(context);
+    await addMicrosoft(context, pane, 'charles@acme.example');
+    const [row] = await rows(pane);
+    const before = (await admin(sim, 'counters')).silent_authorizations;
+    const pages = context.pages().length;
+    await new Promise((r) => setTimeout(r, 11_000));
+    await pane.click(`button.check[data-id="${row.id}"]`);
+    await message(pane, /Token valid/);
+    assert.equal((await admin(sim, 'counters')).silent_authorizations - before, 1, 'one prompt=none authorization');
+    assert.equal(context.pages().length, pages, 'no window opened');
+    assert.equal(await pane.evaluate(() => document.querySelectorAll('iframe').length), 0, 'the hidden frame is gone');
+  } finally {
+    config = saved;
     await context.close();
   }
 });
