@@ -11,12 +11,11 @@ use crate::{config, ui};
 use std::cell::RefCell;
 use std::rc::Rc;
 use tokenwatch_core::attention::{self, Announced};
-use tokenwatch_core::engine::{Engine, Ports, SalesforceApp};
+use tokenwatch_core::engine::{Engine, Ports};
 use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{Envelope, Request, Response, SettingsView};
 use tokenwatch_core::microsoft::Registration;
 use tokenwatch_core::ports::Clock;
-use tokenwatch_core::salesforce::LoginHost;
 use tokenwatch_core::sender::{self, MessageSender, SenderKind};
 use tokenwatch_core::settings::SettingsValues;
 use url::Url;
@@ -105,25 +104,7 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
         Url::parse(&identity::redirect_url("salesforce")),
     ) {
         (Some(consumer_key), Ok(redirect)) => {
-            let mut app = SalesforceApp::new(consumer_key, redirect);
-            // A build may say where "Production" and "Sandbox" sign in (the test builds point
-            // them at simulators).
-            let hosts = &build_config.salesforce;
-            if let Some(h) = hosts
-                .production_host
-                .as_deref()
-                .and_then(|h| LoginHost::parse(h).ok())
-            {
-                app.production = h;
-            }
-            if let Some(h) = hosts
-                .sandbox_host
-                .as_deref()
-                .and_then(|h| LoginHost::parse(h).ok())
-            {
-                app.sandbox = h;
-            }
-            Some(app)
+            Some(build_config.salesforce_app(consumer_key, redirect))
         }
         _ => None,
     };

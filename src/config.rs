@@ -3,7 +3,9 @@
 //! build ships the simulator's.
 
 use serde::Deserialize;
+use tokenwatch_core::engine::SalesforceApp;
 use tokenwatch_core::microsoft::{Registration, Resource};
+use tokenwatch_core::salesforce::LoginHost;
 use tokenwatch_core::settings::SettingsValues;
 
 /// The packaged configuration.
@@ -67,6 +69,20 @@ pub struct MicrosoftConfig {
 }
 
 impl Config {
+    /// The Salesforce app with this consumer key and redirect; a build may say where
+    /// "Production" and "Sandbox" sign in (the test builds point them at simulators).
+    pub fn salesforce_app(&self, consumer_key: String, redirect: url::Url) -> SalesforceApp {
+        let mut app = SalesforceApp::new(consumer_key, redirect);
+        let host = |h: &Option<String>| h.as_deref().and_then(|h| LoginHost::parse(h).ok());
+        if let Some(h) = host(&self.salesforce.production_host) {
+            app.production = h;
+        }
+        if let Some(h) = host(&self.salesforce.sandbox_host) {
+            app.sandbox = h;
+        }
+        app
+    }
+
     /// The build's settings, as the lowest of the settings layers.
     pub fn as_values(&self) -> SettingsValues {
         SettingsValues {

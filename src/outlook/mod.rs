@@ -18,7 +18,7 @@ use crate::sealer::WebCryptoSealer;
 use dialog::OfficeIdentity;
 use std::rc::Rc;
 use tokenwatch_core::banners::{self, BannerOp};
-use tokenwatch_core::engine::{Engine, Ports, SalesforceApp};
+use tokenwatch_core::engine::{Engine, Ports};
 use tokenwatch_core::messages::{ConnectionView, Request, Response};
 use tokenwatch_core::microsoft::Registration;
 use tokenwatch_core::ports::{Clock, Lock, MemoryLock};
@@ -151,25 +151,9 @@ pub async fn outlook_main() -> Result<(), JsValue> {
         .map_err(|e| JsValue::from_str(&e))?;
     let identity = OfficeIdentity::new(pane_url);
     let (effective, microsoft_setup) = settings(&config, &identity);
-    let salesforce = effective.salesforce_consumer_key.map(|key| {
-        let mut app = SalesforceApp::new(key, identity.redirect("salesforce"));
-        let hosts = &config.salesforce;
-        if let Some(h) = hosts
-            .production_host
-            .as_deref()
-            .and_then(|h| LoginHost::parse(h).ok())
-        {
-            app.production = h;
-        }
-        if let Some(h) = hosts
-            .sandbox_host
-            .as_deref()
-            .and_then(|h| LoginHost::parse(h).ok())
-        {
-            app.sandbox = h;
-        }
-        app
-    });
+    let salesforce = effective
+        .salesforce_consumer_key
+        .map(|key| config.salesforce_app(key, identity.redirect("salesforce")));
     let ports = PanePorts {
         http: FetchClient,
         store: LocalStorageStore,

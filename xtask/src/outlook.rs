@@ -100,6 +100,27 @@ fn pages(dir: &Path, wasm_out: &Path, config: &Value) -> Result {
     for shared in ["popup.css", "loader.js"] {
         copy(&root.join("extension").join(shared), &dir.join(shared))?;
     }
+    // The panel's markup is the popup's: the same Rust code fills both.
+    let pane = read(&dir.join("taskpane.html"))?;
+    let popup = read(&root.join("extension/popup.html"))?;
+    let main = popup
+        .find("  <main>")
+        .zip(popup.find("  </main>\n"))
+        .map(|(start, end)| &popup[start..end + "  </main>\n".len()])
+        .ok_or("extension/popup.html has no <main> for the task pane")?;
+    let marker = pane
+        .lines()
+        .find(|l| l.contains("<!-- The panel:"))
+        .ok_or("www/taskpane.html lost its panel marker")?;
+    write(
+        &dir.join("taskpane.html"),
+        &pane.replace(&format!("{marker}\n"), main),
+    )?;
+    // One redirect page per provider (the mix-up defence), from one template.
+    let callback = dir.join("auth/callback.html");
+    copy(&callback, &dir.join("auth/salesforce.html"))?;
+    copy(&callback, &dir.join("auth/microsoft.html"))?;
+    std::fs::remove_file(&callback).map_err(|e| format!("{}: {e}", callback.display()))?;
     for f in ["tokenwatch.js", "tokenwatch_bg.wasm"] {
         copy(&wasm_out.join(f), &dir.join(f))?;
     }
