@@ -234,8 +234,11 @@ pub async fn on_alarm(name: String) {
         return;
     }
     let engine = engine().await;
-    let _ = engine.tick().await;
-    settle_surfaces(&engine).await;
+    // The alarm that fired is spent: the next one is set whatever this worker set before.
+    SHOWN.with(|s| s.borrow_mut().1 = None);
+    if let Ok((tick, views)) = engine.tick_attention().await {
+        settle_with(&engine, &views, tick.next_wakeup).await;
+    }
 }
 
 /// A notification's button: 0 is Renew (silent if possible, else the sign-in), 1 is Snooze.
@@ -280,16 +283,35 @@ async fn save_announced(announced: &Announced) {
 /// badge (count and colour of those that need the person), one notification per new need,
 /// and the alarm for the next due check or snooze end.
 async fn settle_surfaces(engine: &Engine<WorkerPorts>) {
-    let Ok((views, next_check)) = engine.overview().await else {
-        return;
-    };
-    let badge = attention::badge(&views);
-    let _ = action::badge(&badge.text, badge.color, &badge.title).await;
+    if let Ok((views, next_check)) = engine.attention().await {
+        settle_with(engine, &views, next_check).await;
+    }
+}
+
+thread_local! {
+    /// What this worker last put on the badge and the alarm, so an unchanged tick costs no
+    /// browser call (a new worker starts empty and sets both once).
+    static SHOWN: RefCell<(Option<attention::Badge>, Option<f64>)> = const { RefCell::new((None, None)) };
+}
+
+/// [`settle_surfaces`] with the views of the connections that need the person and the next
+/// due check already in hand.
+async fn settle_with(
+    engine: &Engine<WorkerPorts>,
+    views: &[tokenwatch_core::messages::ConnectionView],
+    next_check: Option<tokenwatch_core::time::Timestamp>,
+) {
+    let badge = attention::badge(views);
+    if SHOWN.with(|s| s.borrow().0.as_ref() != Some(&badge)) {
+        let _ = action::badge(&badge.text, badge.color, &badge.title).await;
+        SHOWN.with(|s| s.borrow_mut().0 = Some(badge));
+    }
     let now = engine.ports().clock().now();
     let mut announced = load_announced().await;
+    let unchanged = announced.clone();
     let before: Vec<String> = announced.entries.keys().cloned().collect();
     let icon = runtime::get_url("icons/icon128.png");
-    let notices = announced.due(&views, now);
+    let notices = announced.due(views, now);
     // A connection that no longer needs the person takes its notification with it.
     for gone in before
         .iter()
@@ -307,16 +329,24 @@ async fn settle_surfaces(engine: &Engine<WorkerPorts>) {
         )
         .await;
     }
-    save_announced(&announced).await;
+    if announced != unchanged {
+        save_announced(&announced).await;
+    }
     let next = [next_check, announced.next_snooze_end()]
         .into_iter()
         .flatten()
         .min();
-    let _ = match next {
-        Some(at) => {
-            let soonest = now.as_millis() as f64 + MIN_ALARM_DELAY_MS;
-            alarms::set(TICK_ALARM, (at.as_millis() as f64).max(soonest)).await
-        }
+    let when = next.map(|at| {
+        let soonest = now.as_millis() as f64 + MIN_ALARM_DELAY_MS;
+        (at.as_millis() as f64).max(soonest)
+    });
+    // Unless this worker already set exactly this alarm and it has not fired since.
+    if when.is_some() && SHOWN.with(|s| s.borrow().1) == when {
+        return;
+    }
+    let _ = match when {
+        Some(at) => alarms::set(TICK_ALARM, at).await,
         None => alarms::clear(TICK_ALARM).await,
     };
+    SHOWN.with(|s| s.borrow_mut().1 = when);
 }

@@ -18,7 +18,7 @@ use crate::salesforce::{self, HostError, LoginHost, ResponseError, UserInfo};
 use crate::schedule::{self, ScheduleState};
 use crate::status::{Cause, Status};
 use crate::time::Timestamp;
-use crate::vault::{Loaded, Sealer, Vault, VaultError};
+use crate::vault::{Glance, Loaded, Schedule as HeadSchedule, Sealer, Vault, VaultError};
 use oauth2::basic::BasicErrorResponseType;
 use oauth2::http::{self, StatusCode, header};
 use oauth2::{AccessToken, AsyncHttpClient, RequestTokenError, Scope, StandardErrorResponse};
@@ -477,24 +477,53 @@ impl<P: Ports> Engine<P> {
         Ok(self.overview().await?.0)
     }
 
-    /// Every connection's view and the earliest moment one is due, in one pass over the
-    /// records (each is decrypted once): what the worker needs after every change.
-    pub async fn overview(&self) -> Result<(Vec<ConnectionView>, Option<Timestamp>), EngineError> {
+    /// The connections that need the person (the badge, the notifications, the in-mail
+    /// banners) and the earliest moment any connection is due, from the heads: only the
+    /// records of connections that need the person are opened.
+    pub async fn attention(&self) -> Result<(Vec<ConnectionView>, Option<Timestamp>), EngineError> {
         let vault = self.vault();
         let mut views = Vec::new();
         let mut next: Option<Timestamp> = None;
-        for id in vault.ids().await? {
-            match vault.load(&id).await? {
-                Some(Loaded::Ok { conn, .. }) => {
+        for (id, glance) in vault.glance().await? {
+            if let Glance::Unreadable(reason) = glance {
+                views.push(ConnectionView::unreadable(&id, reason));
+                continue;
+            }
+            let Some(schedule) = self.schedule_of(&id, glance).await? else {
+                continue;
+            };
+            if let Some(at) = schedule.next {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+            if schedule.alert.is_some() {
+                match vault.load(&id).await? {
+                    Some(Loaded::Ok { conn, .. }) => views.push(conn.view()),
+                    Some(Loaded::Unreadable { reason, .. }) => {
+                        views.push(ConnectionView::unreadable(&id, reason))
+                    }
+                    None => {}
+                }
+            }
+        }
+        Ok((views, next))
+    }
+
+    /// Every connection's view and the earliest moment one is due, in one pass over the
+    /// records (each is decrypted once): what the worker needs after every change.
+    pub async fn overview(&self) -> Result<(Vec<ConnectionView>, Option<Timestamp>), EngineError> {
+        let mut views = Vec::new();
+        let mut next: Option<Timestamp> = None;
+        for (id, loaded) in self.vault().load_all().await? {
+            match loaded {
+                Loaded::Ok { conn, .. } => {
                     if let Some(at) = conn.schedule.next_check {
                         next = Some(next.map_or(at, |n| n.min(at)));
                     }
                     views.push(conn.view());
                 }
-                Some(Loaded::Unreadable { reason, .. }) => {
+                Loaded::Unreadable { reason, .. } => {
                     views.push(ConnectionView::unreadable(&id, reason))
                 }
-                None => {}
             }
         }
         Ok((views, next))
@@ -1005,24 +1034,94 @@ impl<P: Ports> Engine<P> {
         }
     }
 
-    /// Checks every connection that is due, once each, and says when to wake next.
+    /// The schedule of `id` from its head, or from its record when the head predates
+    /// schedules in heads; `None` when it cannot be read.
+    async fn schedule_of(
+        &self,
+        id: &ConnectionId,
+        glance: Glance,
+    ) -> Result<Option<HeadSchedule>, EngineError> {
+        Ok(match glance {
+            Glance::Known(s) => Some(s),
+            Glance::Unreadable(_) => None,
+            Glance::Unknown => match self.vault().load(id).await? {
+                Some(Loaded::Ok { conn, .. }) => Some(HeadSchedule {
+                    next: conn.schedule.next_check,
+                    parked: matches!(conn.status, Status::NeedsSignIn { .. }),
+                    alert: conn.view().status.alert,
+                }),
+                _ => None,
+            },
+        })
+    }
+
+    /// Checks every connection that is due, once each, and says when to wake next. The
+    /// schedule is read from the heads in one pass: only what is due is opened.
     pub async fn tick(&self) -> Result<Tick, EngineError> {
+        Ok(self.tick_seen().await?.0)
+    }
+
+    /// [`Engine::tick`], then [`Engine::attention`]'s views. When nothing was due, the heads
+    /// the tick read already say who needs the person, so only those records are opened.
+    pub async fn tick_attention(&self) -> Result<(Tick, Vec<ConnectionView>), EngineError> {
+        let (tick, needing) = self.tick_seen().await?;
+        if tick.checked > 0 {
+            let (views, next_wakeup) = self.attention().await?;
+            return Ok((
+                Tick {
+                    checked: tick.checked,
+                    next_wakeup,
+                },
+                views,
+            ));
+        }
+        let mut views = Vec::new();
+        for (id, unreadable) in needing {
+            let loaded = match unreadable {
+                Some(reason) => Some(Loaded::Unreadable {
+                    reason,
+                    generation: 0,
+                }),
+                None => self.vault().load(&id).await?,
+            };
+            match loaded {
+                Some(Loaded::Ok { conn, .. }) => views.push(conn.view()),
+                Some(Loaded::Unreadable { reason, .. }) => {
+                    views.push(ConnectionView::unreadable(&id, reason))
+                }
+                None => {}
+            }
+        }
+        Ok((tick, views))
+    }
+
+    /// The tick, and who needed the person by the heads it read (unreadable ones with why).
+    #[allow(clippy::type_complexity)]
+    async fn tick_seen(
+        &self,
+    ) -> Result<(Tick, Vec<(ConnectionId, Option<crate::vault::Unreadable>)>), EngineError> {
         let now = self.now();
         let mut checked = 0;
         let mut next_wakeup: Option<Timestamp> = None;
-        for id in self.vault().ids().await? {
-            let Some(Loaded::Ok { conn, .. }) = self.vault().load(&id).await? else {
+        let mut needing = Vec::new();
+        for (id, glance) in self.vault().glance().await? {
+            if let Glance::Unreadable(reason) = &glance {
+                needing.push((id, Some(reason.clone())));
+                continue;
+            }
+            let Some(schedule) = self.schedule_of(&id, glance).await? else {
                 continue;
             };
-            let due = match conn.status {
-                Status::NeedsSignIn { .. } => false,
-                // Records from before scheduling have no date: check them now.
-                _ => conn
-                    .schedule
-                    .next_check
-                    .is_none_or(|t| schedule::is_due(Some(t), now, &self.settings)),
-            };
-            let mut next = conn.schedule.next_check;
+            if schedule.alert.is_some() {
+                needing.push((id.clone(), None));
+            }
+            // A connection that needs a sign-in waits for the person; one from before
+            // scheduling has no date and is checked now.
+            let due = !schedule.parked
+                && schedule
+                    .next
+                    .is_none_or(|t| schedule::is_due(Some(t), now, &self.settings));
+            let mut next = schedule.next;
             if due {
                 let _ = self.check_to(&id, Depth::Scheduled).await;
                 checked += 1;
@@ -1036,10 +1135,13 @@ impl<P: Ports> Engine<P> {
                 next_wakeup = Some(next_wakeup.map_or(at, |n| n.min(at)));
             }
         }
-        Ok(Tick {
-            checked,
-            next_wakeup,
-        })
+        Ok((
+            Tick {
+                checked,
+                next_wakeup,
+            },
+            needing,
+        ))
     }
 
     /// The earliest moment any connection is due.

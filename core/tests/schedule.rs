@@ -191,3 +191,61 @@ fn an_org_whose_policy_expires_unused_tokens_after_30_days_stays_healthy_for_a_y
         "refreshed silently all year"
     );
 }
+
+#[test]
+fn a_tick_with_nothing_due_opens_no_record_and_the_badge_opens_only_those_needing_the_person() {
+    let w = world();
+    let first = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    let sealer = &w.engine.ports().sealer;
+    let opened = sealer.opened();
+    let tick = block_on(w.engine.tick()).unwrap();
+    assert_eq!(tick.checked, 0);
+    assert!(
+        tick.next_wakeup.is_some(),
+        "the next check is known from the head"
+    );
+    let (views, next) = block_on(w.engine.attention()).unwrap();
+    assert!(views.is_empty());
+    assert_eq!(next, tick.next_wakeup);
+    assert_eq!(sealer.opened(), opened, "nothing was decrypted");
+
+    // Revoked: the next check parks it and marks it in its head; the badge opens that one.
+    w.sim.revoke_user("ada@acme.example");
+    assert_eq!(
+        block_on(w.engine.check(&first)).unwrap().status.title,
+        "Token expired"
+    );
+    let opened = sealer.opened();
+    let (views, _) = block_on(w.engine.attention()).unwrap();
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].id, first);
+    assert_eq!(sealer.opened(), opened + 1);
+    // A parked connection is not due, whatever the time.
+    w.clock.advance_ms(10 * DAY);
+    let opened = sealer.opened();
+    assert_eq!(block_on(w.engine.tick()).unwrap().checked, 0);
+    assert_eq!(sealer.opened(), opened);
+}
+
+#[test]
+fn heads_written_before_schedules_in_heads_are_opened_and_still_scheduled() {
+    use tokenwatch_core::ports::Store;
+    let w = world();
+    let id = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    // Strip the schedule from the head, as an older build wrote it.
+    let key = format!("conn:{id}");
+    let store = &w.engine.ports().store;
+    let head: serde_json::Value =
+        serde_json::from_str(&block_on(store.get(&key)).unwrap().unwrap()).unwrap();
+    let old = serde_json::json!({ "gen": head["gen"] });
+    block_on(store.put(&key, old.to_string())).unwrap();
+    let tick = block_on(w.engine.tick()).unwrap();
+    assert_eq!(tick.checked, 0);
+    assert!(tick.next_wakeup.is_some(), "read from the record");
+    w.clock.advance_ms(31 * MINUTE);
+    assert_eq!(block_on(w.engine.tick()).unwrap().checked, 1);
+}

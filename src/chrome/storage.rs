@@ -15,6 +15,9 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = remove)]
     async fn local_remove(keys: JsValue) -> Result<JsValue, JsValue>;
 
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = getKeys)]
+    async fn local_get_keys() -> Result<JsValue, JsValue>;
+
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = setAccessLevel)]
     async fn local_set_access_level(details: JsValue) -> Result<JsValue, JsValue>;
 }
@@ -55,9 +58,32 @@ pub async fn remove(key: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Every string entry whose key starts with `prefix`, in key order.
+/// Every string entry whose key starts with `prefix`, in key order. Where the browser has
+/// `getKeys` (Chrome 130+) only the matching entries cross into the worker, not the whole
+/// store (every sealed record) as `get(null)` would bring.
 pub async fn list(prefix: &str) -> Result<Vec<(String, String)>, String> {
-    let items = local_get(JsValue::NULL).await.map_err(js_error)?;
+    let wanted = if prefix.is_empty() {
+        JsValue::NULL
+    } else {
+        match local_get_keys().await {
+            Ok(keys) => {
+                // Compared in JavaScript: no key is copied into the wasm to be looked at.
+                let matching: js_sys::Array = js_sys::Array::from(&keys)
+                    .iter()
+                    .filter(|k| {
+                        k.dyn_ref::<js_sys::JsString>()
+                            .is_some_and(|k| k.starts_with(prefix, 0))
+                    })
+                    .collect();
+                if matching.length() == 0 {
+                    return Ok(Vec::new());
+                }
+                matching.into()
+            }
+            Err(_) => JsValue::NULL,
+        }
+    };
+    let items = local_get(wanted).await.map_err(js_error)?;
     let mut out: Vec<(String, String)> = Object::entries(&items.unchecked_into())
         .iter()
         .filter_map(|entry| {

@@ -107,7 +107,7 @@ impl Pane {
     /// Brings the selected mail item's banners in line with the connections; returns when the
     /// next check is due.
     async fn settle(&self) -> Option<tokenwatch_core::time::Timestamp> {
-        let (views, next) = self.engine.overview().await.ok()?;
+        let (views, next) = self.engine.attention().await.ok()?;
         self.show_banners(&views).await;
         next
     }
@@ -195,8 +195,13 @@ pub async fn outlook_main() -> Result<(), JsValue> {
 async fn monitor(panel: Rc<Panel<Pane>>) {
     loop {
         let pane = panel.backend();
-        let _ = pane.engine.tick().await;
-        let next = pane.settle().await;
+        let next = match pane.engine.tick_attention().await {
+            Ok((tick, views)) => {
+                pane.show_banners(&views).await;
+                tick.next_wakeup
+            }
+            Err(_) => None,
+        };
         panel.refresh().await;
         let now = pane.engine.ports().clock().now().as_millis();
         let wait = next

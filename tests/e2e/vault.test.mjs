@@ -31,7 +31,13 @@ test('no token the simulator issued is in extension storage or anywhere in the p
 
     const stored = await storage(worker);
     assert.deepEqual(Object.keys(stored).sort(), [`conn:${ID}`, `rec:${ID}:1`]);
-    assert.deepEqual(JSON.parse(stored[`conn:${ID}`]), { gen: 1 });
+    // The head: the generation and, in clear, only when the next check is due (no alert:
+    // the connection is healthy). Everything else is in the sealed record.
+    const head = JSON.parse(stored[`conn:${ID}`]);
+    assert.deepEqual(Object.keys(head).sort(), ['gen', 'glance']);
+    assert.equal(head.gen, 1);
+    assert.deepEqual(Object.keys(head.glance), ['next']);
+    assert.ok(Number.isInteger(head.glance.next) && head.glance.next > Date.now());
     const record = JSON.parse(stored[`rec:${ID}:1`]);
     assert.deepEqual(Object.keys(record).sort(), ['ciphertext', 'kid', 'nonce', 'v']);
     assert.equal(record.v, 1);

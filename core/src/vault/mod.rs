@@ -152,6 +152,46 @@ struct Head {
     generation: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     unreadable: Option<Unreadable>,
+    /// The schedule of this generation, in clear, so a tick or the badge need not open every
+    /// record. Heads written before it lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    glance: Option<Schedule>,
+}
+
+/// What a head says about its connection without opening the record: no secret, only when
+/// it is next due and whether it needs the person (the badge shows as much to anyone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// When the connection is next checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<crate::time::Timestamp>,
+    /// It needs a sign-in: no scheduled check until the person acts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parked: bool,
+    /// The status's alert key when it needs the person (see `StatusView::alert`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+}
+
+impl Schedule {
+    fn of(conn: &Connection) -> Self {
+        Self {
+            next: conn.schedule.next_check,
+            parked: matches!(conn.status, crate::status::Status::NeedsSignIn { .. }),
+            alert: conn.view().status.alert,
+        }
+    }
+}
+
+/// A connection as its head shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Glance {
+    /// The head predates schedules in heads (or is not a generation head): open the record.
+    Unknown,
+    /// The record cannot be read.
+    Unreadable(Unreadable),
+    /// The schedule of the current generation.
+    Known(Schedule),
 }
 
 /// The associated data of generation `generation` of `id`: version and storage key.
@@ -195,6 +235,31 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
             .collect())
     }
 
+    /// Every connection's head, read in one pass without opening a record.
+    pub async fn glance(&self) -> Result<Vec<(ConnectionId, Glance)>, VaultError> {
+        Ok(self
+            .store
+            .list(HEAD_PREFIX)
+            .await?
+            .into_iter()
+            .filter_map(|(k, raw)| {
+                let id = ConnectionId::parse(&k[HEAD_PREFIX.len()..])?;
+                let glance = match serde_json::from_str::<Head>(&raw) {
+                    Ok(Head {
+                        unreadable: Some(reason),
+                        ..
+                    }) => Glance::Unreadable(reason),
+                    Ok(Head {
+                        glance: Some(schedule),
+                        ..
+                    }) => Glance::Known(schedule),
+                    _ => Glance::Unknown,
+                };
+                Some((id, glance))
+            })
+            .collect())
+    }
+
     /// Loads `id`. A record that cannot be opened is copied to quarantine and the head marked,
     /// so the next load answers at once and the data stays for inspection. A record stored in
     /// clear by Tokenwatch 0.1 (before sealing) is sealed on the way.
@@ -202,58 +267,87 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         let Some(raw_head) = self.store.get(&head_key(id)).await? else {
             return Ok(None);
         };
+        self.load_from(id, raw_head, None).await.map(Some)
+    }
+
+    /// Every connection, loaded as [`Vault::load`] does, from one read of the whole store.
+    pub async fn load_all(&self) -> Result<Vec<(ConnectionId, Loaded)>, VaultError> {
+        let everything: BTreeMap<String, String> = self.store.list("").await?.into_iter().collect();
+        let mut out = Vec::new();
+        let heads = everything
+            .range(HEAD_PREFIX.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(HEAD_PREFIX));
+        for (key, raw_head) in heads {
+            let Some(id) = ConnectionId::parse(&key[HEAD_PREFIX.len()..]) else {
+                continue;
+            };
+            let loaded = self
+                .load_from(&id, raw_head.clone(), Some(&everything))
+                .await?;
+            out.push((id, loaded));
+        }
+        Ok(out)
+    }
+
+    /// [`Vault::load`] from a head already read; the record comes from `read` when given (a
+    /// snapshot of the store), else from the store.
+    async fn load_from(
+        &self,
+        id: &ConnectionId,
+        raw_head: String,
+        read: Option<&BTreeMap<String, String>>,
+    ) -> Result<Loaded, VaultError> {
         if let Ok(legacy) = Connection::from_json(raw_head.as_bytes()) {
             if legacy.id != *id {
-                return Ok(Some(
-                    self.quarantine(id, 0, &raw_head, Unreadable::UnknownFormat)
-                        .await?,
-                ));
+                return self
+                    .quarantine(id, 0, &raw_head, Unreadable::UnknownFormat)
+                    .await;
             }
             let generation = self.migrate(&legacy).await?;
-            return Ok(Some(Loaded::Ok {
+            return Ok(Loaded::Ok {
                 conn: Box::new(legacy),
                 generation,
-            }));
+            });
         }
         let head: Head = match serde_json::from_str(&raw_head) {
             Ok(h) => h,
             Err(_) => {
-                return Ok(Some(
-                    self.quarantine(id, 0, &raw_head, Unreadable::UnknownFormat)
-                        .await?,
-                ));
+                return self
+                    .quarantine(id, 0, &raw_head, Unreadable::UnknownFormat)
+                    .await;
             }
         };
         if let Some(reason) = head.unreadable {
-            return Ok(Some(Loaded::Unreadable {
+            return Ok(Loaded::Unreadable {
                 reason,
                 generation: head.generation,
-            }));
+            });
         }
         let key = record_key(id, head.generation);
-        let Some(raw) = self.store.get(&key).await? else {
-            return Ok(Some(
-                self.quarantine(id, head.generation, "", Unreadable::Missing)
-                    .await?,
-            ));
+        let raw = match read {
+            Some(snapshot) => snapshot.get(&key).cloned(),
+            None => self.store.get(&key).await?,
+        };
+        let Some(raw) = raw else {
+            return self
+                .quarantine(id, head.generation, "", Unreadable::Missing)
+                .await;
         };
         let record = match serde_json::from_str::<SealedRecord>(&raw) {
             Ok(r) if r.v == SEAL_VERSION => r,
             _ => {
-                return Ok(Some(
-                    self.quarantine(id, head.generation, &raw, Unreadable::UnknownFormat)
-                        .await?,
-                ));
+                return self
+                    .quarantine(id, head.generation, &raw, Unreadable::UnknownFormat)
+                    .await;
             }
         };
         let (Ok(nonce), Ok(ciphertext)) = (
             URL_SAFE_NO_PAD.decode(&record.nonce),
             URL_SAFE_NO_PAD.decode(&record.ciphertext),
         ) else {
-            return Ok(Some(
-                self.quarantine(id, head.generation, &raw, Unreadable::Tampered)
-                    .await?,
-            ));
+            return self
+                .quarantine(id, head.generation, &raw, Unreadable::Tampered)
+                .await;
         };
         let aad = associated_data(record.v, &key);
         let plain = match self
@@ -264,22 +358,20 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
             Ok(p) => p,
             Err(e) => match Unreadable::from_seal(&e) {
                 Some(reason) => {
-                    return Ok(Some(
-                        self.quarantine(id, head.generation, &raw, reason).await?,
-                    ));
+                    return self.quarantine(id, head.generation, &raw, reason).await;
                 }
                 None => return Err(e.into()),
             },
         };
         match Connection::from_json(&plain) {
-            Ok(conn) if conn.id == *id => Ok(Some(Loaded::Ok {
+            Ok(conn) if conn.id == *id => Ok(Loaded::Ok {
                 conn: Box::new(conn),
                 generation: head.generation,
-            })),
-            _ => Ok(Some(
+            }),
+            _ => {
                 self.quarantine(id, head.generation, &raw, Unreadable::UnknownFormat)
-                    .await?,
-            )),
+                    .await
+            }
         }
     }
 
@@ -354,6 +446,7 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         let head = serde_json::to_string(&Head {
             generation,
             unreadable: None,
+            glance: Some(Schedule::of(conn)),
         })
         .expect("a head serializes");
         if let Err(e) = self.store.put(&head_key(id), head).await {
@@ -389,6 +482,7 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         let head = Head {
             generation,
             unreadable: Some(reason.clone()),
+            glance: None,
         };
         self.store
             .put(
@@ -409,9 +503,15 @@ pub struct TestSealer {
     keys: RefCell<BTreeMap<String, [u8; 32]>>,
     current: RefCell<Option<String>>,
     counter: Cell<u64>,
+    opened: Cell<u64>,
 }
 
 impl TestSealer {
+    /// How many records were opened (decrypted or refused) so far.
+    pub fn opened(&self) -> u64 {
+        self.opened.get()
+    }
+
     /// Forgets every key, as clearing the browser's key store would.
     pub fn lose_keys(&self) {
         self.keys.borrow_mut().clear();
@@ -493,6 +593,7 @@ impl Sealer for TestSealer {
         aad: &[u8],
         ciphertext: &[u8],
     ) -> Result<Vec<u8>, SealError> {
+        self.opened.set(self.opened.get() + 1);
         let key = *self.keys.borrow().get(kid).ok_or(SealError::KeyMissing)?;
         if ciphertext.len() < 16 {
             return Err(SealError::Rejected);
