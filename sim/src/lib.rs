@@ -298,6 +298,21 @@ impl Config {
             approval_cap: 5,
         }
     }
+
+    /// Adds `n` Salesforce users, each alone in an org of their own (`user1@org1.example` …,
+    /// password `tokenwatch`), so a benchmark can hold many connections.
+    pub fn with_numbered_users(mut self, n: u32) -> Self {
+        self.users.extend((1..=n).map(|i| User {
+            username: format!("user{i}@org{i}.example"),
+            password: "tokenwatch".into(),
+            name: format!("User {i}"),
+            org_id: format!("00D5g{i:010}EAA"),
+            user_id: format!("0055g{i:010}EAA"),
+            tenant_id: String::new(),
+            object_id: String::new(),
+        }));
+        self
+    }
 }
 
 /// What the simulator counts, for tests that assert how often an endpoint was hit.

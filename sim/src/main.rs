@@ -1,8 +1,10 @@
 //! `tokenwatch-sim`: the provider simulator on 127.0.0.1.
 //!
 //! ```text
-//! tokenwatch-sim [--port N] [--app CLIENT_ID=CALLBACK[,CALLBACK…]] [--exit-on-stdin-close]
+//! tokenwatch-sim [--port N] [--app CLIENT_ID=CALLBACK[,CALLBACK…]] [--users N] [--exit-on-stdin-close]
 //! ```
+//! `--users N` adds `user1@org1.example` … `userN@orgN.example` (password `tokenwatch`), each
+//! in an org of their own, beside the demo people.
 //! Prints `listening on http://127.0.0.1:PORT` once ready. With `--exit-on-stdin-close` it stops
 //! when its parent closes stdin (or dies), so a crashed test run never leaves it behind.
 
@@ -14,6 +16,7 @@ fn main() {
     let mut port = 17300u16;
     let mut app: Option<(String, Vec<String>)> = None;
     let mut watch_stdin = false;
+    let mut numbered = 0u32;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -32,6 +35,12 @@ fn main() {
                     .unwrap_or_else(|| usage("--app needs CLIENT_ID=CALLBACK"));
                 app = Some((id.to_owned(), cbs.split(',').map(str::to_owned).collect()));
             }
+            "--users" => {
+                numbered = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| usage("--users needs a number"))
+            }
             "--exit-on-stdin-close" => watch_stdin = true,
             "-h" | "--help" => usage(""),
             other => usage(&format!("unknown argument {other}")),
@@ -39,7 +48,7 @@ fn main() {
     }
     let (client_id, callbacks) = app.unwrap_or_else(|| usage("--app is required"));
     let sim = Arc::new(Sim::new(
-        Config::demo(&client_id, callbacks),
+        Config::demo(&client_id, callbacks).with_numbered_users(numbered),
         "http://127.0.0.1",
         Sim::system_clock(),
     ));
@@ -62,7 +71,7 @@ fn usage(problem: &str) -> ! {
         eprintln!("tokenwatch-sim: {problem}");
     }
     eprintln!(
-        "usage: tokenwatch-sim [--port N] --app CLIENT_ID=CALLBACK[,CALLBACK…] [--exit-on-stdin-close]"
+        "usage: tokenwatch-sim [--port N] --app CLIENT_ID=CALLBACK[,CALLBACK…] [--users N] [--exit-on-stdin-close]"
     );
     std::process::exit(2);
 }
