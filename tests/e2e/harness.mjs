@@ -19,10 +19,11 @@ export const OUT = process.env.TOKENWATCH_OUT ?? join(ROOT, 'target/e2e');
 mkdirSync(OUT, { recursive: true });
 
 /** Starts the simulator on a free loopback port (or `port`); it exits when this process closes
- *  its stdin. `callbacks` are more registered Salesforce redirect URLs (the Outlook add-in's). */
-export async function startSim(port = 0, callbacks = []) {
+ *  its stdin. `callbacks` are more registered Salesforce redirect URLs (the Outlook add-in's);
+ *  `users` adds user1@org1.example … (the benchmark's many connections). */
+export async function startSim(port = 0, callbacks = [], users = 0) {
   const app = `${BUILD.consumer_key}=${[BUILD.redirect_salesforce, ...callbacks].join(',')}`;
-  const child = spawn(SIM_BIN, ['--port', String(port), '--app', app, '--exit-on-stdin-close'], {
+  const child = spawn(SIM_BIN, ['--port', String(port), '--app', app, '--users', String(users), '--exit-on-stdin-close'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolveUrl, reject) => {

@@ -6,6 +6,7 @@
 //! `~/.cache/tokenwatch/tools`, the npm packages into `node_modules/` from `package-lock.json`,
 //! and Debian's Chromium with apt when it is absent.
 
+mod bench;
 mod build;
 mod demo;
 mod fuzz;
@@ -27,10 +28,11 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
         Some("package") => package::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run_all(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  build            build dist/chrome, dist/firefox (release) and dist/dev/chrome (simulator)\n  package          build, then zip dist/chrome and dist/firefox for the stores\n  fuzz [seconds]   run every fuzz target (nightly, cargo-fuzz) for seconds each (60)\n  test             every test: fmt, clippy (native + wasm32), native tests, browser tests\n  demo [--headless] run the product against the provider simulator"
+                "usage: cargo xtask <command>\n\n  build            build dist/chrome, dist/firefox (release) and dist/dev/chrome (simulator)\n  package          build, then zip dist/chrome and dist/firefox for the stores\n  fuzz [seconds]   run every fuzz target (nightly, cargo-fuzz) for seconds each (60)\n  bench [reps]     measure size, start-up, popup, tick and single-flight beside msal-browser, jsforce, oauth4webapi (target/bench/report.md)\n  test             every test: fmt, clippy (native + wasm32), native tests, browser tests\n  demo [--headless] run the product against the provider simulator"
             );
             return ExitCode::from(2);
         }

@@ -78,9 +78,14 @@ pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
 
 /// `npm ci` when `node_modules` does not match `package-lock.json`.
 pub fn ensure_npm() -> Result {
+    ensure_npm_in(&root())
+}
+
+/// `npm ci` in `dir` when its `node_modules` is missing or older than its lock file.
+pub fn ensure_npm_in(dir: &std::path::Path) -> Result {
     ensure_apt("npm", &["nodejs", "npm"])?;
-    let lock = root().join("package-lock.json");
-    let installed = root().join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules/.package-lock.json");
     let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&installed)) {
         (Ok(l), Ok(i)) => i.modified().ok() >= l.modified().ok(),
         _ => false,
@@ -88,7 +93,7 @@ pub fn ensure_npm() -> Result {
     if !fresh {
         run(Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(root()))?;
+            .current_dir(dir))?;
     }
     Ok(())
 }
