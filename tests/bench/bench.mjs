@@ -149,11 +149,20 @@ try {
 
   // sw_heap_bytes: the worker's JS heap after the ticks (wasm linear memory is outside it and
   // reported beside it where the browser says).
-  report.sw_heap_bytes = await worker.evaluate(async () => {
-    const m = performance.memory;
-    return m ? m.usedJSHeapSize : null;
-  });
-  report.sw_heap_note = 'performance.memory.usedJSHeapSize in the service worker (JS heap; the wasm linear memory is not in it)';
+  // Through DevTools: Runtime.getHeapUsage on the worker's target (a page's session reaches it
+  // with Target.attachToTarget; Playwright gives no session to a worker).
+  const { targetInfos } = await cdp.send('Target.getTargets');
+  const sw = targetInfos.find((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${EXTENSION_ID}/`));
+  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: sw.targetId, flatten: false });
+  const usage = new Promise((ok) => cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const m = JSON.parse(e.message);
+    if (m.id === 1) ok(m.result);
+  }));
+  await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }) });
+  const heap = await usage;
+  report.sw_heap_bytes = heap.usedSize;
+  report.sw_heap_detail = heap;
+  report.sw_heap_note = 'Runtime.getHeapUsage of the worker: usedSize is the V8 JS heap; embedderHeapUsedSize and backingStorageSize (ArrayBuffers) beside it';
 
   // refresh_requests_50_callers: 50 callers ask for a refresh of one connection at once, after
   // its access token expired; the simulator counts refresh-token requests (1 is right).
