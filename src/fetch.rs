@@ -78,13 +78,12 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
     if response.type_() == ResponseType::Opaqueredirect || (300..400).contains(&response.status()) {
         return Err(FetchError::Redirect);
     }
+    // Only the headers anything reads: oauth2 checks `Content-Type`, the engine honours
+    // `Retry-After`. (Copying them all would link the http crate's whole header-name parser.)
     let mut builder = http::Response::builder().status(response.status());
-    if let Some(iter) = js_sys::try_iter(&response.headers()).ok().flatten() {
-        for entry in iter.flatten() {
-            let pair: js_sys::Array = entry.unchecked_into();
-            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                builder = builder.header(k, v);
-            }
+    for name in [http::header::CONTENT_TYPE, http::header::RETRY_AFTER] {
+        if let Some(value) = response.headers().get(name.as_str()).ok().flatten() {
+            builder = builder.header(name, value);
         }
     }
     let declared = response

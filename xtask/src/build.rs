@@ -227,6 +227,9 @@ fn build_wasm(bindgen: &Path, features: &[&str], out: &str) -> Result<PathBuf> {
         tools::wasm_opt()
             .arg(&wasm)
             .args(["-Oz", "--strip-debug", "--strip-producers"])
+            // wasm-opt's inlining of functions with a single caller makes the code compress
+            // worse: off, it is 23.6 KB gzip smaller (measured), with the same behaviour.
+            .arg("--one-caller-inline-max-function-size=0")
             .args(WASM_FEATURES)
             .arg("-o")
             .arg(&wasm),
