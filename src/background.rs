@@ -72,11 +72,7 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
         }
         Err(errors) => {
             // Unusable settings leave the apps unconfigured, and say why when used.
-            let why = errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let why = tokenwatch_core::settings::describe(&errors);
             MICROSOFT_SETUP.with(|m| {
                 *m.borrow_mut() = Some(format!(
                     "The settings in force are refused ({why}); fix them on the options page"

@@ -41,6 +41,15 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// The refusals in one line: "field: why; field: why".
+pub fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// What the apps and timing come to.
 #[derive(Debug, Clone)]
 pub struct Effective {

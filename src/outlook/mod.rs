@@ -237,11 +237,7 @@ fn settings(
             (effective, None)
         }
         Err(errors) => {
-            let why = errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let why = tokenwatch_core::settings::describe(&errors);
             let none = Effective {
                 salesforce_consumer_key: None,
                 microsoft: None,

@@ -73,7 +73,7 @@ async function outlookTour(context) {
     await message(pane, /Token expired|failed/);
     await host.waitForFunction(() => window.tokenwatchDev.banners().length === 1, null, { timeout: 20_000 });
     const [banner] = await host.evaluate(() => window.tokenwatchDev.banners());
-    console.log(`10. The simulator revoked grace's tokens; Check now → banner on the mail: "${banner.message}"`);
+    console.log(`10. The simulator revoked grace's access; Check now → banner on the mail: "${banner.message}"`);
     await host.screenshot({ path: join(OUT, 'outlook.png') });
     const renew = context.waitForEvent('page', { timeout: 20_000 });
     await pane.click('button.renew');
