@@ -7,7 +7,7 @@
 
 use crate::adapters::WorkerPorts;
 use crate::chrome::{action, alarms, dnr, identity, notifications, runtime, storage};
-use crate::{config, ui};
+use crate::config;
 use std::cell::RefCell;
 use std::rc::Rc;
 use tokenwatch_core::attention::{self, Announced};
@@ -155,18 +155,20 @@ async fn save_settings(values: SettingsValues) -> Response {
 /// `chrome.runtime.onMessage`: checks the sender, decodes the request, answers it.
 #[wasm_bindgen]
 pub async fn handle_message(message: JsValue, sender: JsValue) -> JsValue {
-    ui::to_js(&answer(message, sender).await)
+    crate::js::to_js(&answer(message, sender).await)
 }
 
 async fn answer(message: JsValue, sender: JsValue) -> Response {
-    let sender: MessageSender = serde_wasm_bindgen::from_value(sender).unwrap_or_default();
+    let sender: MessageSender = crate::js::from_js(&sender).unwrap_or_default();
     let kind = sender::classify(&sender, &runtime::id());
     if kind == SenderKind::Foreign {
         return Response::forbidden();
     }
-    let request = match serde_wasm_bindgen::from_value::<serde_json::Value>(message)
-        .map_err(|_| tokenwatch_core::messages::MessageError::Malformed)
-        .and_then(Envelope::decode)
+    let request = match js_sys::JSON::stringify(&message)
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or(tokenwatch_core::messages::MessageError::Malformed)
+        .and_then(|text| Envelope::decode(&text))
     {
         Ok(request) => request,
         Err(e) => return Response::error("malformed", e.to_string()),

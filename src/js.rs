@@ -1,6 +1,23 @@
-//! The one conversion from a JavaScript error to Rust.
+//! The conversions between JavaScript and Rust values: errors, and serde types through JSON text.
 
 use wasm_bindgen::{JsCast, JsValue};
+
+/// A plain JavaScript value (objects, not `Map`s, as `chrome.*` APIs and messaging need) from a
+/// serde type, through JSON text: one serde format in the wasm instead of two. `null` if it
+/// cannot be written (nothing here has non-string map keys).
+pub fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// A serde type from a JavaScript value, through `JSON.stringify`; `None` for what JSON cannot
+/// hold (`undefined`, cycles, BigInt) or what does not fit `T`.
+pub fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+    let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
+}
 
 /// The message of a thrown value: `Error.message`, a thrown string, or its type. Callers map it
 /// to their own error enum; it never carries a token because no binding passes one into an

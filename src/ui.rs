@@ -1,7 +1,6 @@
 //! Rendering shared by every surface that lists connections (the popup now; the options page
 //! and the Outlook side panel later). Text is always set as text, never as markup.
 
-use serde::Serialize;
 use tokenwatch_core::connection::Provider;
 use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{ConnectionView, Envelope, Request, Response};
@@ -9,18 +8,11 @@ use tokenwatch_core::status::Tone;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
-/// Serializes for JavaScript with plain objects (not `Map`s), as `chrome.runtime` messaging needs.
-pub fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
-}
-
 /// Asks the service worker; a worker that cannot be reached becomes an error answer.
 pub async fn ask(request: Request) -> Response {
-    let message = to_js(&Envelope::new(request));
+    let message = crate::js::to_js(&Envelope::new(request));
     match crate::chrome::runtime::send_message(message).await {
-        Ok(answer) => serde_wasm_bindgen::from_value(answer).unwrap_or_else(|_| {
+        Ok(answer) => crate::js::from_js(&answer).unwrap_or_else(|| {
             Response::error(
                 "malformed",
                 "Tokenwatch's background service answered in an unexpected way.",

@@ -36,7 +36,7 @@ impl Provider {
 
 /// Where a connection lives at its provider, and whose it is there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "provider", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 pub enum Site {
     /// A Salesforce org.
     Salesforce {
@@ -64,6 +64,8 @@ pub enum Site {
     },
 }
 
+crate::tag_first!(Site, "provider");
+
 /// The person's account at the provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -77,7 +79,7 @@ pub struct Account {
 /// Salesforce never tells the client ("Manage OAuth Access Policies" is admin-only), so this is
 /// what lets Tokenwatch project when a sign-in will be needed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "policy", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 pub enum DeclaredPolicy {
     /// "Refresh token is valid until revoked" (Salesforce's default).
     #[default]
@@ -95,6 +97,8 @@ pub enum DeclaredPolicy {
     /// "Immediately expire refresh token": every session needs a sign-in.
     Immediately,
 }
+
+crate::tag_first!(DeclaredPolicy, "policy");
 
 fn days(n: u32) -> std::time::Duration {
     std::time::Duration::from_secs(u64::from(n) * 86_400)
@@ -173,11 +177,18 @@ pub struct HistoryEntry {
 impl Connection {
     /// Reads a stored record, upgrading the version 1 layout.
     pub fn from_json(bytes: &[u8]) -> serde_json::Result<Self> {
-        let mut value: serde_json::Value = serde_json::from_slice(bytes)?;
-        if value.get("v").and_then(serde_json::Value::as_u64) == Some(1) {
-            upgrade_v1(&mut value);
+        // The version alone first: the current layout reads straight from the bytes.
+        #[derive(Deserialize)]
+        struct Layout {
+            v: Option<u64>,
         }
-        serde_json::from_value(value)
+        if !matches!(serde_json::from_slice(bytes), Ok(Layout { v: Some(1) })) {
+            return serde_json::from_slice(bytes);
+        }
+        let mut value: serde_json::Value = serde_json::from_slice(bytes)?;
+        upgrade_v1(&mut value);
+        // Through the text again rather than `from_value`: one deserializer for every record.
+        serde_json::from_slice(&serde_json::to_vec(&value)?)
     }
 
     /// The provider.

@@ -147,7 +147,5 @@ pub fn stored_connection(data: &[u8]) -> bool {
 
 /// A message from a page. True when it is a request of this protocol.
 pub fn message(data: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(data)
-        .ok()
-        .is_some_and(|v| Envelope::decode(v).is_ok())
+    std::str::from_utf8(data).is_ok_and(|text| Envelope::decode(text).is_ok())
 }

@@ -24,6 +24,7 @@ pub mod schedule;
 pub mod sender;
 pub mod settings;
 pub mod status;
+pub mod tagged;
 pub mod time;
 pub mod vault;
 

@@ -23,7 +23,7 @@ pub struct Envelope {
 
 /// What a page may ask the worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
     /// Every connection's view.
     ListConnections {},
@@ -86,9 +86,11 @@ pub enum Request {
     },
 }
 
+crate::tag_first!(Request, "type", wire, deny_unknown_fields);
+
 /// The login host the person picked for a new org.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LoginChoice {
     /// `login.salesforce.com`.
     Production,
@@ -100,6 +102,8 @@ pub enum LoginChoice {
         host: String,
     },
 }
+
+crate::tag_first!(LoginChoice, "kind", wire, deny_unknown_fields);
 
 impl LoginChoice {
     /// The login host, or why the typed host is refused.
@@ -117,7 +121,7 @@ impl LoginChoice {
 // only add an allocation.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 pub enum Response {
     /// Every connection.
     Connections {
@@ -162,6 +166,8 @@ pub enum Response {
         error: ErrorView,
     },
 }
+
+crate::tag_first!(Response, "type", wire);
 
 /// `text` as a sentence for the person: a capital first letter and a closing full stop. ASCII
 /// only: the messages are Tokenwatch's own English, and full Unicode case tables would cost the
@@ -343,14 +349,20 @@ impl Envelope {
         }
     }
 
-    /// Reads a request from untrusted JSON, checking the version first.
-    pub fn decode(value: serde_json::Value) -> Result<Request, MessageError> {
-        match value.get("v").and_then(serde_json::Value::as_u64) {
-            Some(v) if v == u64::from(PROTOCOL_VERSION) => {}
-            Some(v) => return Err(MessageError::Version(u32::try_from(v).unwrap_or(u32::MAX))),
-            None => return Err(MessageError::Malformed),
+    /// Reads a request from untrusted JSON text, checking the version first.
+    pub fn decode(text: &str) -> Result<Request, MessageError> {
+        #[derive(Deserialize)]
+        struct Version {
+            v: u64,
         }
-        serde_json::from_value::<Envelope>(value)
+        match serde_json::from_str::<Version>(text) {
+            Ok(Version { v }) if v == u64::from(PROTOCOL_VERSION) => {}
+            Ok(Version { v }) => {
+                return Err(MessageError::Version(u32::try_from(v).unwrap_or(u32::MAX)));
+            }
+            Err(_) => return Err(MessageError::Malformed),
+        }
+        serde_json::from_str::<Envelope>(text)
             .map(|e| e.request)
             .map_err(|_| MessageError::Malformed)
     }
@@ -373,7 +385,7 @@ mod tests {
             json!({"v":1,"request":{"type":"add_salesforce","login":{"kind":"custom","host":"acme.my.salesforce.com"}}})
         );
         assert_eq!(
-            Envelope::decode(json!({"v":1,"request":{"type":"list_connections"}})),
+            Envelope::decode(r#"{"v":1,"request":{"type":"list_connections"}}"#),
             Ok(Request::ListConnections {})
         );
     }
@@ -389,7 +401,7 @@ mod tests {
     #[test]
     fn other_versions_and_malformed_requests_are_refused() {
         assert_eq!(
-            Envelope::decode(json!({"v":2,"request":{"type":"list_connections"}})),
+            Envelope::decode(r#"{"v":2,"request":{"type":"list_connections"}}"#),
             Err(MessageError::Version(2))
         );
         for bad in [
@@ -402,7 +414,7 @@ mod tests {
             json!({"v":1,"request":{"type":"add_salesforce","login":{"kind":"custom"}}}),
         ] {
             assert_eq!(
-                Envelope::decode(bad.clone()),
+                Envelope::decode(&bad.to_string()),
                 Err(MessageError::Malformed),
                 "{bad}"
             );

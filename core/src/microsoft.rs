@@ -264,29 +264,46 @@ pub fn parse_ews_url(s: &str) -> Result<Url, SetupError> {
     }
 }
 
+/// A number of seconds, as a JSON number or a string of digits (Microsoft has sent both).
 fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        N(u64),
-        S(String),
+    struct Seconds;
+    impl<'de> serde::de::Visitor<'de> for Seconds {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number of seconds")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+            Ok(Some(n))
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+            u64::try_from(n)
+                .map(Some)
+                .map_err(|_| E::custom("not a number of seconds"))
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            s.trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| E::custom("not a number of seconds"))
+        }
     }
-    match Option::<Either>::deserialize(d)? {
-        None => Ok(None),
-        Some(Either::N(n)) => Ok(Some(n)),
-        Some(Either::S(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("not a number of seconds")),
-    }
+    d.deserialize_option(Seconds)
 }
 
 /// The token endpoint's answer, in Microsoft's shape.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct TokenResponse {
     access_token: AccessToken,
-    #[serde(deserialize_with = "oauth2::helpers::deserialize_untagged_enum_case_insensitive")]
+    #[serde(deserialize_with = "crate::salesforce::token_type")]
     token_type: BasicTokenType,
     /// Seconds the access token lives (60–90 minutes).
     #[serde(default, deserialize_with = "seconds")]

@@ -247,7 +247,7 @@ pub struct TokenResponse {
     pub issued_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     signature: Option<String>,
-    #[serde(deserialize_with = "oauth2::helpers::deserialize_untagged_enum_case_insensitive")]
+    #[serde(deserialize_with = "token_type")]
     token_type: BasicTokenType,
     #[serde(
         default,
@@ -256,6 +256,21 @@ pub struct TokenResponse {
         skip_serializing_if = "Option::is_none"
     )]
     scope: Option<Vec<Scope>>,
+}
+
+/// `token_type`, case-insensitively (RFC 6749 §5.1), as oauth2's own helper reads it but
+/// without going through a `serde_json::Value` and the full Unicode case tables: the types that
+/// matter (`bearer`, `mac`) are ASCII.
+pub(crate) fn token_type<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BasicTokenType, D::Error> {
+    let mut name = String::deserialize(d)?;
+    name.make_ascii_lowercase();
+    Ok(match name.as_str() {
+        "bearer" => BasicTokenType::Bearer,
+        "mac" => BasicTokenType::Mac,
+        _ => BasicTokenType::Extension(name),
+    })
 }
 
 impl oauth2::TokenResponse for TokenResponse {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The state of one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 pub enum Status {
     /// Tokens are usable and renewable without the person ("Token Valid" in Flosum's list).
     Healthy,
@@ -35,10 +35,12 @@ pub enum Status {
     },
 }
 
+crate::tag_first!(Status, "state");
+
 /// Why a connection needs the person. Each cause says what happened in [`Cause::text`] and
 /// what fixes it in [`Cause::action`]; [`crate::diagnosis`] maps provider errors to causes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "cause", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Cause {
     /// `invalid_grant` "expired access/refresh token" under a valid-until-revoked policy, or
@@ -117,6 +119,8 @@ pub enum Cause {
         reason: crate::vault::Unreadable,
     },
 }
+
+crate::tag_first!(Cause, "cause");
 
 fn in_org(org: &Option<String>) -> String {
     org.as_deref()

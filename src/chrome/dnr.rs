@@ -38,14 +38,11 @@ pub async fn strip_origin_for_token_endpoint(
         None => json!([]),
     };
     let options = json!({ "removeRuleIds": [ORIGIN_RULE], "addRules": add });
-    let value = options
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| e.to_string())?;
-    update_session_rules(value).await.map_err(js_error)?;
+    update_session_rules(crate::js::to_js(&options))
+        .await
+        .map_err(js_error)?;
     Ok(())
 }
-
-use serde::Serialize as _;
 
 fn regex_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 2);

@@ -23,8 +23,7 @@ struct WebAuthFlowDetails<'a> {
 /// Opens the auth window at `url`; resolves to the URL the provider redirected to under
 /// `https://<id>.chromiumapp.org/`. Errors are the browser's message.
 pub async fn launch(url: &str, interactive: bool) -> Result<String, String> {
-    let details = serde_wasm_bindgen::to_value(&WebAuthFlowDetails { url, interactive })
-        .map_err(|e| e.to_string())?;
+    let details = crate::js::to_js(&WebAuthFlowDetails { url, interactive });
     let result = launch_web_auth_flow(details).await.map_err(js_error)?;
     result
         .as_string()

@@ -45,7 +45,7 @@ pub async fn show(
         buttons: buttons.iter().map(|title| Button { title }).collect(),
         require_interaction: true,
     };
-    let value = serde_wasm_bindgen::to_value(&options).map_err(|e| e.to_string())?;
+    let value = crate::js::to_js(&options);
     create_raw(id, value).await.map_err(js_error)?;
     Ok(())
 }

@@ -107,7 +107,7 @@ extern "C" {
 /// an empty object where no policy applies or the browser has no managed storage.
 pub async fn managed() -> serde_json::Value {
     match managed_get(JsValue::NULL).await {
-        Ok(items) => serde_wasm_bindgen::from_value(items).unwrap_or_default(),
+        Ok(items) => crate::js::from_js(&items).unwrap_or_default(),
         Err(_) => serde_json::Value::Object(Default::default()),
     }
 }
