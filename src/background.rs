@@ -38,7 +38,7 @@ async fn layers() -> (SettingsValues, SettingsValues, config::Config) {
         .await
         .ok()
         .flatten()
-        .and_then(|s| serde_json::from_str(&s).ok())
+        .and_then(|s| serde_json::from_slice(s.as_bytes()).ok())
         .unwrap_or_default();
     let build = config::load().await.unwrap_or_default();
     (managed, own, build)
@@ -262,7 +262,7 @@ async fn load_announced() -> Announced {
         .await
         .ok()
         .flatten()
-        .and_then(|s| serde_json::from_str(&s).ok())
+        .and_then(|s| serde_json::from_slice(s.as_bytes()).ok())
         .unwrap_or_default()
 }
 

@@ -108,5 +108,5 @@ pub async fn load_from(url: &str) -> Result<Config, String> {
     let text = crate::fetch::get_text(url)
         .await
         .map_err(|e| e.to_string())?;
-    serde_json::from_str(&text).map_err(|e| format!("config.json: {e}"))
+    serde_json::from_slice(text.as_bytes()).map_err(|e| format!("config.json: {e}"))
 }

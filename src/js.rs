@@ -16,7 +16,7 @@ pub fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
 /// hold (`undefined`, cycles, BigInt) or what does not fit `T`.
 pub fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
     let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
-    serde_json::from_str(&text).ok()
+    serde_json::from_slice(text.as_bytes()).ok()
 }
 
 /// The message of a thrown value: `Error.message`, a thrown string, or its type. Callers map it

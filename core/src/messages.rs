@@ -355,14 +355,14 @@ impl Envelope {
         struct Version {
             v: u64,
         }
-        match serde_json::from_str::<Version>(text) {
+        match serde_json::from_slice::<Version>(text.as_bytes()) {
             Ok(Version { v }) if v == u64::from(PROTOCOL_VERSION) => {}
             Ok(Version { v }) => {
                 return Err(MessageError::Version(u32::try_from(v).unwrap_or(u32::MAX)));
             }
             Err(_) => return Err(MessageError::Malformed),
         }
-        serde_json::from_str::<Envelope>(text)
+        serde_json::from_slice::<Envelope>(text.as_bytes())
             .map(|e| e.request)
             .map_err(|_| MessageError::Malformed)
     }

@@ -123,7 +123,8 @@ async fn tamper<S: Store>(
         .await
         .map_err(|e| e.to_string())?
         .ok_or("no record")?;
-    let mut record: SealedRecord = serde_json::from_str(&raw).map_err(|e| e.to_string())?;
+    let mut record: SealedRecord =
+        serde_json::from_slice(raw.as_bytes()).map_err(|e| e.to_string())?;
     f(&mut record);
     store
         .put(&key, serde_json::to_string(&record).expect("serializes"))

@@ -244,7 +244,7 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
             .into_iter()
             .filter_map(|(k, raw)| {
                 let id = ConnectionId::parse(&k[HEAD_PREFIX.len()..])?;
-                let glance = match serde_json::from_str::<Head>(&raw) {
+                let glance = match serde_json::from_slice::<Head>(raw.as_bytes()) {
                     Ok(Head {
                         unreadable: Some(reason),
                         ..
@@ -309,7 +309,7 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
                 generation,
             });
         }
-        let head: Head = match serde_json::from_str(&raw_head) {
+        let head: Head = match serde_json::from_slice(raw_head.as_bytes()) {
             Ok(h) => h,
             Err(_) => {
                 return self
@@ -333,7 +333,7 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
                 .quarantine(id, head.generation, "", Unreadable::Missing)
                 .await;
         };
-        let record = match serde_json::from_str::<SealedRecord>(&raw) {
+        let record = match serde_json::from_slice::<SealedRecord>(raw.as_bytes()) {
             Ok(r) if r.v == SEAL_VERSION => r,
             _ => {
                 return self
@@ -406,7 +406,7 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         let Some(raw) = self.store.get(&head_key(id)).await? else {
             return Ok(None);
         };
-        if let Ok(head) = serde_json::from_str::<Head>(&raw) {
+        if let Ok(head) = serde_json::from_slice::<Head>(raw.as_bytes()) {
             return Ok(Some(head.generation));
         }
         Ok(self.load(id).await?.map(|loaded| match loaded {
@@ -418,7 +418,7 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         let Some(raw) = self.store.get(&head_key(id)).await? else {
             return Ok(0);
         };
-        Ok(serde_json::from_str::<Head>(&raw)
+        Ok(serde_json::from_slice::<Head>(raw.as_bytes())
             .map(|h| h.generation)
             .unwrap_or(0))
     }
