@@ -18,6 +18,13 @@ chrome.alarms.onAlarm.addListener((alarm) => {
     .then(() => performance.measure('tokenwatch:tick', { start, end: performance.now() }))
     .catch(() => {});
 });
+// Every change to the stored records, by this worker or anything else, makes the worker's
+// in-memory mirror of them read those keys again (only the keys cross, never a value).
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== 'local') return;
+  const keys = Object.keys(changes);
+  tokenwatch.then((tw) => tw.on_storage_changed(keys)).catch(() => {});
+});
 chrome.notifications.onButtonClicked.addListener((id, button) => {
   tokenwatch.then((tw) => tw.on_notification_button(id, button)).catch(() => {});
 });

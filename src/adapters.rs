@@ -6,6 +6,7 @@ use crate::js::js_error;
 use crate::sealer::WebCryptoSealer;
 use crate::web::locks;
 use tokenwatch_core::engine::Ports;
+use tokenwatch_core::mirror::Mirrored;
 use tokenwatch_core::ports::{
     Clock, Entropy, Identity, IdentityError, Interaction, Lock, MemoryGuard, MemoryLock, Store,
     StoreError,
@@ -167,11 +168,13 @@ impl Lock for WebLocks {
     }
 }
 
-/// The service worker's ports.
+/// The service worker's ports. Its store is mirrored in memory: the worker is the one writer
+/// of `chrome.storage.local`, and hears of any other through [`crate::background`]'s
+/// `on_storage_changed`.
 #[derive(Debug, Default)]
 pub struct WorkerPorts {
     http: FetchClient,
-    store: ChromeStore,
+    store: Mirrored<ChromeStore>,
     identity: ChromeIdentity,
     clock: JsClock,
     entropy: CryptoEntropy,
@@ -181,7 +184,7 @@ pub struct WorkerPorts {
 
 impl Ports for WorkerPorts {
     type Http = FetchClient;
-    type Store = ChromeStore;
+    type Store = Mirrored<ChromeStore>;
     type Identity = ChromeIdentity;
     type Clock = JsClock;
     type Entropy = CryptoEntropy;
@@ -196,7 +199,7 @@ impl Ports for WorkerPorts {
     fn http(&self) -> &FetchClient {
         &self.http
     }
-    fn store(&self) -> &ChromeStore {
+    fn store(&self) -> &Mirrored<ChromeStore> {
         &self.store
     }
     fn identity(&self) -> &ChromeIdentity {

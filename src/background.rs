@@ -225,6 +225,15 @@ pub async fn on_start() {
     settle_surfaces(&engine).await;
 }
 
+/// `chrome.storage.onChanged` for the local area: the engine's store mirror forgets these keys
+/// (values never cross here). Before the engine exists there is nothing to forget.
+#[wasm_bindgen]
+pub fn on_storage_changed(keys: Vec<String>) {
+    if let Some(engine) = ENGINE.with(|e| e.borrow().clone()) {
+        engine.ports().store().forget(keys);
+    }
+}
+
 /// The alarm: check what is due, then update badge, notifications and the next alarm.
 #[wasm_bindgen]
 pub async fn on_alarm(name: String) {

@@ -18,6 +18,7 @@ pub mod fuzzing;
 pub mod ids;
 pub mod messages;
 pub mod microsoft;
+pub mod mirror;
 pub mod ports;
 pub mod salesforce;
 pub mod schedule;
