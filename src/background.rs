@@ -8,6 +8,7 @@
 use crate::adapters::WorkerPorts;
 use crate::chrome::{action, alarms, dnr, identity, notifications, runtime, storage};
 use crate::config;
+use crate::js::join;
 use std::cell::RefCell;
 use std::rc::Rc;
 use tokenwatch_core::attention::{self, Announced};
@@ -32,16 +33,20 @@ const SETTINGS_KEY: &str = "tokenwatch:settings";
 
 /// The three settings layers (the administrator's policy, the person's, the build's) and the
 /// build's whole configuration, read once.
+/// The three are read at once.
 async fn layers() -> (SettingsValues, SettingsValues, config::Config) {
-    let managed = serde_json::from_value(storage::managed().await).unwrap_or_default();
-    let own = storage::get(SETTINGS_KEY)
-        .await
+    let ((managed, own), build) = join(
+        join(storage::managed(), storage::get(SETTINGS_KEY)),
+        config::load(),
+    )
+    .await;
+    let managed = serde_json::from_value(managed).unwrap_or_default();
+    let own = own
         .ok()
         .flatten()
         .and_then(|s| serde_json::from_slice(s.as_bytes()).ok())
         .unwrap_or_default();
-    let build = config::load().await.unwrap_or_default();
-    (managed, own, build)
+    (managed, own, build.unwrap_or_default())
 }
 
 fn microsoft_redirect() -> Url {
@@ -58,8 +63,8 @@ async fn engine() -> Rc<Engine<WorkerPorts>> {
         return engine;
     }
     // Where the browser cannot restrict storage, sealing still keeps the tokens unreadable.
-    let _ = storage::restrict_to_trusted_contexts().await;
-    let (managed, own, build_config) = layers().await;
+    let (_, (managed, own, build_config)) =
+        join(storage::restrict_to_trusted_contexts(), layers()).await;
     let build = build_config.as_values();
     if let Some(ms) = build_config.test_hooks.record_write_delay_ms {
         crate::adapters::RECORD_WRITE_DELAY_MS.with(|d| d.set(ms));
@@ -309,12 +314,14 @@ async fn settle_with(
     next_check: Option<tokenwatch_core::time::Timestamp>,
 ) {
     let badge = attention::badge(views);
-    if SHOWN.with(|s| s.borrow().0.as_ref() != Some(&badge)) {
-        let _ = action::badge(&badge.text, badge.color, &badge.title).await;
-        SHOWN.with(|s| s.borrow_mut().0 = Some(badge));
-    }
+    let show_badge = async {
+        if SHOWN.with(|s| s.borrow().0.as_ref() != Some(&badge)) {
+            let _ = action::badge(&badge.text, badge.color, &badge.title).await;
+            SHOWN.with(|s| s.borrow_mut().0 = Some(badge.clone()));
+        }
+    };
     let now = engine.ports().clock().now();
-    let mut announced = load_announced().await;
+    let (_, mut announced) = join(show_badge, load_announced()).await;
     let unchanged = announced.clone();
     let before: Vec<String> = announced.entries.keys().cloned().collect();
     let icon = runtime::get_url("icons/icon128.png");

@@ -84,6 +84,37 @@ fn set(map: &mut Map<String, Value>, field: &str, value: Value) {
     }
 }
 
+/// `text`, a decimal number such as `1`, `1.5` or `.25`, times `unit`, rounded to a whole number;
+/// `None` for anything else (signs, exponents, more than nine decimals, overflow). In integers:
+/// no float parsing machinery in the wasm.
+fn decimal_times(text: &str, unit: u64) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty()
+        || !digits(whole)
+        || !digits(fraction)
+        || fraction.len() > 9
+    {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let scale = 10u64.pow(fraction.len() as u32);
+    let fraction: u64 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().ok()?
+    };
+    let part =
+        (u128::from(fraction) * u128::from(unit) + u128::from(scale) / 2) / u128::from(scale);
+    whole
+        .checked_mul(unit)?
+        .checked_add(u64::try_from(part).ok()?)
+}
+
 fn shown(v: Option<&Value>, unit: u64) -> String {
     match v {
         Some(Value::String(s)) => s.clone(),
@@ -92,7 +123,9 @@ fn shown(v: Option<&Value>, unit: u64) -> String {
             if secs % unit == 0 {
                 (secs / unit).to_string()
             } else {
-                format!("{:.2}", secs as f64 / unit as f64)
+                // Two decimals in integers: no float formatting machinery in the wasm.
+                let hundredths = (u128::from(secs) * 100 + u128::from(unit) / 2) / u128::from(unit);
+                format!("{}.{:02}", hundredths / 100, hundredths % 100)
             }
         }
         _ => String::new(),
@@ -299,12 +332,8 @@ impl Page {
             if text.is_empty() {
                 continue;
             }
-            match text.parse::<f64>() {
-                Ok(n) if n.is_finite() && n > 0.0 => set(
-                    &mut map,
-                    field,
-                    Value::from((n * unit as f64).round() as u64),
-                ),
+            match decimal_times(&text, unit) {
+                Some(n) if n > 0 => set(&mut map, field, Value::from(n)),
                 _ => errors.push(FieldError {
                     field: field.into(),
                     message: "enter a positive number".into(),
@@ -591,4 +620,47 @@ impl Page {
 
 fn sentence(s: &str) -> String {
     tokenwatch_core::messages::sentence(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_read_in_integers() {
+        let hour = 3600;
+        assert_eq!(decimal_times("2", hour), Some(7200));
+        assert_eq!(decimal_times("1.5", hour), Some(5400));
+        assert_eq!(decimal_times(".25", hour), Some(900));
+        assert_eq!(decimal_times("1.", hour), Some(3600));
+        assert_eq!(decimal_times("0.0001", hour), Some(0));
+        assert_eq!(decimal_times("0.00014", hour), Some(1), "rounded");
+        for bad in [
+            "",
+            ".",
+            "-1",
+            "+1",
+            "1e3",
+            "inf",
+            "NaN",
+            "1.2.3",
+            "1,5",
+            "0.1234567891",
+            "99999999999999999999",
+        ] {
+            assert_eq!(decimal_times(bad, hour), None, "{bad}");
+        }
+        assert_eq!(decimal_times("18446744073709551615", 2), None, "overflow");
+    }
+
+    #[test]
+    fn seconds_are_shown_with_two_decimals_at_most() {
+        let n = |s: u64| Value::from(s);
+        assert_eq!(shown(Some(&n(7200)), 3600), "2");
+        assert_eq!(shown(Some(&n(5400)), 3600), "1.50");
+        assert_eq!(shown(Some(&n(3601)), 3600), "1.00");
+        assert_eq!(shown(Some(&n(60)), 3600), "0.02");
+        assert_eq!(shown(Some(&Value::from("x")), 3600), "x");
+        assert_eq!(shown(None, 3600), "");
+    }
 }
