@@ -16,7 +16,7 @@ use tokenwatch_core::engine::{Engine, Ports};
 use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::{Envelope, Request, Response, SettingsView};
 use tokenwatch_core::microsoft::Registration;
-use tokenwatch_core::ports::Clock;
+use tokenwatch_core::ports::{Clock, Store, StoreError};
 use tokenwatch_core::sender::{self, MessageSender, SenderKind};
 use tokenwatch_core::settings::SettingsValues;
 use url::Url;
@@ -264,15 +264,20 @@ pub async fn on_notification_button(notification: String, button: u32) {
     if button == 0 {
         let _ = engine.refresh_or_sign_in(&id).await;
     } else {
-        let mut announced = load_announced().await;
+        let mut announced = load_announced(&engine).await;
         announced.snooze(&id, engine.ports().clock().now());
-        save_announced(&announced).await;
+        save_announced(&engine, &announced).await;
     }
     settle_surfaces(&engine).await;
 }
 
-async fn load_announced() -> Announced {
-    storage::get(ANNOUNCED_KEY)
+/// What was announced, through the engine's mirrored store: a warm worker's tick reads it from
+/// memory.
+async fn load_announced(engine: &Engine<WorkerPorts>) -> Announced {
+    engine
+        .ports()
+        .store()
+        .get(ANNOUNCED_KEY)
         .await
         .ok()
         .flatten()
@@ -280,13 +285,14 @@ async fn load_announced() -> Announced {
         .unwrap_or_default()
 }
 
-async fn save_announced(announced: &Announced) {
+async fn save_announced(engine: &Engine<WorkerPorts>, announced: &Announced) {
+    let store = engine.ports().store();
     let _ = if announced.entries.is_empty() {
-        storage::remove(ANNOUNCED_KEY).await
+        store.delete(ANNOUNCED_KEY).await
     } else {
         match serde_json::to_string(announced) {
-            Ok(s) => storage::set(ANNOUNCED_KEY, &s).await,
-            Err(e) => Err(e.to_string()),
+            Ok(s) => store.put(ANNOUNCED_KEY, s).await,
+            Err(e) => Err(StoreError::Backend(e.to_string())),
         }
     };
 }
@@ -321,7 +327,7 @@ async fn settle_with(
         }
     };
     let now = engine.ports().clock().now();
-    let (_, mut announced) = join(show_badge, load_announced()).await;
+    let (_, mut announced) = join(show_badge, load_announced(engine)).await;
     let unchanged = announced.clone();
     let before: Vec<String> = announced.entries.keys().cloned().collect();
     let icon = runtime::get_url("icons/icon128.png");
@@ -344,7 +350,7 @@ async fn settle_with(
         .await;
     }
     if announced != unchanged {
-        save_announced(&announced).await;
+        save_announced(engine, &announced).await;
     }
     let next = [next_check, announced.next_snooze_end()]
         .into_iter()
@@ -358,9 +364,14 @@ async fn settle_with(
     if when.is_some() && SHOWN.with(|s| s.borrow().1) == when {
         return;
     }
-    let _ = match when {
-        Some(at) => alarms::set(TICK_ALARM, at).await,
-        None => alarms::clear(TICK_ALARM).await,
-    };
+    // Sent, not awaited: nothing here depends on the browser's reply (a failure is ignored
+    // either way, and the next start sets the alarm again), and an alarm that just fired keeps
+    // the browser busy for milliseconds before it answers.
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = match when {
+            Some(at) => alarms::set(TICK_ALARM, at).await,
+            None => alarms::clear(TICK_ALARM).await,
+        };
+    });
     SHOWN.with(|s| s.borrow_mut().1 = when);
 }
