@@ -226,12 +226,13 @@ try {
 }
 
 // ---- ratios and targets --------------------------------------------------------------
-// The start ratio sets the worker's cold start (its wasm and glue are on disk) beside msal's
-// compile and evaluation without the fetch (eval_no_fetch_ms); eval_ms (with the fetch from
-// loopback) is in the report too.
+// The start ratio is the issue's: the worker's cold start (which reads its wasm and glue from
+// the extension package) over msal's eval_ms (fetch from loopback, compile, evaluate). The
+// stricter ratio over msal's compile and evaluation alone (eval_no_fetch_ms) is beside it.
 const msal = report.peers.msal_browser;
 report.ratio_size_vs_msal = round3((report.wasm_gzip_bytes + report.glue_gzip_bytes) / msal.gzip_bytes);
-report.ratio_start_vs_msal = round3(report.sw_cold_start_ms.median / msal.eval_no_fetch_ms.median);
+report.ratio_start_vs_msal = round3(report.sw_cold_start_ms.median / msal.eval_ms.median);
+report.ratio_start_vs_msal_no_fetch = round3(report.sw_cold_start_ms.median / msal.eval_no_fetch_ms.median);
 report.targets = {
   ratio_size_vs_msal: { target: '< 1', met: report.ratio_size_vs_msal < 1 },
   ratio_start_vs_msal: { target: '<= 1', met: report.ratio_start_vs_msal <= 1 },
@@ -261,7 +262,8 @@ function markdown(r) {
     `| ratio_size_vs_msal (wasm+glue gzip / msal gzip) | ${r.ratio_size_vs_msal} | < 1: ${yes('ratio_size_vs_msal')} |`,
     `| sw_cold_start_ms | ${t(r.sw_cold_start_ms)} | |`,
     `| of which sw_wasm_instantiated_ms | ${t(r.sw_wasm_instantiated_ms)} | |`,
-    `| ratio_start_vs_msal (cold start / msal eval_no_fetch) | ${r.ratio_start_vs_msal} | ≤ 1: ${yes('ratio_start_vs_msal')} |`,
+    `| ratio_start_vs_msal (cold start / msal eval_ms) | ${r.ratio_start_vs_msal} | ≤ 1: ${yes('ratio_start_vs_msal')} |`,
+    `| ratio_start_vs_msal_no_fetch (cold start / msal eval_no_fetch_ms) | ${r.ratio_start_vs_msal_no_fetch} | |`,
     `| popup_ready_ms (10 connections) | ${t(r.popup_ready_ms)} | |`,
     `| tick_200_ms | ${t(r.tick_200_ms)} | < 5: ${yes('tick_200_ms')} |`,
     `| refresh_requests_50_callers | ${t(r.refresh_requests_50_callers)} | = 1: ${yes('refresh_requests_50_callers')} |`,
