@@ -32,15 +32,16 @@ thread_local! {
 const SETTINGS_KEY: &str = "tokenwatch:settings";
 
 /// The three settings layers (the administrator's policy, the person's, the build's) and the
-/// build's whole configuration, read once.
-/// The three are read at once.
+/// build's whole configuration, all three read at once.
 async fn layers() -> (SettingsValues, SettingsValues, config::Config) {
     let ((managed, own), build) = join(
-        join(storage::managed(), storage::get(SETTINGS_KEY)),
+        join(
+            storage::managed::<SettingsValues>(),
+            storage::get(SETTINGS_KEY),
+        ),
         config::load(),
     )
     .await;
-    let managed = serde_json::from_value(managed).unwrap_or_default();
     let own = own
         .ok()
         .flatten()

@@ -91,3 +91,42 @@ pub fn deferred() -> (js_sys::Promise, js_sys::Function) {
     let promise = js_sys::Promise::new(&mut |res, _| resolve = Some(res));
     (promise, resolve.expect("the executor runs synchronously"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::join;
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Pending until its cell is set, then ready with `value`.
+    struct Gate<'a>(&'a Cell<bool>, u32);
+
+    impl Future for Gate<'_> {
+        type Output = u32;
+        fn poll(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u32> {
+            if self.0.get() {
+                Poll::Ready(self.1)
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+
+    #[test]
+    fn join_waits_for_both_and_keeps_their_order() {
+        let (a, b) = (Cell::new(false), Cell::new(false));
+        let mut both = pin!(join(Gate(&a, 1), Gate(&b, 2)));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(both.as_mut().poll(&mut cx).is_pending());
+        b.set(true);
+        assert!(
+            both.as_mut().poll(&mut cx).is_pending(),
+            "the first is still pending"
+        );
+        b.set(false); // Already taken: the second is not polled again.
+        a.set(true);
+        assert_eq!(both.as_mut().poll(&mut cx), Poll::Ready((1, 2)));
+    }
+}

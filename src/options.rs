@@ -343,7 +343,9 @@ impl Page {
         if !errors.is_empty() {
             return Err(errors);
         }
-        serde_json::from_value(Value::Object(map)).map_err(|e| {
+        // Through the text rather than `from_value`: one JSON reader for every type.
+        let text = serde_json::to_vec(&map).unwrap_or_default();
+        serde_json::from_slice(&text).map_err(|e| {
             vec![FieldError {
                 field: "settings".into(),
                 message: e.to_string(),

@@ -103,11 +103,11 @@ extern "C" {
     async fn managed_get(keys: JsValue) -> Result<JsValue, JsValue>;
 }
 
-/// Everything an administrator pushed through policy (`chrome.storage.managed`), as JSON;
-/// an empty object where no policy applies or the browser has no managed storage.
-pub async fn managed() -> serde_json::Value {
+/// Everything an administrator pushed through policy (`chrome.storage.managed`); the default
+/// where no policy applies, the browser has no managed storage or the policy does not fit `T`.
+pub async fn managed<T: serde::de::DeserializeOwned + Default>() -> T {
     match managed_get(JsValue::NULL).await {
         Ok(items) => crate::js::from_js(&items).unwrap_or_default(),
-        Err(_) => serde_json::Value::Object(Default::default()),
+        Err(_) => T::default(),
     }
 }

@@ -116,3 +116,33 @@ test('a lost key turns the connection into Needs sign-in with its cause, and sig
     await context.close();
   }
 });
+
+test('a warm worker sees what another context changed in storage (its in-memory mirror forgets on storage.onChanged)', async () => {
+  const { context } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await connect(context, popup, sim.url, 'ada@acme.example');
+    const list = () => popup.evaluate(() => chrome.runtime.sendMessage({ v: 1, request: { type: 'list_connections' } }))
+      .then((r) => r.connections.map((c) => c.username));
+    // Twice: the second answer comes from the worker's mirror.
+    assert.deepEqual(await list(), ['ada@acme.example']);
+    assert.deepEqual(await list(), ['ada@acme.example']);
+    // Waits for the worker to reflect a change it did not make (the notification of a change
+    // reaches it asynchronously); a mirror that never forgot would keep the old answer.
+    const until = async (want) => {
+      for (let tries = 0; tries < 100; tries += 1) {
+        const got = await list();
+        if (JSON.stringify(got) === JSON.stringify(want)) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(await list(), want);
+    };
+    // This page (not the worker) damages the head, then removes it.
+    await popup.evaluate((key) => chrome.storage.local.set({ [key]: 'not json' }), `conn:${ID}`);
+    await until(['unknown user']);
+    await popup.evaluate((key) => chrome.storage.local.remove(key), `conn:${ID}`);
+    await until([]);
+  } finally {
+    await context.close();
+  }
+});
