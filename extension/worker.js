@@ -4,7 +4,15 @@
 // errors could carry provider text.
 import { load } from './loader.js';
 
-const tokenwatch = load();
+// The build's configuration is fetched beside the wasm rather than after it: the engine's first
+// start needs both. A failed fetch hands over nothing and the engine fetches it itself.
+const configText = fetch(new URL('./config.json', import.meta.url))
+  .then((r) => (r.ok ? r.text() : null))
+  .catch(() => null);
+const tokenwatch = load().then((tw) => {
+  tw.use_config_text(configText);
+  return tw;
+});
 
 // Performance marks (names and times only) let `cargo xtask bench` read how long a start takes
 // to the wasm instantiated and to an engine ready with badge and alarm set, and how long each

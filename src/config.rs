@@ -98,8 +98,26 @@ impl Config {
     }
 }
 
-/// Reads `config.json` from the extension package.
+thread_local! {
+    /// `config.json`'s text as the service worker began fetching it beside the wasm.
+    static PREFETCHED: std::cell::RefCell<Option<js_sys::Promise>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The service worker starts fetching `config.json` while the wasm loads (the engine's first
+/// start needs both) and hands the promise of its text here.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn use_config_text(text: js_sys::Promise) {
+    PREFETCHED.with(|p| *p.borrow_mut() = Some(text));
+}
+
+/// Reads `config.json` from the extension package: the prefetched text where there is one.
 pub async fn load() -> Result<Config, String> {
+    if let Some(text) = PREFETCHED.with(|p| p.borrow().clone()) {
+        let text = wasm_bindgen_futures::JsFuture::from(text).await.ok();
+        if let Some(text) = text.and_then(|t| t.as_string()) {
+            return parse(&text);
+        }
+    }
     load_from(&crate::chrome::runtime::get_url("config.json")).await
 }
 
@@ -108,5 +126,9 @@ pub async fn load_from(url: &str) -> Result<Config, String> {
     let text = crate::fetch::get_text(url)
         .await
         .map_err(|e| e.to_string())?;
+    parse(&text)
+}
+
+fn parse(text: &str) -> Result<Config, String> {
     serde_json::from_slice(text.as_bytes()).map_err(|e| format!("config.json: {e}"))
 }
