@@ -12,7 +12,6 @@
 
 use crate::ports::{Store, StoreError};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 /// `inner`, remembered. Values are held as the store holds them (sealed records stay sealed).
 #[derive(Debug, Default)]
@@ -24,7 +23,7 @@ pub struct Mirrored<S> {
 #[derive(Default)]
 struct State {
     /// What the store holds under each key, as far as it is known; `None`: known absent.
-    known: BTreeMap<String, Option<String>>,
+    known: Known,
     /// Prefixes whose every key is in `known`.
     listed: Vec<String>,
     /// Counts changes; see the module docs.
@@ -35,10 +34,44 @@ struct State {
 impl std::fmt::Debug for State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("State")
-            .field("keys", &self.known.len())
+            .field("keys", &self.known.0.len())
             .field("listed", &self.listed)
             .field("epoch", &self.epoch)
             .finish()
+    }
+}
+
+/// Keys in order with what is known of each: a sorted `Vec` (a few hundred entries; cheaper in
+/// the wasm than another `BTreeMap` instantiation).
+#[derive(Default)]
+struct Known(Vec<(String, Option<String>)>);
+
+impl Known {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+    fn get(&self, key: &str) -> Option<&Option<String>> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+    fn insert(&mut self, key: &str, value: Option<String>) {
+        match self.find(key) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key.to_owned(), value)),
+        }
+    }
+    fn remove(&mut self, key: &str) {
+        if let Ok(i) = self.find(key) {
+            self.0.remove(i);
+        }
+    }
+    /// The entries whose key starts with `prefix`, in order.
+    fn under(&mut self, prefix: &str) -> &mut [(String, Option<String>)] {
+        let start = self.0.partition_point(|(k, _)| k.as_str() < prefix);
+        let len = self.0[start..]
+            .iter()
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .count();
+        &mut self.0[start..start + len]
     }
 }
 
@@ -92,7 +125,7 @@ impl<S> Mirrored<S> {
     pub fn forget_all(&self) {
         let mut state = self.state.borrow_mut();
         state.epoch += 1;
-        state.known.clear();
+        state.known.0.clear();
         state.listed.clear();
     }
 
@@ -105,7 +138,7 @@ impl<S> Mirrored<S> {
     fn wrote(&self, key: &str, value: Option<String>, epoch: u64, covering: Vec<String>) {
         let mut state = self.state.borrow_mut();
         if state.epoch == epoch {
-            state.known.insert(key.to_owned(), value);
+            state.known.insert(key, value);
             state.listed.extend(covering);
         }
     }
@@ -123,7 +156,7 @@ impl<S: Store> Store for Mirrored<S> {
         let value = self.inner.get(key).await?;
         let mut state = self.state.borrow_mut();
         if state.epoch == epoch {
-            state.known.insert(key.to_owned(), value.clone());
+            state.known.insert(key, value.clone());
         }
         Ok(value)
     }
@@ -152,15 +185,12 @@ impl<S: Store> Store for Mirrored<S> {
 
     async fn list(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
         {
-            let state = self.state.borrow();
+            let mut state = self.state.borrow_mut();
             if state.listed.iter().any(|p| prefix.starts_with(p.as_str())) {
                 return Ok(state
                     .known
-                    .range::<str, _>((
-                        std::ops::Bound::Included(prefix),
-                        std::ops::Bound::Unbounded,
-                    ))
-                    .take_while(|(k, _)| k.starts_with(prefix))
+                    .under(prefix)
+                    .iter()
                     .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
                     .collect());
             }
@@ -169,17 +199,11 @@ impl<S: Store> Store for Mirrored<S> {
         let entries = self.inner.list(prefix).await?;
         let mut state = self.state.borrow_mut();
         if state.epoch == epoch {
-            let stale: Vec<String> = state
-                .known
-                .keys()
-                .filter(|k| k.starts_with(prefix))
-                .cloned()
-                .collect();
-            for key in stale {
-                state.known.insert(key, None);
+            for (_, value) in state.known.under(prefix) {
+                *value = None;
             }
             for (key, value) in &entries {
-                state.known.insert(key.clone(), Some(value.clone()));
+                state.known.insert(key, Some(value.clone()));
             }
             state.listed.push(prefix.to_owned());
         }
