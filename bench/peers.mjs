@@ -180,18 +180,8 @@ async function main() {
   const baseUrl = `http://127.0.0.1:${server.address().port}/`;
   // Resolved from the root node_modules: bench/ has no playwright-core of its own.
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: '/usr/lib/chromium/chromium',
-    headless: true,
-    args: [
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--no-sandbox',
-    ],
-  });
+  const { CHROMIUM, CHROMIUM_ARGS } = await import('../tests/e2e/chromium.mjs');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   const version = browser.version();
   const rows = [];
   try {

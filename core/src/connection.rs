@@ -177,13 +177,18 @@ pub struct HistoryEntry {
 impl Connection {
     /// Reads a stored record, upgrading the version 1 layout.
     pub fn from_json(bytes: &[u8]) -> serde_json::Result<Self> {
-        // The version alone first: the current layout reads straight from the bytes.
+        // The current layout reads straight from the bytes; only a record that does not, and
+        // says it is version 1, is read again to be upgraded.
         #[derive(Deserialize)]
         struct Layout {
             v: Option<u64>,
         }
-        if !matches!(serde_json::from_slice(bytes), Ok(Layout { v: Some(1) })) {
-            return serde_json::from_slice(bytes);
+        match serde_json::from_slice::<Self>(bytes) {
+            Ok(conn) if conn.v != 1 => return Ok(conn),
+            Err(e) if !matches!(serde_json::from_slice(bytes), Ok(Layout { v: Some(1) })) => {
+                return Err(e);
+            }
+            _ => {}
         }
         let mut value: serde_json::Value = serde_json::from_slice(bytes)?;
         upgrade_v1(&mut value);

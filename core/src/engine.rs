@@ -481,10 +481,9 @@ impl<P: Ports> Engine<P> {
     /// banners) and the earliest moment any connection is due, from the heads: only the
     /// records of connections that need the person are opened.
     pub async fn attention(&self) -> Result<(Vec<ConnectionView>, Option<Timestamp>), EngineError> {
-        let vault = self.vault();
         let mut views = Vec::new();
         let mut next: Option<Timestamp> = None;
-        for (id, glance) in vault.glance().await? {
+        for (id, glance) in self.vault().glance().await? {
             if let Glance::Unreadable(reason) = glance {
                 views.push(ConnectionView::unreadable(&id, reason));
                 continue;
@@ -496,16 +495,19 @@ impl<P: Ports> Engine<P> {
                 next = Some(next.map_or(at, |n| n.min(at)));
             }
             if schedule.alert.is_some() {
-                match vault.load(&id).await? {
-                    Some(Loaded::Ok { conn, .. }) => views.push(conn.view()),
-                    Some(Loaded::Unreadable { reason, .. }) => {
-                        views.push(ConnectionView::unreadable(&id, reason))
-                    }
-                    None => {}
-                }
+                views.extend(self.view_of(&id).await?);
             }
         }
         Ok((views, next))
+    }
+
+    /// The view of `id` from its record, if it still has one.
+    async fn view_of(&self, id: &ConnectionId) -> Result<Option<ConnectionView>, EngineError> {
+        Ok(match self.vault().load(id).await? {
+            Some(Loaded::Ok { conn, .. }) => Some(conn.view()),
+            Some(Loaded::Unreadable { reason, .. }) => Some(ConnectionView::unreadable(id, reason)),
+            None => None,
+        })
     }
 
     /// Every connection's view and the earliest moment one is due, in one pass over the
@@ -1045,11 +1047,7 @@ impl<P: Ports> Engine<P> {
             Glance::Known(s) => Some(s),
             Glance::Unreadable(_) => None,
             Glance::Unknown => match self.vault().load(id).await? {
-                Some(Loaded::Ok { conn, .. }) => Some(HeadSchedule {
-                    next: conn.schedule.next_check,
-                    parked: matches!(conn.status, Status::NeedsSignIn { .. }),
-                    alert: conn.view().status.alert,
-                }),
+                Some(Loaded::Ok { conn, .. }) => Some(HeadSchedule::of(&conn)),
                 _ => None,
             },
         })
@@ -1077,19 +1075,9 @@ impl<P: Ports> Engine<P> {
         }
         let mut views = Vec::new();
         for (id, unreadable) in needing {
-            let loaded = match unreadable {
-                Some(reason) => Some(Loaded::Unreadable {
-                    reason,
-                    generation: 0,
-                }),
-                None => self.vault().load(&id).await?,
-            };
-            match loaded {
-                Some(Loaded::Ok { conn, .. }) => views.push(conn.view()),
-                Some(Loaded::Unreadable { reason, .. }) => {
-                    views.push(ConnectionView::unreadable(&id, reason))
-                }
-                None => {}
+            match unreadable {
+                Some(reason) => views.push(ConnectionView::unreadable(&id, reason)),
+                None => views.extend(self.view_of(&id).await?),
             }
         }
         Ok((tick, views))

@@ -349,22 +349,22 @@ impl Envelope {
         }
     }
 
-    /// Reads a request from untrusted JSON text, checking the version first.
+    /// Reads a request from untrusted JSON text. Another version is refused as such, whether
+    /// or not its request would read here; only what does not read is looked at twice.
     pub fn decode(text: &str) -> Result<Request, MessageError> {
         #[derive(Deserialize)]
         struct Version {
             v: u64,
         }
-        match serde_json::from_slice::<Version>(text.as_bytes()) {
-            Ok(Version { v }) if v == u64::from(PROTOCOL_VERSION) => {}
-            Ok(Version { v }) => {
-                return Err(MessageError::Version(u32::try_from(v).unwrap_or(u32::MAX)));
-            }
-            Err(_) => return Err(MessageError::Malformed),
+        let version = |v: u64| MessageError::Version(u32::try_from(v).unwrap_or(u32::MAX));
+        match serde_json::from_slice::<Envelope>(text.as_bytes()) {
+            Ok(e) if e.v == PROTOCOL_VERSION => Ok(e.request),
+            Ok(e) => Err(version(e.v.into())),
+            Err(_) => match serde_json::from_slice::<Version>(text.as_bytes()) {
+                Ok(Version { v }) if v != u64::from(PROTOCOL_VERSION) => Err(version(v)),
+                _ => Err(MessageError::Malformed),
+            },
         }
-        serde_json::from_slice::<Envelope>(text.as_bytes())
-            .map(|e| e.request)
-            .map_err(|_| MessageError::Malformed)
     }
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { admin, BUILD, CHROMIUM, EXTENSION, EXTENSION_ID, launch, message, newProfile, openPopup, OUT, rows, signIn, startSim, stopServiceWorker, storage } from './harness.mjs';
+import { admin, BUILD, CHROMIUM, CHROMIUM_ARGS, EXTENSION, EXTENSION_ID, launch, message, newProfile, openPopup, OUT, rows, signIn, startSim, stopServiceWorker, storage } from './harness.mjs';
 
 let production;
 let sandbox;
@@ -89,8 +89,7 @@ test('another installed extension cannot message the worker', async () => {
     args: [
       `--disable-extensions-except=${EXTENSION},${other}`,
       `--load-extension=${EXTENSION},${other}`,
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--no-sandbox',
+      ...CHROMIUM_ARGS,
     ],
   });
   try {

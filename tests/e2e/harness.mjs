@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const EXTENSION = process.env.TOKENWATCH_DEV_EXTENSION ?? join(ROOT, 'dist/dev/chrome');
 /** The test build with a 30-second schedule, beside the test build. */
 export const FAST_EXTENSION = process.env.TOKENWATCH_FAST_EXTENSION ?? join(EXTENSION, '../../test-fast/chrome');
-export const CHROMIUM = process.env.TOKENWATCH_CHROMIUM ?? '/usr/lib/chromium/chromium';
+export { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 export const SIM_BIN = process.env.TOKENWATCH_SIM_BIN ?? join(ROOT, 'target/debug/tokenwatch-sim');
 export const BUILD = JSON.parse(readFileSync(join(EXTENSION, '../build-info.json'), 'utf8'));
 export const EXTENSION_ID = BUILD.extension_id;
@@ -63,12 +64,7 @@ export async function launch(profile, extension = EXTENSION) {
     args: [
       `--disable-extensions-except=${extension}`,
       `--load-extension=${extension}`,
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--no-sandbox',
+      ...CHROMIUM_ARGS,
       '--disable-gpu',
     ],
   });

@@ -174,7 +174,8 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    fn of(conn: &Connection) -> Self {
+    /// What the head of `conn`'s current generation says about it.
+    pub fn of(conn: &Connection) -> Self {
         Self {
             next: conn.schedule.next_check,
             parked: matches!(conn.status, crate::status::Status::NeedsSignIn { .. }),
