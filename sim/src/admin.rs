@@ -3,7 +3,9 @@
 //! `GET /admin/health`, `GET /admin/counters`, `GET /admin/issued-tokens` (for leak searches), `POST /admin/faults` (JSON [`crate::Faults`]),
 //! `POST /admin/expire-access`, `POST /admin/revoke-user`, `POST /admin/deactivate-user`,
 //! `POST /admin/change-password` (form `username=`), `POST /admin/rotation` (`on`/`off`),
-//! `POST /admin/refresh-policy` (JSON [`crate::RefreshPolicy`]); Microsoft:
+//! `POST /admin/refresh-policy` (JSON [`crate::RefreshPolicy`]), `POST /admin/partner-rules`
+//! (`on`/`off`: the rules for apps used in many orgs), `POST /admin/app-scopes` (the connected
+//! app's Selected OAuth Scopes, space-separated); Microsoft:
 //! `POST /admin/ms-sign-out` (form `username=`, or every session without it),
 //! `POST /admin/ms-registration` (form `client_id=…&registration=spa|public_client`),
 //! `POST /admin/revoke-consent` (form `username=`).
@@ -40,6 +42,26 @@ pub(crate) fn handle(sim: &Sim, endpoint: &str, req: &SimRequest) -> SimResponse
                 StatusCode::OK,
                 if on { "rotation on" } else { "rotation off" },
             )
+        }
+        (&Method::POST, "partner-rules") => {
+            let on = req.body().as_slice() == b"on";
+            sim.set_partner_rules(on);
+            text(
+                StatusCode::OK,
+                if on {
+                    "partner rules on"
+                } else {
+                    "partner rules off"
+                },
+            )
+        }
+        (&Method::POST, "app-scopes") => {
+            let scopes: Vec<String> = String::from_utf8_lossy(req.body())
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            sim.set_app_scopes(scopes);
+            text(StatusCode::OK, "scopes set")
         }
         (&Method::POST, "refresh-policy") => {
             match serde_json::from_slice::<crate::RefreshPolicy>(req.body()) {

@@ -107,6 +107,22 @@ pub fn error_page(product: &str, code: &str, description: &str) -> String {
     )
 }
 
+/// Salesforce's `RemoteAccessErrorPage.apexp`: the generic refusal, with the error from its
+/// address.
+pub fn remote_access_error(product: &str, code: &str, description: &str) -> String {
+    shell(
+        &format!("Error | {}", escape(product)),
+        &format!(
+            r#"<h1>{}</h1><p class="error" id="error" role="alert">We can't authorize you because of an OAuth error. For more information, contact your Salesforce administrator.</p>
+<p>OAUTH_APPROVAL_ERROR_GENERIC : An unexpected error has occurred during authentication. Please try again.</p>
+<p><small>error={}<br>error_description={}</small></p>"#,
+            escape(product),
+            escape(code),
+            escape(description)
+        ),
+    )
+}
+
 /// A page standing in for Outlook on the web, for the in-mail banner's tests.
 pub fn outlook_standin() -> String {
     shell(

@@ -32,6 +32,18 @@ pub struct App {
     pub client_id: String,
     /// Exact callback URLs accepted as `redirect_uri`.
     pub callbacks: Vec<String>,
+    /// The app's "Selected OAuth Scopes": an authorization request for any other scope ends on
+    /// Salesforce's error page (see [`salesforce`]).
+    #[serde(default = "default_app_scopes")]
+    pub scopes: Vec<String>,
+}
+
+/// The scopes a connected app set up as the README says holds: API access, the identity
+/// service (which the userinfo probe needs), OpenID and refresh tokens.
+pub fn default_app_scopes() -> Vec<String> {
+    ["api", "id", "openid", "refresh_token"]
+        .map(str::to_owned)
+        .to_vec()
 }
 
 /// A person who can sign in.
@@ -114,6 +126,10 @@ pub struct Faults {
     /// Over HTTP, token requests are answered only after this many milliseconds (at most 30 s);
     /// the request is processed after the wait, as a slow provider would.
     pub token_delay_ms: Option<u64>,
+    /// Salesforce: this simulator stands for the shared `login.salesforce.com` (or
+    /// `test.salesforce.com`) of orgs that turned on "Prevent login from
+    /// https://login.salesforce.com": their users cannot log in here, only at their My Domain.
+    pub my_domain_only: bool,
 }
 
 /// What an org's admin did to the connected app.
@@ -122,10 +138,12 @@ pub struct Faults {
 pub enum AppFault {
     /// Blocked in Connected Apps OAuth Usage: authorize answers `error=OAUTH_APP_BLOCKED`.
     Blocked,
-    /// Not installed (enforced since September 2025): `error=invalid_client`, "app must be
-    /// installed into org".
+    /// Not installed (enforced since September 2025): a user who never approved the app ends on
+    /// Salesforce's error page (`error=invalid_client`, "app must be installed into org") and
+    /// is never sent back; users who approved it before keep using it.
     NotInstalled,
-    /// "Admin approved users are pre-authorized" and this user is not: `invalid_app_access`.
+    /// "Admin approved users are pre-authorized" and this user is not: the authorize redirect
+    /// carries `error=OAUTH_APP_ACCESS_DENIED`, a refresh `invalid_app_access`.
     NotAdminApproved,
 }
 
@@ -197,6 +215,11 @@ pub struct Config {
     /// How long a Microsoft session cookie lives ("Stay signed in"), ms.
     #[serde(default = "default_ms_session_ttl")]
     pub ms_session_ttl_ms: i64,
+    /// The connected app is used in more than two customer production orgs, so Salesforce's
+    /// partner requirements apply: PKCE, refresh token rotation, and a 30-day idle limit on
+    /// every refresh token policy but "immediately" (see [`salesforce`]).
+    #[serde(default)]
+    pub partner_rules: bool,
     /// Web origins the org's CORS allowlist holds ("Enable CORS for OAuth endpoints" on): only
     /// pages on these may call the Salesforce OAuth endpoints from a browser. Microsoft's
     /// endpoints answer every origin.
@@ -261,6 +284,7 @@ impl Config {
             apps: vec![App {
                 client_id: client_id.to_owned(),
                 callbacks,
+                scopes: default_app_scopes(),
             }],
             users: vec![
                 User {
@@ -296,6 +320,7 @@ impl Config {
             rotation: false,
             refresh_policy: RefreshPolicy::UntilRevoked,
             approval_cap: 5,
+            partner_rules: false,
         }
     }
 
@@ -347,6 +372,10 @@ pub(crate) struct AccessGrant {
     pub(crate) user: usize,
     pub(crate) expires_at: i64,
     pub(crate) refresh: Option<String>,
+    /// The scopes granted with it.
+    pub(crate) scope: String,
+    /// The approval it descends from, when it came with a refresh token.
+    pub(crate) approval: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -436,33 +465,47 @@ impl Sim {
         &self.config
     }
 
-    /// The policy settings in force (the admin API can change them at run time).
-    pub(crate) fn settings(&self) -> (bool, RefreshPolicy, usize) {
+    /// The configuration in force (the admin API can change parts of it at run time).
+    pub(crate) fn current(&self) -> Config {
         let state = self.state();
-        let c = state.config_override.as_ref().unwrap_or(&self.config);
-        (c.rotation, c.refresh_policy, c.approval_cap)
+        state
+            .config_override
+            .clone()
+            .unwrap_or_else(|| self.config.clone())
+    }
+
+    fn change(&self, edit: impl FnOnce(&mut Config)) {
+        let mut state = self.state();
+        let mut c = state
+            .config_override
+            .clone()
+            .unwrap_or_else(|| self.config.clone());
+        edit(&mut c);
+        state.config_override = Some(c);
     }
 
     /// Turns refresh token rotation on or off.
     pub fn set_rotation(&self, on: bool) {
-        let mut state = self.state();
-        let mut c = state
-            .config_override
-            .clone()
-            .unwrap_or_else(|| self.config.clone());
-        c.rotation = on;
-        state.config_override = Some(c);
+        self.change(|c| c.rotation = on);
     }
 
     /// Sets the refresh token policy.
     pub fn set_refresh_policy(&self, policy: RefreshPolicy) {
-        let mut state = self.state();
-        let mut c = state
-            .config_override
-            .clone()
-            .unwrap_or_else(|| self.config.clone());
-        c.refresh_policy = policy;
-        state.config_override = Some(c);
+        self.change(|c| c.refresh_policy = policy);
+    }
+
+    /// Applies (or lifts) Salesforce's requirements for apps used in many orgs.
+    pub fn set_partner_rules(&self, on: bool) {
+        self.change(|c| c.partner_rules = on);
+    }
+
+    /// Sets every Salesforce app's "Selected OAuth Scopes".
+    pub fn set_app_scopes(&self, scopes: Vec<String>) {
+        self.change(|c| {
+            for app in &mut c.apps {
+                app.scopes = scopes.clone();
+            }
+        });
     }
 
     /// Deactivates (or reactivates) `username`.
@@ -623,6 +666,9 @@ impl Sim {
                 return page(StatusCode::SERVICE_UNAVAILABLE, html::outage());
             }
             return salesforce::handle(self, rest, &req);
+        }
+        if path == salesforce::ERROR_PAGE_PATH {
+            return salesforce::error_page(&req);
         }
         if let Some(rest) = path.strip_prefix("/admin/") {
             return admin::handle(self, rest, &req);
