@@ -158,6 +158,13 @@ pub struct Connection {
     /// means the last refresh was cut off before its answer was saved.
     #[serde(default)]
     pub refresh_started: Option<Timestamp>,
+    /// Salesforce: an idle limit the org cannot lift, whatever policy is declared. An app used
+    /// in more than two customer production orgs must limit idle refresh tokens to 30 days
+    /// ("Secure Your Connected Apps and External Client Apps", Salesforce ISVforce Guide;
+    /// `xcloud.connected_app_limit_idle_ttl.htm`): set when Tokenwatch is built with one
+    /// shared consumer key.
+    #[serde(default)]
+    pub idle_limit_days: Option<u32>,
 }
 
 /// How many history entries a connection keeps.
@@ -234,17 +241,50 @@ impl Connection {
             }
             Site::Salesforce { .. } => {}
         }
-        match self.policy {
-            DeclaredPolicy::UntilRevoked => None,
-            DeclaredPolicy::ExpireAfter { days: n } => Some(approved.plus(days(n))),
-            DeclaredPolicy::ExpireIfUnused { days: n } => Some(
-                self.refreshed_at
-                    .unwrap_or(approved)
-                    .max(approved)
-                    .plus(days(n)),
-            ),
-            DeclaredPolicy::Immediately => Some(approved),
+        match (self.fixed_end(), self.idle_end()) {
+            (Some(fixed), Some((idle, _))) => Some(fixed.min(idle)),
+            (fixed, idle) => fixed.or(idle.map(|(at, _)| at)),
         }
+    }
+
+    /// Salesforce: the end a fixed policy sets, counted from the sign-in.
+    fn fixed_end(&self) -> Option<Timestamp> {
+        let approved = self.approved_at.unwrap_or(self.connected_at);
+        match self.policy {
+            DeclaredPolicy::ExpireAfter { days: n } => Some(approved.plus(days(n))),
+            DeclaredPolicy::Immediately => Some(approved),
+            DeclaredPolicy::UntilRevoked | DeclaredPolicy::ExpireIfUnused { .. } => None,
+        }
+    }
+
+    /// Salesforce: the end an idle limit sets (the declared "expire if not used" or the limit
+    /// the app is under, whichever is shorter) and that limit; each refresh pushes it back.
+    /// "Immediately" is not affected by the app's limit (`xcloud.connected_app_limit_idle_ttl.htm`).
+    fn idle_end(&self) -> Option<(Timestamp, std::time::Duration)> {
+        if !matches!(self.site, Site::Salesforce { .. }) {
+            return None;
+        }
+        let declared = match self.policy {
+            DeclaredPolicy::ExpireIfUnused { days: n } => Some(n),
+            DeclaredPolicy::Immediately => return None,
+            _ => None,
+        };
+        let limit = match (declared, self.idle_limit_days) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        let approved = self.approved_at.unwrap_or(self.connected_at);
+        let used = self.refreshed_at.unwrap_or(approved).max(approved);
+        Some((used.plus(days(limit)), days(limit)))
+    }
+
+    /// Whether a refresh is due only to keep an idle-limited Salesforce refresh token alive:
+    /// half its window has passed since it was last used. A check proves the access token,
+    /// which does not use the refresh token, so without this a connection whose session never
+    /// times out would run out.
+    pub fn keep_alive_due(&self, now: Timestamp) -> bool {
+        self.idle_end()
+            .is_some_and(|(end, window)| !end.is_later_than(now, window / 2))
     }
 
     /// Whether the horizon is fixed, so refreshing cannot push it back (only a new sign-in,
@@ -252,10 +292,10 @@ impl Connection {
     pub fn horizon_is_fixed(&self) -> bool {
         match self.site {
             Site::Microsoft { registration, .. } => registration == Registration::Spa,
-            Site::Salesforce { .. } => matches!(
-                self.policy,
-                DeclaredPolicy::ExpireAfter { .. } | DeclaredPolicy::Immediately
-            ),
+            Site::Salesforce { .. } => match (self.fixed_end(), self.idle_end()) {
+                (Some(fixed), Some((idle, _))) => fixed <= idle,
+                (fixed, _) => fixed.is_some(),
+            },
         }
     }
 

@@ -36,10 +36,14 @@ pub fn salesforce(error: &str, description: Option<&str>, ctx: &Context<'_>) -> 
         ("invalid_grant", "inactive user") => Cause::InactiveUser,
         ("invalid_grant", "inactive organization") => Cause::InactiveOrg,
         ("invalid_grant", "user hasn't approved this consumer") => Cause::ApprovalRemoved,
-        ("invalid_grant", "ip restricted") => Cause::IpRestricted,
+        // "IP restricted or invalid login hours" is the form Salesforce's flow-error list uses.
+        ("invalid_grant", d) if d.starts_with("ip restricted") => Cause::IpRestricted,
         ("OAUTH_APP_BLOCKED", _) => Cause::AppBlocked { org },
         ("invalid_client", d) if d.contains("must be installed") => Cause::AppNotInstalled { org },
-        ("invalid_app_access", _) => Cause::NotAdminApproved,
+        // At the authorize redirect (`OAUTH_APP_ACCESS_DENIED`) or the token endpoint
+        // (`invalid_app_access`): "Admin approved users are pre-authorized"
+        // (`xcloud.connected_app_manage_oauth.htm`) and this user is not.
+        ("OAUTH_APP_ACCESS_DENIED" | "invalid_app_access", _) => Cause::NotAdminApproved,
         ("invalid_client_id", _) => Cause::ConsumerKeyUnknown,
         ("redirect_uri_mismatch", _) => Cause::RedirectMismatch {
             redirect: ctx.redirect.to_owned(),

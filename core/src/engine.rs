@@ -35,7 +35,17 @@ pub struct SalesforceApp {
     pub production: LoginHost,
     /// What "Sandbox" means: `test.salesforce.com`.
     pub sandbox: LoginHost,
+    /// One consumer key shared by every org Tokenwatch signs in to (an app installed in more
+    /// than two customer production orgs), so Salesforce's partner requirements bind it:
+    /// refresh token rotation and a 30-day idle limit on refresh tokens ("Secure Your
+    /// Connected Apps and External Client Apps", ISVforce Guide). New connections then
+    /// declare "expire if not used for 30 days", and no declaration lifts that limit.
+    pub shared: bool,
 }
+
+/// The idle limit Salesforce's partner requirements put on a shared app's refresh tokens
+/// (`xcloud.connected_app_limit_idle_ttl.htm`).
+pub const SHARED_APP_IDLE_DAYS: u32 = 30;
 
 impl SalesforceApp {
     /// The app with Salesforce's own production and sandbox login hosts.
@@ -45,7 +55,19 @@ impl SalesforceApp {
             redirect,
             production: LoginHost::production(),
             sandbox: LoginHost::sandbox(),
+            shared: false,
         }
+    }
+
+    /// Whether `host` is a login page many orgs share (production or sandbox) rather than one
+    /// org's My Domain: an org may refuse sign-ins there.
+    fn is_shared_login(&self, host: &LoginHost) -> bool {
+        *host == self.production
+            || *host == self.sandbox
+            || matches!(
+                host.kind(),
+                salesforce::HostKind::Production | salesforce::HostKind::Sandbox
+            )
     }
 }
 
@@ -95,6 +117,15 @@ pub enum EngineError {
     /// The sign-in window was closed or could not load.
     #[error("{0}")]
     Identity(#[from] IdentityError),
+    /// An interactive Salesforce sign-in ended without Salesforce sending Tokenwatch back: the
+    /// person closed the window, or Salesforce ended on an error page of its own, which it
+    /// does for an uninstalled connected app, a scope the app does not offer and a login page
+    /// the org refuses. Which one cannot be seen from here, so the likely causes are named.
+    #[error("{}", no_answer(*.shared_login))]
+    NoAnswer {
+        /// The sign-in went through a login page many orgs share, which an org may refuse.
+        shared_login: bool,
+    },
     /// The callback failed a check.
     #[error("Sign-in failed: {0}.")]
     Callback(#[from] CallbackError),
@@ -162,6 +193,17 @@ pub enum EngineError {
     },
 }
 
+fn no_answer(shared_login: bool) -> String {
+    let mut s = String::from(
+        "The sign-in window was closed before Salesforce sent Tokenwatch an answer. If Salesforce showed an error page instead, the likely causes are: the connected app is not installed in your org (since September 2025 Salesforce blocks uninstalled apps for users who have not approved them before; an admin installs it in Setup → Connected Apps OAuth Usage → Install); or the app does not offer the scopes Tokenwatch asks for (api, id, refresh_token: Setup → App Manager → the app → Edit → Selected OAuth Scopes)",
+    );
+    if shared_login {
+        s.push_str("; or your org allows sign-in only at its My Domain (choose Custom and enter your My Domain, such as yourcompany.my.salesforce.com)");
+    }
+    s.push('.');
+    s
+}
+
 fn not_configured(p: Provider) -> &'static str {
     match p {
         Provider::Salesforce => {
@@ -179,7 +221,9 @@ impl EngineError {
         match self {
             EngineError::NotConfigured(_) => "not_configured",
             EngineError::BadHost(_) => "bad_host",
-            EngineError::Identity(IdentityError::Cancelled) => "cancelled",
+            EngineError::Identity(IdentityError::Cancelled) | EngineError::NoAnswer { .. } => {
+                "cancelled"
+            }
             EngineError::Identity(IdentityError::InteractionRequired) => "interaction_required",
             EngineError::Identity(IdentityError::Blocked(_)) => "dialog_blocked",
             EngineError::Identity(IdentityError::ForeignOrigin(_)) => "foreign_origin",
@@ -324,8 +368,10 @@ fn describe_body(body: &[u8]) -> &'static str {
 enum Probe {
     /// 200: the token works; here is whose it is.
     Valid(UserInfo),
-    /// 401: the access token expired or was revoked.
-    Expired,
+    /// 401 or 403: the access token is not accepted. Salesforce's userinfo answers an expired
+    /// or revoked token with 403 `Bad_OAuth_Token` (not the REST API's 401); a fresh token
+    /// refused the same way lacks a permission instead.
+    Refused,
 }
 
 /// Why a sign-in is happening.
@@ -368,6 +414,18 @@ struct Refreshed {
     refresh: Option<oauth2::RefreshToken>,
     issued_at: Timestamp,
     refresh_due: Option<Timestamp>,
+    /// Salesforce: whether the granted scope opens the identity service, when it says.
+    identity_granted: Option<bool>,
+}
+
+/// What proves a refresh worked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Proof {
+    /// The token endpoint's answer is enough (a refresh the caller asked for as such).
+    TokenResponse,
+    /// A check: the new Salesforce access token is also proven at userinfo, so a refusal
+    /// there is diagnosed rather than refreshed again at the next check.
+    ProbeAfter,
 }
 
 /// What a silent renewal attempt came to.
@@ -801,11 +859,20 @@ impl<P: Ports> Engine<P> {
             SignIn::ChangeAccount => request = request.add_extra_param("prompt", "login"),
         }
         let (url, _) = request.url();
-        let callback = self
+        let callback = match self
             .ports
             .identity()
             .authorize(&url, Interaction::Interactive)
-            .await?;
+            .await
+        {
+            Ok(callback) => callback,
+            Err(IdentityError::Cancelled) => {
+                return Err(EngineError::NoAnswer {
+                    shared_login: app.is_shared_login(&host),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
         let ctx = diagnosis::Context {
             org: None,
             redirect: app.redirect.as_str(),
@@ -826,11 +893,15 @@ impl<P: Ports> Engine<P> {
             .clone();
         let info = match self.probe(&grant.instance_url, token.access()).await? {
             Probe::Valid(info) => info,
-            Probe::Expired => {
-                return Err(EngineError::BadResponse(
-                    SF,
-                    "the new access token was refused at once".into(),
-                ));
+            Probe::Refused => {
+                // Not stored, so nothing keeps the approval: give it back.
+                let _ = self.revoke(&host, &refresh).await;
+                return Err(EngineError::Diagnosed {
+                    provider: SF,
+                    cause: Cause::UserInfoRefused {
+                        missing_scope: token.grants_identity() == Some(false),
+                    },
+                });
             }
         };
         info.check(&grant)?;
@@ -979,15 +1050,27 @@ impl<P: Ports> Engine<P> {
             .lock()
             .acquire(&format!("tokenwatch:refresh:{}", signed.id))
             .await;
+        // A shared Salesforce app is under the partner requirements' idle limit: new
+        // connections declare it, and no declaration lifts it.
+        let shared = matches!(signed.site, Site::Salesforce { .. })
+            && self.salesforce.as_ref().is_some_and(|a| a.shared);
+        let idle_limit_days = shared.then_some(SHARED_APP_IDLE_DAYS);
+        let first_policy = if shared {
+            DeclaredPolicy::ExpireIfUnused {
+                days: SHARED_APP_IDLE_DAYS,
+            }
+        } else {
+            DeclaredPolicy::default()
+        };
         let (connected_at, history, policy, generation) =
             match self.vault().load(&signed.id).await? {
                 Some(Loaded::Ok { conn, generation }) => {
                     (conn.connected_at, conn.history, conn.policy, generation)
                 }
                 Some(Loaded::Unreadable { generation, .. }) => {
-                    (now, Vec::new(), DeclaredPolicy::default(), generation)
+                    (now, Vec::new(), first_policy, generation)
                 }
-                None => (now, Vec::new(), DeclaredPolicy::default(), 0),
+                None => (now, Vec::new(), first_policy, 0),
             };
         let mut conn = Connection {
             v: RECORD_VERSION,
@@ -1004,6 +1087,7 @@ impl<P: Ports> Engine<P> {
             approved_at: Some(now),
             refreshed_at: Some(now),
             refresh_started: None,
+            idle_limit_days,
         };
         conn.history.push(HistoryEntry {
             at: now,
@@ -1279,12 +1363,15 @@ impl<P: Ports> Engine<P> {
         };
         let now = self.now();
         let needs_refresh = match &conn.site {
+            // An idle-limited refresh token is used before half its window has passed; the
+            // refresh is then proven like any other.
+            Site::Salesforce { .. } if conn.keep_alive_due(now) => true,
             Site::Salesforce { instance_url, .. } => {
                 let instance = salesforce::parse_ascii_url(instance_url)
                     .ok_or_else(|| StoreError::Corrupt("instance URL".into()))?;
                 matches!(
                     self.probe(&instance, &conn.tokens.access).await?,
-                    Probe::Expired
+                    Probe::Refused
                 )
             }
             Site::Microsoft { .. } => {
@@ -1305,8 +1392,8 @@ impl<P: Ports> Engine<P> {
         };
         if needs_refresh {
             // From the record the probe used: if another context refreshed since, its refresh
-            // is reused rather than repeated.
-            return self.refresh_from(id, generation).await;
+            // is reused rather than repeated. A Salesforce token is proven again after it.
+            return self.refresh_from(id, generation, Proof::ProbeAfter).await;
         }
         self.settle(&mut conn, now);
         conn.checked_at = now;
@@ -1379,7 +1466,8 @@ impl<P: Ports> Engine<P> {
     /// a refresh that landed meanwhile instead of sending the refresh token again. With rotation
     /// on, a second use of the old token would be refused and lock the person out.
     pub async fn refresh(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
-        self.refresh_from(id, self.generation(id).await?).await
+        self.refresh_from(id, self.generation(id).await?, Proof::TokenResponse)
+            .await
     }
 
     /// [`Engine::refresh`] for a caller that decided to refresh from the record at `seen`.
@@ -1387,6 +1475,7 @@ impl<P: Ports> Engine<P> {
         &self,
         id: &ConnectionId,
         seen: u64,
+        proof: Proof,
     ) -> Result<ConnectionView, EngineError> {
         let _guard = self
             .ports
@@ -1438,6 +1527,7 @@ impl<P: Ports> Engine<P> {
                             refresh: token.refresh().cloned(),
                             issued_at: grant.issued_at,
                             refresh_due: None,
+                            identity_granted: token.grants_identity(),
                         })
                     }
                     Err(e) => Err(e),
@@ -1461,6 +1551,7 @@ impl<P: Ports> Engine<P> {
                     refresh: token.refresh().cloned(),
                     issued_at: now,
                     refresh_due: Some(token.refresh_due(now)),
+                    identity_granted: None,
                 });
                 (refreshed, app.redirect.as_str().to_owned())
             }
@@ -1478,6 +1569,25 @@ impl<P: Ports> Engine<P> {
                 conn.refreshed_at = Some(now);
                 conn.refresh_started = None;
                 self.settle(&mut conn, now);
+                conn.checked_at = now;
+                // The new tokens are stored before anything else can fail: with rotation the
+                // old refresh token is already gone.
+                generation = self.vault().save(&conn, generation).await?;
+                if let (Proof::ProbeAfter, Site::Salesforce { instance_url, .. }) =
+                    (proof, &conn.site)
+                {
+                    let instance = salesforce::parse_ascii_url(instance_url)
+                        .ok_or_else(|| StoreError::Corrupt("instance URL".into()))?;
+                    if let Probe::Refused = self.probe(&instance, &conn.tokens.access).await? {
+                        let cause = Cause::UserInfoRefused {
+                            missing_scope: r.identity_granted == Some(false),
+                        };
+                        conn.set_status(Status::NeedsSignIn { cause }, now);
+                        conn.schedule = ScheduleState::default();
+                        self.vault().save(&conn, generation).await?;
+                    }
+                }
+                return Ok(conn.view());
             }
             Err(EngineError::Refused {
                 error, description, ..
@@ -1545,7 +1655,7 @@ impl<P: Ports> Engine<P> {
             StatusCode::OK => serde_json::from_slice(response.body())
                 .map(Probe::Valid)
                 .map_err(|_| EngineError::BadResponse(SF, describe_body(response.body()).into())),
-            StatusCode::UNAUTHORIZED => Ok(Probe::Expired),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(Probe::Refused),
             s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
                 let retry_after = response
                     .headers()

@@ -27,8 +27,19 @@ use url::{Host, Url};
 pub const PRODUCTION_HOST: &str = "login.salesforce.com";
 /// Sandboxes sign in here.
 pub const SANDBOX_HOST: &str = "test.salesforce.com";
-/// Scopes Tokenwatch asks for: API access and a refresh token ("OAuth Tokens and Scopes").
-pub const SCOPES: [&str; 2] = ["api", "refresh_token"];
+/// Scopes Tokenwatch asks for ("OAuth Tokens and Scopes", `xcloud.remoteaccess_oauth_tokens_scopes.htm`):
+/// API access, the identity service its check calls (`id`: "a connected app with the id scope
+/// … can send a GET request with the access token to the identity URL",
+/// `xcloud.remoteaccess_using_openid.htm`; userinfo is the same service in OpenID Connect's
+/// shape), and a refresh token. The connected app's Selected OAuth Scopes must include all
+/// three, or Salesforce ends the sign-in on its error page.
+pub const SCOPES: [&str; 3] = ["api", "id", "refresh_token"];
+
+/// Scopes that open the identity service: `id`, its synonyms `profile`, `email`, `address`
+/// and `phone`, OpenID Connect's `openid`, and `full`, which covers every scope.
+const IDENTITY_SCOPES: [&str; 7] = [
+    "id", "profile", "email", "address", "phone", "openid", "full",
+];
 
 /// Domains Salesforce serves orgs from; an `instance_url` elsewhere is refused unless it is on
 /// the configured login host itself.
@@ -365,6 +376,14 @@ impl TokenResponse {
     /// The refresh token, when the `refresh_token` scope was granted.
     pub fn refresh(&self) -> Option<&RefreshToken> {
         self.refresh_token.as_ref()
+    }
+
+    /// Whether the granted `scope` includes the identity service; `None` when Salesforce did
+    /// not say which scopes it granted.
+    pub fn grants_identity(&self) -> Option<bool> {
+        self.scope
+            .as_ref()
+            .map(|all| all.iter().any(|s| IDENTITY_SCOPES.contains(&s.as_str())))
     }
 }
 

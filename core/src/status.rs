@@ -99,8 +99,17 @@ pub enum Cause {
         /// The org, when known.
         org: Option<String>,
     },
-    /// `invalid_app_access`: only admin-approved users may use the app.
+    /// `OAUTH_APP_ACCESS_DENIED` at the authorize redirect, `invalid_app_access` at the token
+    /// endpoint: the app's Permitted Users is "Admin approved users are pre-authorized" and
+    /// this user has neither a profile nor a permission set that grants it.
     NotAdminApproved,
+    /// Salesforce issued a fresh access token and its user information endpoint refused it
+    /// (401/403): not an expired token, but a permission the connection lacks.
+    UserInfoRefused {
+        /// The token response's `scope` did not include the identity scope (`id`, one of its
+        /// synonyms, `openid` or `full`): the connected app does not offer it.
+        missing_scope: bool,
+    },
     /// `invalid_client_id`: the org does not know the consumer key.
     ConsumerKeyUnknown,
     /// `redirect_uri_mismatch`: the app's callback URL is not Tokenwatch's.
@@ -157,7 +166,9 @@ impl Cause {
             Cause::IpRestricted => "Salesforce refused the request from this network: the org or the connected app restricts IP addresses.".into(),
             Cause::AppBlocked { org } => format!("The connected app is blocked {}.", in_org(org)),
             Cause::AppNotInstalled { org } => format!("The connected app is not installed {}.", in_org(org)),
-            Cause::NotAdminApproved => "Your user is not approved for the connected app: only admin-approved users may use it.".into(),
+            Cause::NotAdminApproved => "Your Salesforce administrator has not approved this app for you: only admin-approved users may use it.".into(),
+            Cause::UserInfoRefused { missing_scope: true } => "Salesforce issues tokens for this connection but refuses them at its user information endpoint, because the connected app does not grant the identity scope (id) Tokenwatch checks connections with.".into(),
+            Cause::UserInfoRefused { missing_scope: false } => "Salesforce issues tokens for this connection but refuses them at its user information endpoint (HTTP 403), although the identity scope was granted.".into(),
             Cause::ConsumerKeyUnknown => "This Salesforce org does not know the consumer key Tokenwatch signs in with.".into(),
             Cause::RedirectMismatch { .. } => match provider {
                 Provider::Salesforce => "The connected app's callback URL does not match Tokenwatch's.".into(),
@@ -199,7 +210,9 @@ impl Cause {
             Cause::IpRestricted => "Connect from an allowed network, or ask your Salesforce admin to relax the app's IP restrictions (Setup → Manage Connected Apps → Edit Policies → IP Relaxation).".into(),
             Cause::AppBlocked { .. } => "Ask your Salesforce admin to unblock it (Setup → Connected Apps OAuth Usage → Unblock), then sign in again.".into(),
             Cause::AppNotInstalled { .. } => "Ask your Salesforce admin to install it (Setup → Connected Apps OAuth Usage → Install), then sign in again.".into(),
-            Cause::NotAdminApproved => "Ask your Salesforce admin to give your profile or a permission set access to the app (Setup → Manage Connected Apps).".into(),
+            Cause::NotAdminApproved => "Ask your Salesforce admin to approve you for the app (Setup → Manage Connected Apps → the app → Manage Profiles or Manage Permission Sets), then sign in again.".into(),
+            Cause::UserInfoRefused { missing_scope: true } => "An administrator must add \"Access the identity URL service (id, profile, email, address, phone)\" to the connected app's Selected OAuth Scopes (Setup → App Manager → the app → Edit), then choose \"Sign in again\".".into(),
+            Cause::UserInfoRefused { missing_scope: false } => "Ask your Salesforce admin to check the connected app's OAuth policies and your user's access to it (Setup → Manage Connected Apps), then choose \"Sign in again\"; the connection's history shows when it started.".into(),
             Cause::ConsumerKeyUnknown => "An administrator must check the consumer key Tokenwatch is built with against the org's connected app.".into(),
             Cause::RedirectMismatch { redirect } => match provider {
                 Provider::Salesforce => format!("An administrator must add {redirect} to the connected app's callback URLs."),

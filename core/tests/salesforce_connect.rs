@@ -43,7 +43,7 @@ fn the_authorization_request_uses_pkce_s256_state_and_the_salesforce_path() {
     assert_eq!(q["response_type"], "code");
     assert_eq!(q["client_id"], CLIENT_ID);
     assert_eq!(q["redirect_uri"], REDIRECT);
-    assert_eq!(q["scope"], "api refresh_token");
+    assert_eq!(q["scope"], "api id refresh_token");
     assert_eq!(q["code_challenge_method"], "S256");
     assert_eq!(q["code_challenge"].len(), 43);
     assert_eq!(q["state"].len(), 43);
@@ -78,9 +78,15 @@ fn a_rejected_login_is_a_cancelled_sign_in_and_stores_nothing() {
     *w.engine.ports().login.password.borrow_mut() = "wrong".into();
     let err = block_on(w.engine.connect_salesforce(&sim_login())).unwrap_err();
     assert_eq!(err.code(), "cancelled");
-    assert_eq!(
-        err.to_string(),
-        "the sign-in window was closed before sign-in finished"
+    assert!(
+        err.to_string().starts_with(
+            "The sign-in window was closed before Salesforce sent Tokenwatch an answer."
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.to_string().contains("My Domain"),
+        "a custom login host is not a shared login page: {err}"
     );
     assert_nothing_stored(&w);
 }

@@ -146,21 +146,6 @@ fn a_blocked_app_at_refresh_names_the_org_and_the_fix() {
 }
 
 #[test]
-fn an_uninstalled_app_at_sign_in_is_diagnosed_and_nothing_is_stored() {
-    let w = world();
-    w.sim.set_faults(Faults {
-        app: Some(AppFault::NotInstalled),
-        ..Faults::default()
-    });
-    let err = block_on(w.engine.connect_salesforce(&sim_login())).unwrap_err();
-    assert_eq!(
-        err.view().message,
-        "The connected app is not installed in this org. Ask your Salesforce admin to install it (Setup → Connected Apps OAuth Usage → Install), then sign in again."
-    );
-    assert!(block_on(w.engine.list()).unwrap().is_empty());
-}
-
-#[test]
 fn a_blocked_app_at_sign_in() {
     let w = world();
     w.sim.set_faults(Faults {
@@ -185,7 +170,7 @@ fn a_user_the_admin_has_not_approved() {
     let (text, _) = needs_sign_in_after_refresh(&w, &id);
     assert_eq!(
         text,
-        "Your user is not approved for the connected app: only admin-approved users may use it."
+        "Your Salesforce administrator has not approved this app for you: only admin-approved users may use it."
     );
 }
 

@@ -51,6 +51,7 @@ pub fn fixture(n: u8) -> Connection {
         approved_at: None,
         refreshed_at: None,
         refresh_started: None,
+        idle_limit_days: None,
     }
 }
 

@@ -115,6 +115,8 @@ pub struct SimLogin {
     /// Which of `opened` were silent.
     pub silent: RefCell<Vec<bool>>,
     pub cookies: RefCell<Vec<(String, String)>>,
+    /// Pages the provider left the window on instead of calling back (its error pages).
+    pub shown: RefCell<Vec<Url>>,
 }
 
 impl SimLogin {
@@ -172,10 +174,29 @@ impl Identity for SimLogin {
         self.silent
             .borrow_mut()
             .push(interaction == Interaction::Silent);
+        // Like launchWebAuthFlow, the window completes only when the provider sends it to the
+        // redirect URI; any other redirect (Salesforce's own error page) is shown and waits for
+        // the person, who closes it.
+        let redirect_uri = url
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let done = |r: &tokenwatch_sim::SimResponse| -> Option<Result<Url, IdentityError>> {
+            let to = location(r)?;
+            Some(if to.as_str().starts_with(&redirect_uri) {
+                Ok(to)
+            } else if interaction == Interaction::Silent {
+                Err(IdentityError::InteractionRequired)
+            } else {
+                self.shown.borrow_mut().push(to);
+                Err(IdentityError::Cancelled)
+            })
+        };
         let get = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
         let form = self.send(get);
-        if let Some(to) = location(&form) {
-            return Ok(to);
+        if let Some(end) = done(&form) {
+            return end;
         }
         if form.status() != 200 {
             return Err(IdentityError::Unavailable(format!(
@@ -201,7 +222,7 @@ impl Identity for SimLogin {
         }
         // The form came back with "check your username and password": the person gives up
         // and closes the window.
-        location(&answer).ok_or(IdentityError::Cancelled)
+        done(&answer).unwrap_or(Err(IdentityError::Cancelled))
     }
 }
 
@@ -312,10 +333,21 @@ pub fn world_ms(registration: Registration) -> World {
 }
 
 pub fn world_with(lock: TestLock) -> World {
+    world_from(lock, |_| {}, |_| {})
+}
+
+/// A world whose simulator configuration and Salesforce app are first edited by the test.
+pub fn world_from(
+    lock: TestLock,
+    config: impl FnOnce(&mut Config),
+    salesforce: impl FnOnce(&mut SalesforceApp),
+) -> World {
     let clock = SharedClock(Arc::new(AtomicI64::new(T0)));
     let sim_clock = clock.0.clone();
+    let mut sim_config = Config::demo(CLIENT_ID, vec![REDIRECT.into()]);
+    config(&mut sim_config);
     let sim = Arc::new(Sim::new(
-        Config::demo(CLIENT_ID, vec![REDIRECT.into()]),
+        sim_config,
         SIM_URL,
         Arc::new(move || sim_clock.load(Ordering::SeqCst)),
     ));
@@ -334,13 +366,15 @@ pub fn world_with(lock: TestLock) -> World {
             opened: RefCell::default(),
             silent: RefCell::default(),
             cookies: RefCell::default(),
+            shown: RefCell::default(),
         },
         clock: clock.clone(),
         entropy: CountingEntropy::default(),
         sealer: TestSealer::default(),
         lock,
     };
-    let app = SalesforceApp::new(CLIENT_ID.into(), Url::parse(REDIRECT).unwrap());
+    let mut app = SalesforceApp::new(CLIENT_ID.into(), Url::parse(REDIRECT).unwrap());
+    salesforce(&mut app);
     World {
         sim,
         clock,
@@ -366,6 +400,7 @@ impl TestPorts {
                 opened: RefCell::default(),
                 silent: RefCell::default(),
                 cookies: RefCell::default(),
+                shown: RefCell::default(),
             },
             clock: self.clock.clone(),
             entropy: CountingEntropy::default(),
