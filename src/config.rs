@@ -48,6 +48,12 @@ pub struct SalesforceConfig {
     pub production_host: Option<String>,
     /// Where "Sandbox" signs in, when not `test.salesforce.com` (test builds).
     pub sandbox_host: Option<String>,
+    /// The consumer key is one app shared by many orgs (a vendor's build), so Salesforce's
+    /// partner requirements bind it: a 30-day idle limit and rotation (see
+    /// [`SalesforceApp::shared`]). It follows the key: an administrator who sets the org's own
+    /// key in a higher settings layer gets an ordinary app.
+    #[serde(default)]
+    pub shared_app: bool,
 }
 
 /// Microsoft settings; everything but the client id has a default.
@@ -72,7 +78,10 @@ impl Config {
     /// The Salesforce app with this consumer key and redirect; a build may say where
     /// "Production" and "Sandbox" sign in (the test builds point them at simulators).
     pub fn salesforce_app(&self, consumer_key: String, redirect: url::Url) -> SalesforceApp {
+        let shared = self.salesforce.shared_app
+            && self.salesforce.consumer_key.as_deref() == Some(consumer_key.as_str());
         let mut app = SalesforceApp::new(consumer_key, redirect);
+        app.shared = shared;
         let host = |h: &Option<String>| h.as_deref().and_then(|h| LoginHost::parse(h).ok());
         if let Some(h) = host(&self.salesforce.production_host) {
             app.production = h;
@@ -131,4 +140,33 @@ pub async fn load_from(url: &str) -> Result<Config, String> {
 
 fn parse(text: &str) -> Result<Config, String> {
     serde_json::from_slice(text.as_bytes()).map_err(|e| format!("config.json: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redirect() -> url::Url {
+        url::Url::parse("https://aenijjbppdciepplnmbnkldooemgnadd.chromiumapp.org/salesforce")
+            .unwrap()
+    }
+
+    #[test]
+    fn a_shared_app_is_shared_only_with_the_builds_own_key() {
+        let config =
+            parse(r#"{"salesforce":{"consumer_key":"3MVG9vendor","shared_app":true}}"#).unwrap();
+        assert!(
+            config
+                .salesforce_app("3MVG9vendor".into(), redirect())
+                .shared
+        );
+        assert!(
+            !config
+                .salesforce_app("3MVG9theorgsown".into(), redirect())
+                .shared,
+            "an administrator's own key is the org's own app"
+        );
+        let own = parse(r#"{"salesforce":{"consumer_key":"3MVG9vendor"}}"#).unwrap();
+        assert!(!own.salesforce_app("3MVG9vendor".into(), redirect()).shared);
+    }
 }

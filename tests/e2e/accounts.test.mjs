@@ -108,3 +108,31 @@ test('another installed extension cannot message the worker', async () => {
     await context.close();
   }
 });
+
+test('an org that allows sign-in only at its My Domain refuses the production login page, and the message says to use the My Domain', async () => {
+  // The production simulator stands for login.salesforce.com of an org with "Prevent login
+  // from https://login.salesforce.com" on.
+  await admin(production, 'faults', { my_domain_only: true });
+  const exchanges = (await admin(production, 'counters')).code_exchanges;
+  const { context, worker } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await popup.selectOption('#sf-host-kind', 'production');
+    const window = context.waitForEvent('page', { timeout: 20_000 });
+    await popup.click('#add-salesforce');
+    const login = await window;
+    await login.waitForSelector('#username');
+    await signIn(login, 'ada@acme.example', 'tokenwatch');
+    await login.waitForSelector('#error');
+    assert.match(await login.textContent('#error'), /My Domain/);
+    await login.close();
+    const said = await message(popup, /closed before Salesforce/);
+    assert.match(said.text, /or your org allows sign-in only at its My Domain \(choose Custom and enter your My Domain, such as yourcompany\.my\.salesforce\.com\)\.$/);
+    await popup.screenshot({ path: join(OUT, 'popup-my-domain-only.png') });
+    assert.deepEqual(await storage(worker), {});
+    assert.equal((await admin(production, 'counters')).code_exchanges, exchanges, 'no code was issued');
+  } finally {
+    await admin(production, 'faults', {});
+    await context.close();
+  }
+});

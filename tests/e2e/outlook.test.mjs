@@ -144,7 +144,7 @@ test('a messageParent from another origin, a callback with a wrong state, a seco
     assert.equal(said.text, 'A Tokenwatch sign-in window is already open; finish or close it first.');
     // The person closes the dialog.
     await dialog.close();
-    said = await message(pane, /closed before sign-in finished/);
+    said = await message(pane, /closed before Salesforce sent Tokenwatch an answer/);
 
     assert.equal((await admin(sim, 'counters')).code_exchanges, exchanges, 'no code was redeemed');
     assert.deepEqual((await storedKeys(pane)).filter((k) => k.startsWith('rec:')), []);

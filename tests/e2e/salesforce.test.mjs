@@ -64,11 +64,16 @@ test('a check after the session timed out refreshes silently; a revoked org show
     await connect(context, popup, sim.url, 'grace@globex.example');
     const id = 'sf:00D5g000004GlobEAA:0055g000004GrcXEAA';
 
+    // Salesforce answers a timed-out session at userinfo with 403 Bad_OAuth_Token: one refresh,
+    // the new token proven, and never "Can't reach".
     await admin(sim, 'expire-access', '');
-    const refreshes = (await admin(sim, 'counters')).refreshes;
+    const counted = await admin(sim, 'counters');
     await popup.click(`button.check[data-id="${id}"]`);
     assert.equal((await message(popup, /Token/)).text, 'grace@globex.example: Token valid.');
-    assert.equal((await admin(sim, 'counters')).refreshes, refreshes + 1);
+    const recounted = await admin(sim, 'counters');
+    assert.equal(recounted.refreshes, counted.refreshes + 1);
+    assert.equal(recounted.userinfo, counted.userinfo + 2, 'the refused probe and the proof of the new token');
+    assert.equal((await rows(popup))[0].status, 'Token valid');
 
     // Salesforce down: the row says so, and the next check recovers.
     await admin(sim, 'faults', { outage: true });
@@ -129,7 +134,7 @@ test('a rejected login, a closed window, a wrong state, a non-JSON token respons
     assert.match(await login.textContent('#error'), /check your username and password/);
     await login.close();
     let said = await message(popup, /closed/);
-    assert.equal(said.text, 'The sign-in window was closed before sign-in finished.');
+    assert.match(said.text, /^The sign-in window was closed before Salesforce sent Tokenwatch an answer\. If Salesforce showed an error page instead, the likely causes are: the connected app is not installed in your org/);
     assert.equal(said.role, 'alert');
     assert.deepEqual(await storage(worker), {});
 
@@ -195,6 +200,59 @@ test('the worker answers only its own pages: a web page cannot reach it, and not
     const old = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 9, request: { type: 'list_connections' } }));
     assert.equal(old.error.code, 'malformed');
     assert.match(old.error.message, /another version of Tokenwatch/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('Salesforce refusals that never come back: an uninstalled app, an app without the identity scope, and a user the admin has not approved', async () => {
+  const { context, worker } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await connect(context, popup, sim.url, 'ada@acme.example');
+
+    // Uninstalled since September 2025: Ada approved it before and keeps refreshing; Charles
+    // never did and ends on Salesforce's own error page, which never returns to Tokenwatch.
+    await admin(sim, 'faults', { app: 'not_installed' });
+    await admin(sim, 'expire-access', '');
+    await popup.click(`button.check[data-id="${ADA.id}"]`);
+    assert.equal((await message(popup, /Token/)).text, 'ada@acme.example: Token valid.');
+    const login = await startAdd(context, popup, sim.url);
+    await signIn(login, 'charles@acme.example', 'tokenwatch');
+    await login.waitForURL(/RemoteAccessErrorPage\.apexp/);
+    assert.match(login.url(), /error=invalid_client&error_description=app\+must\+be\+installed\+into\+org/);
+    assert.match(await login.textContent('body'), /OAUTH_APPROVAL_ERROR_GENERIC/);
+    await login.close();
+    let said = await message(popup, /closed before Salesforce/);
+    assert.match(said.text, /the connected app is not installed in your org \(since September 2025 Salesforce blocks uninstalled apps for users who have not approved them before; an admin installs it in Setup → Connected Apps OAuth Usage → Install\)/);
+    await popup.screenshot({ path: join(OUT, 'popup-app-not-installed.png') });
+    // The whole sentence stays inside the message box.
+    const box = await popup.$eval('#message', (m) => ({ scroll: m.scrollWidth, client: m.clientWidth }));
+    assert.ok(box.scroll <= box.client, `the message overflows: ${JSON.stringify(box)}`);
+
+    // The app does not offer the identity scope: Salesforce's error page again.
+    await admin(sim, 'faults', {});
+    await admin(sim, 'app-scopes', 'api refresh_token');
+    await popup.selectOption('#sf-host-kind', 'custom');
+    await popup.fill('#sf-host', sim.url);
+    const scopeWindow = context.waitForEvent('page', { timeout: 20_000 });
+    await popup.click('#add-salesforce');
+    const scopePage = await scopeWindow;
+    await scopePage.waitForURL(/RemoteAccessErrorPage\.apexp\?error=invalid_scope/);
+    await scopePage.close();
+    said = await message(popup, /closed before Salesforce/);
+    assert.match(said.text, /the app does not offer the scopes Tokenwatch asks for \(api, id, refresh_token/);
+    await admin(sim, 'app-scopes', 'api id openid refresh_token');
+
+    // Admin-approved users only: Salesforce comes back with OAUTH_APP_ACCESS_DENIED.
+    await admin(sim, 'faults', { app: 'not_admin_approved' });
+    await signIn(await startAdd(context, popup, sim.url), 'charles@acme.example', 'tokenwatch');
+    said = await message(popup, /administrator has not approved/);
+    assert.equal(said.text, 'Your Salesforce administrator has not approved this app for you: only admin-approved users may use it. Ask your Salesforce admin to approve you for the app (Setup → Manage Connected Apps → the app → Manage Profiles or Manage Permission Sets), then sign in again.');
+    await admin(sim, 'faults', {});
+
+    assert.deepEqual((await rows(popup)).map((r) => r.id), [ADA.id], 'nothing of Charles was stored');
+    assert.deepEqual(Object.keys(await storage(worker)).filter((k) => k.includes('ChsX')), []);
   } finally {
     await context.close();
   }

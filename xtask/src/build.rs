@@ -77,7 +77,10 @@ pub fn run(_args: &[String]) -> Result<Built> {
         .filter(|k| !k.is_empty());
     let release = root.join("dist/chrome");
     let release_config = json!({
-        "salesforce": { "consumer_key": release_key },
+        "salesforce": {
+            "consumer_key": release_key,
+            "shared_app": std::env::var("TOKENWATCH_SALESFORCE_SHARED_APP").is_ok_and(|v| v == "1"),
+        },
         "microsoft": {
             "client_id": env("TOKENWATCH_MICROSOFT_CLIENT_ID"),
             "tenant": env("TOKENWATCH_MICROSOFT_TENANT"),
