@@ -30,7 +30,8 @@
   root.append(style, bar);
   let dismissed = false;
 
-  const ask = (request) => chrome.runtime.sendMessage({ v: 1, request }).catch(() => null);
+  const PROVIDERS = { salesforce: 'Salesforce', microsoft: 'Microsoft' };
+  const ask = (request) => chrome.runtime.sendMessage({ v: 2, request }).catch(() => null);
 
   function render(items, note) {
     bar.replaceChildren();
@@ -40,7 +41,7 @@
       const line = document.createElement('div');
       line.className = 'line';
       const who = document.createElement('b');
-      who.textContent = `${item.provider} · ${item.username}`;
+      who.textContent = `${PROVIDERS[item.provider] ?? ''} · ${item.username}`;
       const what = document.createElement('span');
       what.textContent = item.by
         ? t('bannerBy', [item.title, new Date(item.by).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })])
@@ -78,7 +79,7 @@
     const id = button.dataset.id;
     if (!id) return;
     button.disabled = true;
-    const answer = await ask({ type: 'renew', id });
+    const answer = await ask({ type: 'sign_in_again', id });
     if (answer?.type === 'banner') render(answer.items, answer.items.length ? '' : t('bannerAllGood'));
     else if (answer?.type === 'error') { await refresh(answer.error.message); }
     else await refresh();

@@ -5,7 +5,7 @@ use crate::fetch::FetchClient;
 use crate::js::js_error;
 use crate::sealer::WebCryptoSealer;
 use crate::web::locks;
-use tokenwatch_core::engine::Ports;
+use tokenwatch_core::engine::PortSet;
 use tokenwatch_core::mirror::Mirrored;
 use tokenwatch_core::ports::{
     Clock, Entropy, Identity, IdentityError, Interaction, Lock, MemoryGuard, MemoryLock, Store,
@@ -27,21 +27,26 @@ thread_local! {
 
 impl Store for ChromeStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        storage::get(key).await.map_err(StoreError::Backend)
+        storage::get(key).await.map_err(backend)
     }
     async fn put(&self, key: &str, value: String) -> Result<(), StoreError> {
         let delay = RECORD_WRITE_DELAY_MS.with(std::cell::Cell::get);
         if delay > 0 && key.starts_with("rec:") {
             crate::js::sleep_ms(delay).await;
         }
-        storage::set(key, &value).await.map_err(StoreError::Backend)
+        storage::set(key, &value).await.map_err(backend)
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        storage::remove(key).await.map_err(StoreError::Backend)
+        storage::remove(key).await.map_err(backend)
     }
     async fn list(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
-        storage::list(prefix).await.map_err(StoreError::Backend)
+        storage::list(prefix).await.map_err(backend)
     }
+}
+
+/// A failed storage call: the browser's words, kept.
+fn backend(e: crate::js::JsError) -> StoreError {
+    StoreError::Backend(e.to_string())
 }
 
 /// `chrome.identity.launchWebAuthFlow`.
@@ -54,7 +59,7 @@ impl Identity for ChromeIdentity {
         match identity::launch(url.as_str(), interactive).await {
             Ok(callback) => Url::parse(&callback)
                 .map_err(|_| IdentityError::Unavailable("the callback is not a URL".into())),
-            Err(message) => Err(classify_identity_error(&message)),
+            Err(e) => Err(classify_identity_error(&e.message)),
         }
     }
 }
@@ -105,25 +110,19 @@ fn local() -> Result<web_sys::Storage, StoreError> {
 
 impl Store for LocalStorageStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        local()?
-            .get_item(key)
-            .map_err(|e| StoreError::Backend(js_error(e)))
+        local()?.get_item(key).map_err(|e| backend(js_error(e)))
     }
     async fn put(&self, key: &str, value: String) -> Result<(), StoreError> {
         local()?
             .set_item(key, &value)
-            .map_err(|e| StoreError::Backend(js_error(e)))
+            .map_err(|e| backend(js_error(e)))
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        local()?
-            .remove_item(key)
-            .map_err(|e| StoreError::Backend(js_error(e)))
+        local()?.remove_item(key).map_err(|e| backend(js_error(e)))
     }
     async fn list(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
         let storage = local()?;
-        let count = storage
-            .length()
-            .map_err(|e| StoreError::Backend(js_error(e)))?;
+        let count = storage.length().map_err(|e| backend(js_error(e)))?;
         let mut out = Vec::new();
         for i in 0..count {
             if let Some(key) = storage
@@ -171,47 +170,15 @@ impl Lock for WebLocks {
 /// The service worker's ports. Its store is mirrored in memory: the worker is the one writer
 /// of `chrome.storage.local`, and hears of any other through [`crate::background`]'s
 /// `on_storage_changed`.
-#[derive(Debug, Default)]
-pub struct WorkerPorts {
-    http: FetchClient,
-    store: Mirrored<ChromeStore>,
-    identity: ChromeIdentity,
-    clock: JsClock,
-    entropy: CryptoEntropy,
-    sealer: WebCryptoSealer,
-    lock: WebLocks,
-}
-
-impl Ports for WorkerPorts {
-    type Http = FetchClient;
-    type Store = Mirrored<ChromeStore>;
-    type Identity = ChromeIdentity;
-    type Clock = JsClock;
-    type Entropy = CryptoEntropy;
-    type Sealer = WebCryptoSealer;
-    type Lock = WebLocks;
-    fn lock(&self) -> &WebLocks {
-        &self.lock
-    }
-    fn sealer(&self) -> &WebCryptoSealer {
-        &self.sealer
-    }
-    fn http(&self) -> &FetchClient {
-        &self.http
-    }
-    fn store(&self) -> &Mirrored<ChromeStore> {
-        &self.store
-    }
-    fn identity(&self) -> &ChromeIdentity {
-        &self.identity
-    }
-    fn clock(&self) -> &JsClock {
-        &self.clock
-    }
-    fn entropy(&self) -> &CryptoEntropy {
-        &self.entropy
-    }
-}
+pub type WorkerPorts = PortSet<
+    FetchClient,
+    Mirrored<ChromeStore>,
+    ChromeIdentity,
+    JsClock,
+    CryptoEntropy,
+    WebCryptoSealer,
+    WebLocks,
+>;
 
 #[cfg(test)]
 mod tests {

@@ -3,9 +3,9 @@
 //! build ships the simulator's.
 
 use serde::Deserialize;
-use tokenwatch_core::engine::SalesforceApp;
 use tokenwatch_core::microsoft::{Registration, Resource};
 use tokenwatch_core::salesforce::LoginHost;
+use tokenwatch_core::salesforce::SalesforceApp;
 use tokenwatch_core::settings::SettingsValues;
 
 /// The packaged configuration.
@@ -21,7 +21,7 @@ pub struct Config {
     /// Timing, in seconds (defaults: check every 30 min, warn 7 days and 1 day ahead, 2 h
     /// before a 24-hour sign-in ends, silent renewal from 4 h before).
     #[serde(default)]
-    pub schedule: tokenwatch_core::schedule::SettingsInput,
+    pub schedule: tokenwatch_core::schedule::TimingInput,
     /// Fault-injection knobs of the test builds; absent from every shipped build.
     #[serde(default)]
     pub test_hooks: TestHooks,

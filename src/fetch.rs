@@ -55,14 +55,15 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
     init.set_redirect(RequestRedirect::Manual);
     init.set_credentials(RequestCredentials::Omit);
     init.set_cache(RequestCache::NoStore);
-    let headers = web_sys::Headers::new().map_err(|e| FetchError::Invalid(js_error(e)))?;
+    let headers =
+        web_sys::Headers::new().map_err(|e| FetchError::Invalid(js_error(e).to_string()))?;
     for (name, value) in request.headers() {
         let value = value
             .to_str()
             .map_err(|_| FetchError::Invalid("header value".into()))?;
         headers
             .append(name.as_str(), value)
-            .map_err(|e| FetchError::Invalid(js_error(e)))?;
+            .map_err(|e| FetchError::Invalid(js_error(e).to_string()))?;
     }
     init.set_headers(&headers);
     if !request.body().is_empty() {
@@ -70,10 +71,10 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
         init.set_body(&body);
     }
     let js_request = web_sys::Request::new_with_str_and_init(&request.uri().to_string(), &init)
-        .map_err(|e| FetchError::Invalid(js_error(e)))?;
+        .map_err(|e| FetchError::Invalid(js_error(e).to_string()))?;
     let response: web_sys::Response = fetch_request(&js_request)
         .await
-        .map_err(|e| FetchError::Network(js_error(e)))?
+        .map_err(|e| FetchError::Network(js_error(e).to_string()))?
         .unchecked_into();
     if response.type_() == ResponseType::Opaqueredirect || (300..400).contains(&response.status()) {
         return Err(FetchError::Redirect);
@@ -97,10 +98,10 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
     }
     let buffer = response
         .array_buffer()
-        .map_err(|e| FetchError::Network(js_error(e)))?;
+        .map_err(|e| FetchError::Network(js_error(e).to_string()))?;
     let buffer = JsFuture::from(buffer)
         .await
-        .map_err(|e| FetchError::Network(js_error(e)))?;
+        .map_err(|e| FetchError::Network(js_error(e).to_string()))?;
     let bytes = js_sys::Uint8Array::new(&buffer);
     if bytes.length() as usize > MAX_RESPONSE_BYTES {
         return Err(FetchError::TooLarge);

@@ -19,20 +19,41 @@ pub fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
     serde_json::from_slice(text.as_bytes()).ok()
 }
 
-/// The message of a thrown value: `Error.message`, a thrown string, or its type. Callers map it
-/// to their own error enum; it never carries a token because no binding passes one into an
-/// error (URLs with secrets are never part of a thrown message here).
-pub fn js_error(value: JsValue) -> String {
-    if let Some(e) = value.dyn_ref::<js_sys::Error>() {
-        return String::from(e.message());
-    }
+/// A failure of a browser API, as the one conversion from a thrown JavaScript value reads it:
+/// the `Error`'s name (`QuotaExceededError`, `TypeError`) and message. It never carries a
+/// token: no binding passes one into an error (URLs with secrets are never part of a thrown
+/// message here). Callers map it to their own error enum.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct JsError {
+    /// The error's name, or the thrown value's type.
+    pub name: String,
+    /// The error's message, or the thrown string.
+    pub message: String,
+}
+
+/// The [`JsError`] of a thrown value: its `name` and `message` (an `Error` or a
+/// `DOMException`, read as properties so either works), a thrown string, or its type.
+pub fn js_error(value: JsValue) -> JsError {
     if let Some(s) = value.as_string() {
-        return s;
+        return JsError {
+            name: "string".into(),
+            message: s,
+        };
     }
-    value
+    let kind = value
         .js_typeof()
         .as_string()
-        .unwrap_or_else(|| "unknown".into())
+        .unwrap_or_else(|| "unknown".into());
+    let property = |key: &str| {
+        js_sys::Reflect::get(&value, &JsValue::from_str(key))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    JsError {
+        name: property("name").unwrap_or_else(|| kind.clone()),
+        message: property("message").unwrap_or(kind),
+    }
 }
 
 /// Both futures, polled together: the browser calls they wait on overlap instead of queueing

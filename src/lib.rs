@@ -23,5 +23,7 @@ pub mod options;
 pub mod outlook;
 pub mod popup;
 pub mod sealer;
+pub mod settings;
+pub mod surfaces;
 pub mod ui;
 pub mod web;

@@ -5,35 +5,16 @@
 
 use crate::chrome::permissions;
 use crate::ui::{ask, by_id, child, local_time, on};
-use serde_json::{Map, Value};
 use std::rc::Rc;
-use tokenwatch_core::connection::{DeclaredPolicy, Provider};
+use tokenwatch_core::connection::DeclaredPolicy;
+use tokenwatch_core::host::HttpsOrigin;
+use tokenwatch_core::ids::Provider;
 use tokenwatch_core::messages::{ConnectionDetails, Request, Response, SettingsView};
 use tokenwatch_core::microsoft::Registration;
-use tokenwatch_core::salesforce::{HostKind, LoginHost};
-use tokenwatch_core::settings::{FieldError, SettingsValues};
+use tokenwatch_core::settings::{Field, FieldError, Input, SettingsValues};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, Element, Event, HtmlInputElement, HtmlSelectElement};
-
-/// Text inputs whose id is their settings field.
-const TEXT: [&str; 5] = [
-    "salesforce_consumer_key",
-    "microsoft_client_id",
-    "microsoft_authority_host",
-    "microsoft_tenant",
-    "ews_url",
-];
-/// Selects whose id is their settings field.
-const SELECTS: [&str; 2] = ["microsoft_registration", "microsoft_resource"];
-/// Number inputs: (element id, settings field, seconds per unit shown).
-const NUMBERS: [(&str, &str, u64); 5] = [
-    ("check_interval", "schedule.check_interval_s", 60),
-    ("warn_long", "schedule.warn_long_s", 86_400),
-    ("warn_short", "schedule.warn_short_s", 3600),
-    ("warn_day", "schedule.warn_day_limited_s", 60),
-    ("renew_lead", "schedule.silent_renew_lead_s", 3600),
-];
 
 struct Page {
     doc: Document,
@@ -59,77 +40,6 @@ pub async fn options_main() -> Result<(), JsValue> {
     page.load_settings().await;
     page.load_connections().await;
     Ok(())
-}
-
-fn get<'v>(v: &'v Value, field: &str) -> Option<&'v Value> {
-    field
-        .split('.')
-        .try_fold(v, |v, k| v.get(k))
-        .filter(|v| !v.is_null())
-}
-
-fn set(map: &mut Map<String, Value>, field: &str, value: Value) {
-    match field.split_once('.') {
-        Some((outer, inner)) => {
-            let entry = map
-                .entry(outer.to_owned())
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(o) = entry {
-                o.insert(inner.to_owned(), value);
-            }
-        }
-        None => {
-            map.insert(field.to_owned(), value);
-        }
-    }
-}
-
-/// `text`, a decimal number such as `1`, `1.5` or `.25`, times `unit`, rounded to a whole number;
-/// `None` for anything else (signs, exponents, more than nine decimals, overflow). In integers:
-/// no float parsing machinery in the wasm.
-fn decimal_times(text: &str, unit: u64) -> Option<u64> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() && fraction.is_empty()
-        || !digits(whole)
-        || !digits(fraction)
-        || fraction.len() > 9
-    {
-        return None;
-    }
-    let whole: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let scale = 10u64.pow(fraction.len() as u32);
-    let fraction: u64 = if fraction.is_empty() {
-        0
-    } else {
-        fraction.parse().ok()?
-    };
-    let part =
-        (u128::from(fraction) * u128::from(unit) + u128::from(scale) / 2) / u128::from(scale);
-    whole
-        .checked_mul(unit)?
-        .checked_add(u64::try_from(part).ok()?)
-}
-
-fn shown(v: Option<&Value>, unit: u64) -> String {
-    match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => {
-            let secs = n.as_u64().unwrap_or_default();
-            if secs % unit == 0 {
-                (secs / unit).to_string()
-            } else {
-                // Two decimals in integers: no float formatting machinery in the wasm.
-                let hundredths = (u128::from(secs) * 100 + u128::from(unit) / 2) / u128::from(unit);
-                format!("{}.{:02}", hundredths / 100, hundredths % 100)
-            }
-        }
-        _ => String::new(),
-    }
 }
 
 impl Page {
@@ -168,22 +78,11 @@ impl Page {
     }
 
     fn clear_errors(&self) {
-        let fields = TEXT
-            .iter()
-            .chain(SELECTS.iter())
-            .copied()
-            .chain(NUMBERS.iter().map(|(_, f, _)| *f));
-        for field in fields {
-            if let Some(e) = self.doc.get_element_by_id(&format!("err-{field}")) {
+        for field in Field::ALL {
+            if let Some(e) = self.doc.get_element_by_id(&format!("err-{}", field.name())) {
                 e.set_text_content(None);
             }
-        }
-        for id in TEXT
-            .iter()
-            .copied()
-            .chain(NUMBERS.iter().map(|(i, _, _)| *i))
-        {
-            if let Some(e) = self.doc.get_element_by_id(id) {
+            if let Some(e) = self.doc.get_element_by_id(field.element()) {
                 let _ = e.remove_attribute("aria-invalid");
             }
         }
@@ -191,26 +90,21 @@ impl Page {
 
     fn show_field_errors(&self, errors: &[FieldError]) {
         for e in errors {
-            let input_id = NUMBERS
-                .iter()
-                .find(|(_, f, _)| *f == e.field)
-                .map_or(e.field.as_str(), |(id, _, _)| *id);
-            if let Some(input) = self.doc.get_element_by_id(input_id) {
+            if let Some(input) = self.doc.get_element_by_id(e.field.element()) {
                 let _ = input.set_attribute("aria-invalid", "true");
             }
-            match self.doc.get_element_by_id(&format!("err-{}", e.field)) {
+            match self
+                .doc
+                .get_element_by_id(&format!("err-{}", e.field.name()))
+            {
                 Some(slot) => slot.set_text_content(Some(&sentence(&e.message))),
                 None => self.say(&sentence(&e.message), true),
             }
         }
         if let Some(first) = errors.first() {
-            let input_id = NUMBERS
-                .iter()
-                .find(|(_, f, _)| *f == first.field)
-                .map_or(first.field.as_str(), |(id, _, _)| *id);
             if let Some(input) = self
                 .doc
-                .get_element_by_id(input_id)
+                .get_element_by_id(first.field.element())
                 .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
             {
                 let _ = input.focus();
@@ -227,10 +121,9 @@ impl Page {
         }
     }
 
+    /// Shows each field: an administrator's value, locked; otherwise the person's own, with
+    /// what is in force as the placeholder of a text field.
     fn fill(&self, settings: &SettingsView) {
-        let own = serde_json::to_value(&settings.own).unwrap_or_default();
-        let effective = serde_json::to_value(&settings.effective).unwrap_or_default();
-        let locked = |field: &str| settings.locked.iter().any(|l| l == field);
         let mark_locked = |id: &str| {
             if let Some(input) = self.doc.get_element_by_id(id) {
                 let _ = input.set_attribute("disabled", "");
@@ -252,39 +145,26 @@ impl Page {
                 }
             }
         };
-        for field in TEXT {
-            let Ok(input) = by_id::<HtmlInputElement>(&self.doc, field) else {
-                continue;
-            };
-            if locked(field) {
-                input.set_value(&shown(get(&effective, field), 1));
-                mark_locked(field);
+        for field in Field::ALL {
+            let locked = settings.locked.contains(&field);
+            let source = if locked {
+                &settings.effective
             } else {
-                input.set_value(&shown(get(&own, field), 1));
-                if let Some(v) = get(&effective, field) {
-                    input.set_placeholder(&shown(Some(v), 1));
+                &settings.own
+            };
+            let id = field.element();
+            if let Ok(select) = by_id::<HtmlSelectElement>(&self.doc, id) {
+                select.set_value(&field.shown(source));
+            } else if let Ok(input) = by_id::<HtmlInputElement>(&self.doc, id) {
+                input.set_value(&field.shown(source));
+                if !locked && field.input() == Input::Text && field.is_set(&settings.effective) {
+                    input.set_placeholder(&field.shown(&settings.effective));
                 }
-            }
-        }
-        for field in SELECTS {
-            let Ok(select) = by_id::<HtmlSelectElement>(&self.doc, field) else {
-                continue;
-            };
-            let source = if locked(field) { &effective } else { &own };
-            select.set_value(&shown(get(source, field), 1));
-            if locked(field) {
-                mark_locked(field);
-            }
-        }
-        for (id, field, unit) in NUMBERS {
-            let Ok(input) = by_id::<HtmlInputElement>(&self.doc, id) else {
-                continue;
-            };
-            if locked(field) {
-                input.set_value(&shown(get(&effective, field), unit));
-                mark_locked(id);
             } else {
-                input.set_value(&shown(get(&own, field), unit));
+                continue;
+            }
+            if locked {
+                mark_locked(id);
             }
         }
         if let Ok(note) = by_id::<Element>(&self.doc, "locked-note") {
@@ -303,54 +183,29 @@ impl Page {
         }
     }
 
-    /// The person's layer from the form, or the fields that are not numbers.
-    fn collect(&self, locked: &[String]) -> Result<SettingsValues, Vec<FieldError>> {
-        let mut map = Map::new();
+    /// The person's layer from the form (the locked fields left out), or every field it
+    /// refuses.
+    fn collect(&self, locked: &[Field]) -> Result<SettingsValues, Vec<FieldError>> {
+        let mut values = SettingsValues::default();
         let mut errors = Vec::new();
-        let is_locked = |f: &str| locked.iter().any(|l| l == f);
-        for field in TEXT.into_iter().filter(|f| !is_locked(f)) {
-            if let Ok(input) = by_id::<HtmlInputElement>(&self.doc, field) {
-                let v = input.value().trim().to_owned();
-                if !v.is_empty() {
-                    set(&mut map, field, Value::String(v));
-                }
-            }
-        }
-        for field in SELECTS.into_iter().filter(|f| !is_locked(f)) {
-            if let Ok(select) = by_id::<HtmlSelectElement>(&self.doc, field) {
-                let v = select.value();
-                if !v.is_empty() {
-                    set(&mut map, field, Value::String(v));
-                }
-            }
-        }
-        for (id, field, unit) in NUMBERS.into_iter().filter(|(_, f, _)| !is_locked(f)) {
-            let Ok(input) = by_id::<HtmlInputElement>(&self.doc, id) else {
-                continue;
+        for field in Field::ALL.into_iter().filter(|f| !locked.contains(f)) {
+            let id = field.element();
+            let typed = match by_id::<HtmlSelectElement>(&self.doc, id) {
+                Ok(select) => select.value(),
+                Err(_) => match by_id::<HtmlInputElement>(&self.doc, id) {
+                    Ok(input) => input.value(),
+                    Err(_) => continue,
+                },
             };
-            let text = input.value().trim().replace(',', ".");
-            if text.is_empty() {
-                continue;
-            }
-            match decimal_times(&text, unit) {
-                Some(n) if n > 0 => set(&mut map, field, Value::from(n)),
-                _ => errors.push(FieldError {
-                    field: field.into(),
-                    message: "enter a positive number".into(),
-                }),
+            if let Err(e) = field.enter(&mut values, &typed) {
+                errors.push(e);
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
+        if errors.is_empty() {
+            Ok(values)
+        } else {
+            Err(errors)
         }
-        // Through the text rather than `from_value`: one JSON reader for every type.
-        let text = serde_json::to_vec(&map).unwrap_or_default();
-        serde_json::from_slice(&text).map_err(|e| {
-            vec![FieldError {
-                field: "settings".into(),
-                message: e.to_string(),
-            }]
-        })
     }
 
     async fn save(&self) {
@@ -368,17 +223,17 @@ impl Page {
         if let Some(host) = values
             .microsoft_authority_host
             .as_deref()
-            .and_then(|h| LoginHost::parse(h).ok())
+            .and_then(|h| HttpsOrigin::parse(h).ok())
         {
             let shipped = host.host() == tokenwatch_core::microsoft::DEFAULT_AUTHORITY_HOST
-                || host.kind() == HostKind::Local;
+                || host.is_loopback();
             if !shipped {
                 let pattern = vec![format!("{}/*", host.origin())];
                 if !permissions::contains(&pattern).await.unwrap_or(false)
                     && !permissions::request(&pattern).await.unwrap_or(false)
                 {
                     return self.show_field_errors(&[FieldError {
-                        field: "microsoft_authority_host".into(),
+                        field: Field::MicrosoftAuthorityHost,
                         message: format!(
                             "Tokenwatch needs your permission to reach {}: save again and allow it",
                             host.origin()
@@ -490,7 +345,7 @@ impl Page {
         for entry in d.history.iter().rev() {
             let row = child(doc, &table, "tr", "", None)?;
             child(doc, &row, "td", "", Some(&local_time(entry.at.as_millis())))?;
-            child(doc, &row, "td", "", Some(&entry.event))?;
+            child(doc, &row, "td", "", Some(&entry.title))?;
             child(doc, &row, "td", "", Some(&entry.detail))?;
         }
         Ok(())
@@ -604,7 +459,7 @@ impl Page {
         };
         say_field("");
         match ask(Request::DeclarePolicy { id, policy }).await {
-            Response::Connection { connection } => {
+            Response::Connection { connection, .. } => {
                 self.say(
                     &format!(
                         "Policy saved for {}: {}.",
@@ -622,47 +477,4 @@ impl Page {
 
 fn sentence(s: &str) -> String {
     tokenwatch_core::messages::sentence(s)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals_are_read_in_integers() {
-        let hour = 3600;
-        assert_eq!(decimal_times("2", hour), Some(7200));
-        assert_eq!(decimal_times("1.5", hour), Some(5400));
-        assert_eq!(decimal_times(".25", hour), Some(900));
-        assert_eq!(decimal_times("1.", hour), Some(3600));
-        assert_eq!(decimal_times("0.0001", hour), Some(0));
-        assert_eq!(decimal_times("0.00014", hour), Some(1), "rounded");
-        for bad in [
-            "",
-            ".",
-            "-1",
-            "+1",
-            "1e3",
-            "inf",
-            "NaN",
-            "1.2.3",
-            "1,5",
-            "0.1234567891",
-            "99999999999999999999",
-        ] {
-            assert_eq!(decimal_times(bad, hour), None, "{bad}");
-        }
-        assert_eq!(decimal_times("18446744073709551615", 2), None, "overflow");
-    }
-
-    #[test]
-    fn seconds_are_shown_with_two_decimals_at_most() {
-        let n = |s: u64| Value::from(s);
-        assert_eq!(shown(Some(&n(7200)), 3600), "2");
-        assert_eq!(shown(Some(&n(5400)), 3600), "1.50");
-        assert_eq!(shown(Some(&n(3601)), 3600), "1.00");
-        assert_eq!(shown(Some(&n(60)), 3600), "0.02");
-        assert_eq!(shown(Some(&Value::from("x")), 3600), "x");
-        assert_eq!(shown(None, 3600), "");
-    }
 }

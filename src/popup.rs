@@ -9,7 +9,8 @@
 use crate::ui::{by_id, on, render_connections};
 use std::rc::Rc;
 use tokenwatch_core::ids::ConnectionId;
-use tokenwatch_core::messages::{ErrorView, LoginChoice, Request, Response};
+use tokenwatch_core::ids::Provider;
+use tokenwatch_core::messages::{ConnectionView, ErrorView, LoginChoice, Request, Response};
 use tokenwatch_core::salesforce::LoginHost;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -160,7 +161,7 @@ impl<B: Backend + 'static> Panel<B> {
             let classes = button.class_list();
             let request = if classes.contains("renew") {
                 // Silent first where the provider allows, the sign-in window otherwise.
-                Request::Refresh { id }
+                Request::RenewNow { id }
             } else if classes.contains("change") {
                 Request::ChangeAccount { id }
             } else if classes.contains("disconnect") {
@@ -207,19 +208,21 @@ impl<B: Backend + 'static> Panel<B> {
     /// Redraws the list from the backend.
     pub async fn refresh(&self) {
         match self.backend.ask(Request::ListConnections {}).await {
-            Response::Connections { connections } => {
-                if render_connections(&self.doc, &self.list, &connections).is_err() {
-                    self.say("The connection list could not be drawn.", true);
-                }
-                let _ = if connections.is_empty() {
-                    self.empty.remove_attribute("hidden")
-                } else {
-                    self.empty.set_attribute("hidden", "")
-                };
-            }
+            Response::Connections { connections } => self.draw(&connections),
             Response::Error { error } => self.show_error(&error),
             _ => self.say("Unexpected answer from the background service.", true),
         }
+    }
+
+    fn draw(&self, connections: &[ConnectionView]) {
+        if render_connections(&self.doc, &self.list, connections).is_err() {
+            self.say("The connection list could not be drawn.", true);
+        }
+        let _ = if connections.is_empty() {
+            self.empty.remove_attribute("hidden")
+        } else {
+            self.empty.set_attribute("hidden", "")
+        };
     }
 
     async fn add_salesforce(&self) {
@@ -257,11 +260,11 @@ impl<B: Backend + 'static> Panel<B> {
         let microsoft = match &request {
             Request::AddMicrosoft {} => true,
             Request::Check { id }
-            | Request::Refresh { id }
-            | Request::Renew { id }
+            | Request::RenewNow { id }
+            | Request::SignInAgain { id }
             | Request::ChangeAccount { id }
             | Request::Disconnect { id }
-            | Request::DeclarePolicy { id, .. } => id.as_str().starts_with("ms:"),
+            | Request::DeclarePolicy { id, .. } => id.provider() == Provider::Microsoft,
             _ => false,
         };
         let provider = if microsoft { "Microsoft" } else { "Salesforce" };
@@ -271,29 +274,47 @@ impl<B: Backend + 'static> Panel<B> {
             _ => format!("Waiting for the {provider} sign-in window…"),
         };
         self.say(&busy, false);
-        match self.backend.ask(request).await {
-            Response::Connection { connection: c } if added => {
-                self.say(&format!("Connected {} — {}.", c.username, c.status.title), false);
+        // Every action is answered with the list it left: one round trip.
+        let connections = match self.backend.ask(request).await {
+            Response::Connection {
+                connection: c,
+                connections,
+            } => {
+                if added {
+                    self.say(
+                        &format!("Connected {} — {}.", c.username, c.status.title),
+                        false,
+                    );
+                } else {
+                    self.say(&format!("{}: {}.", c.username, c.status.title), false);
+                }
+                connections
             }
-            Response::Connection { connection: c } => {
-                self.say(&format!("{}: {}.", c.username, c.status.title), false);
+            Response::Disconnected {
+                revoked,
+                connections,
+                ..
+            } => {
+                match (revoked, microsoft) {
+                    (true, _) => {
+                        self.say("Disconnected. Salesforce revoked Tokenwatch's tokens.", false)
+                    }
+                    (false, true) => self.say(
+                        "Disconnected: Tokenwatch deleted its tokens. Microsoft lets no app revoke its own sign-in; to end it at Microsoft too, remove Tokenwatch at myapps.microsoft.com or sign out everywhere from your account page.",
+                        false,
+                    ),
+                    (false, false) => self.say(
+                        "Disconnected here, but Salesforce could not be told. If the org is still reachable, revoke Tokenwatch in Salesforce (Settings → Connections, or Setup → Connected Apps OAuth Usage).",
+                        true,
+                    ),
+                }
+                connections
             }
-            Response::Disconnected { revoked: true, .. } => {
-                self.say("Disconnected. Salesforce revoked Tokenwatch's tokens.", false);
-            }
-            Response::Disconnected { revoked: false, .. } if microsoft => self.say(
-                "Disconnected: Tokenwatch deleted its tokens. Microsoft lets no app revoke its own sign-in; to end it at Microsoft too, remove Tokenwatch at myapps.microsoft.com or sign out everywhere from your account page.",
-                false,
-            ),
-            Response::Disconnected { revoked: false, .. } => self.say(
-                "Disconnected here, but Salesforce could not be told. If the org is still reachable, revoke Tokenwatch in Salesforce (Settings → Connections, or Setup → Connected Apps OAuth Usage).",
-                true,
-            ),
             Response::Error { error } => return self.show_error(&error),
             _ => {
                 return self.say("Unexpected answer from the background service.", true);
             }
-        }
-        self.refresh().await;
+        };
+        self.draw(&connections);
     }
 }

@@ -1,9 +1,10 @@
-//! Rendering shared by every surface that lists connections (the popup now; the options page
-//! and the Outlook side panel later). Text is always set as text, never as markup.
+//! Rendering shared by every surface that lists connections: the popup and the Outlook task pane
+//! draw the same rows (the options page draws its own details). Text is always set as text,
+//! never as markup.
 
-use tokenwatch_core::connection::Provider;
 use tokenwatch_core::ids::ConnectionId;
-use tokenwatch_core::messages::{ConnectionView, Envelope, Request, Response};
+use tokenwatch_core::ids::Provider;
+use tokenwatch_core::messages::{ConnectionView, Envelope, ErrorCode, Request, Response};
 use tokenwatch_core::status::Tone;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
@@ -14,12 +15,12 @@ pub async fn ask(request: Request) -> Response {
     match crate::chrome::runtime::send_message(message).await {
         Ok(answer) => crate::js::from_js(&answer).unwrap_or_else(|| {
             Response::error(
-                "malformed",
+                ErrorCode::Malformed,
                 "Tokenwatch's background service answered in an unexpected way.",
             )
         }),
         Err(_) => Response::error(
-            "unreachable_worker",
+            ErrorCode::UnreachableWorker,
             "Tokenwatch's background service is not running; reopen this window.",
         ),
     }
@@ -140,7 +141,7 @@ pub fn render_connections(
         child(doc, &foot, "span", "checked", Some(&checked))?;
         let actions = child(doc, &foot, "div", "actions", None)?;
         let who = format!("{} ({})", c.label, c.username);
-        let readable = !c.login_host.is_empty();
+        let readable = c.login_host.is_some();
         if c.status.alert.is_some() && readable {
             let label = if c.status.tone == Tone::Error {
                 "Sign in again"

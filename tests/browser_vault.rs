@@ -7,7 +7,7 @@ use tokenwatch::adapters::LocalStorageStore;
 use tokenwatch::sealer::WebCryptoSealer;
 use tokenwatch::web::idb;
 use tokenwatch_core::ports::{MemoryStore, Store};
-use tokenwatch_core::vault::conformance;
+use tokenwatch_core::testing::conformance;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

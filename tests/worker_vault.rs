@@ -5,7 +5,8 @@
 use tokenwatch::sealer::WebCryptoSealer;
 use tokenwatch::web::idb;
 use tokenwatch_core::ports::MemoryStore;
-use tokenwatch_core::vault::{Loaded, Vault, conformance};
+use tokenwatch_core::testing::conformance;
+use tokenwatch_core::vault::{Loaded, Vault};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_service_worker);
@@ -42,7 +43,7 @@ async fn the_key_survives_a_new_sealer_and_its_loss_is_a_clean_state() {
     assert!(matches!(
         Vault::new(&store, &after_loss).load(&id).await.unwrap(),
         Some(Loaded::Unreadable {
-            reason: tokenwatch_core::vault::Unreadable::KeyLost,
+            reason: tokenwatch_core::status::Unreadable::KeyLost,
             ..
         })
     ));

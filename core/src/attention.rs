@@ -4,7 +4,7 @@
 
 use crate::ids::ConnectionId;
 use crate::messages::ConnectionView;
-use crate::status::Tone;
+use crate::status::{Alert, Tone};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -63,8 +63,8 @@ pub struct Announced {
 /// One connection's announcement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
-    /// The alert key announced.
-    pub alert: String,
+    /// The need announced.
+    pub alert: Alert,
     /// Silent until then, when snoozed.
     #[serde(default)]
     pub snoozed_until: Option<Timestamp>,
@@ -137,7 +137,7 @@ fn notice(v: &ConnectionView) -> Notice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::Provider;
+    use crate::ids::Provider;
     use crate::status::{Cause, Status};
 
     const T: Timestamp = Timestamp::from_millis(1_767_225_600_000);
@@ -150,7 +150,7 @@ mod tests {
             username: "ada@acme.example".into(),
             display_name: None,
             org_id: "00D5g000004AcmeEAA".into(),
-            login_host: "https://login.salesforce.com".into(),
+            login_host: Some("https://login.salesforce.com".into()),
             status: status.view(Provider::Salesforce),
             connected_at: None,
             checked_at: None,

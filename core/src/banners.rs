@@ -117,8 +117,8 @@ pub fn plan(current: &[(String, String)], desired: &[Banner]) -> Vec<BannerOp> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::Provider;
     use crate::ids::ConnectionId;
+    use crate::ids::Provider;
     use crate::status::{Cause, Status};
     use crate::time::Timestamp;
 
@@ -131,7 +131,7 @@ mod tests {
             username: username.into(),
             display_name: None,
             org_id: "00D5g000004AcmeEAA".into(),
-            login_host: "https://login.salesforce.com".into(),
+            login_host: Some("https://login.salesforce.com".into()),
             status: status.view(Provider::Salesforce),
             connected_at: None,
             checked_at: None,

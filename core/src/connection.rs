@@ -1,7 +1,6 @@
 //! One watched connection: who it is, where it lives, its tokens and its status.
 
-use crate::ids::{ConnectionId, ObjectId, OrgId, TenantId, UserId};
-use crate::messages::ConnectionView;
+use crate::ids::{ConnectionId, ObjectId, OrgId, Provider, TenantId, UserId};
 use crate::microsoft::{Authority, Registration, Resource};
 use crate::salesforce::{HostKind, LoginHost};
 use crate::status::Status;
@@ -13,26 +12,6 @@ use serde::{Deserialize, Serialize};
 /// Version 1 (Salesforce only) kept the org and user in `account` and the login host at the
 /// top level; [`Connection::from_json`] upgrades it.
 pub const RECORD_VERSION: u32 = 2;
-
-/// Which identity provider a connection belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Provider {
-    /// A Salesforce org.
-    Salesforce,
-    /// A Microsoft 365 (Entra ID) account.
-    Microsoft,
-}
-
-impl Provider {
-    /// The name people know.
-    pub fn name(self) -> &'static str {
-        match self {
-            Provider::Salesforce => "Salesforce",
-            Provider::Microsoft => "Microsoft",
-        }
-    }
-}
 
 /// Where a connection lives at its provider, and whose it is there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,7 +107,7 @@ pub struct Connection {
     pub id: ConnectionId,
     /// The provider, where, and whose.
     pub site: Site,
-    /// Who.
+    /// The account at the provider.
     pub account: Account,
     /// The secrets.
     pub tokens: Tokens,
@@ -170,15 +149,85 @@ pub struct Connection {
 /// How many history entries a connection keeps.
 pub const HISTORY_LIMIT: usize = 50;
 
-/// One change of a connection's status.
+/// One thing that happened to a connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// When.
     pub at: Timestamp,
-    /// The new status' headline, e.g. "Token valid".
-    pub event: String,
-    /// Why, when the status says.
+    /// What.
+    pub event: Event,
+    /// Why, or with whom.
     pub detail: String,
+}
+
+/// What a history entry records: a sign-in, or the status the connection moved to. Stored as
+/// the words the history shows, which is also how earlier versions stored it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Event {
+    /// An interactive sign-in.
+    SignedIn,
+    /// A sign-in without a window (`prompt=none`).
+    RenewedSilently,
+    /// A silent renewal was tried and refused.
+    SilentRenewalFailed,
+    /// Now Healthy.
+    TokenValid,
+    /// Now Needs sign-in.
+    TokenExpired,
+    /// Now Expiring soon.
+    ExpiringSoon,
+    /// Now Unreachable.
+    Unreachable,
+}
+
+impl Event {
+    /// The words, for a connection to `provider`.
+    pub fn title(self, provider: Provider) -> String {
+        match self {
+            Event::Unreachable => format!("Can't reach {}", provider.name()),
+            other => String::from(other),
+        }
+    }
+
+    /// Whether this event began a new sign-in period.
+    pub fn is_sign_in(self) -> bool {
+        matches!(self, Event::SignedIn | Event::RenewedSilently)
+    }
+}
+
+impl From<Event> for String {
+    fn from(e: Event) -> String {
+        match e {
+            Event::SignedIn => "Signed in",
+            Event::RenewedSilently => "Renewed silently",
+            Event::SilentRenewalFailed => "Silent renewal failed",
+            Event::TokenValid => "Token valid",
+            Event::TokenExpired => "Token expired",
+            Event::ExpiringSoon => "Expiring soon",
+            Event::Unreachable => "Can't reach",
+        }
+        .into()
+    }
+}
+
+impl TryFrom<String> for Event {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Ok(match s.as_str() {
+            "Signed in" => Event::SignedIn,
+            "Renewed silently" => Event::RenewedSilently,
+            "Silent renewal failed" => Event::SilentRenewalFailed,
+            "Token valid" => Event::TokenValid,
+            "Token expired" => Event::TokenExpired,
+            "Expiring soon" => Event::ExpiringSoon,
+            // Earlier versions stored the provider's name with it.
+            "Can't reach" | "Can't reach Salesforce" | "Can't reach Microsoft" => {
+                Event::Unreachable
+            }
+            _ => return Err("an unknown history event".into()),
+        })
+    }
 }
 
 impl Connection {
@@ -317,17 +366,24 @@ impl Connection {
             _ => false,
         };
         if !same {
-            let view = status.view(self.provider());
-            self.history.push(HistoryEntry {
-                at,
-                event: view.title,
-                detail: view.detail,
-            });
-            if self.history.len() > HISTORY_LIMIT {
-                self.history.remove(0);
-            }
+            let event = match status {
+                Status::Healthy => Event::TokenValid,
+                Status::NeedsSignIn { .. } => Event::TokenExpired,
+                Status::ExpiringSoon { .. } => Event::ExpiringSoon,
+                Status::Unreachable { .. } => Event::Unreachable,
+            };
+            let detail = status.view(self.provider()).detail;
+            self.record(at, event, detail);
         }
         self.status = status;
+    }
+
+    /// Adds to the history, dropping the oldest entry beyond [`HISTORY_LIMIT`].
+    pub fn record(&mut self, at: Timestamp, event: Event, detail: String) {
+        self.history.push(HistoryEntry { at, event, detail });
+        if self.history.len() > HISTORY_LIMIT {
+            self.history.remove(0);
+        }
     }
 
     /// A short name: the org's kind and host, or the Microsoft account's domain.
@@ -353,30 +409,6 @@ impl Connection {
             }
             HostKind::Local => format!("Local org at {}", host.origin()),
             HostKind::Custom => host.host().to_owned(),
-        }
-    }
-
-    /// What the UI may see: everything but the tokens.
-    pub fn view(&self) -> ConnectionView {
-        let (org_id, login_host) = match &self.site {
-            Site::Salesforce {
-                login_host, org, ..
-            } => (org.as_str().to_owned(), login_host.origin()),
-            Site::Microsoft {
-                authority, tenant, ..
-            } => (tenant.as_str().to_owned(), authority.host.origin()),
-        };
-        ConnectionView {
-            id: self.id.clone(),
-            provider: self.provider(),
-            label: self.label(),
-            username: self.account.username.clone(),
-            display_name: self.account.display_name.clone(),
-            org_id,
-            login_host,
-            status: self.status.view(self.provider()),
-            connected_at: Some(self.connected_at),
-            checked_at: Some(self.checked_at),
         }
     }
 }

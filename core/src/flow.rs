@@ -151,7 +151,7 @@ impl PendingAuthorization {
             return Err(CallbackError::Expired);
         }
         if let (Some(iss), Some(origin)) = (params.once("iss")?, &self.issuer_origin) {
-            let same = crate::salesforce::parse_ascii_url(&iss)
+            let same = crate::host::parse_ascii_url(&iss)
                 .is_some_and(|u| u.origin().ascii_serialization() == *origin);
             if !same {
                 return Err(CallbackError::WrongIssuer);
@@ -211,7 +211,7 @@ impl Params {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::CountingEntropy;
+    use crate::testing::CountingEntropy;
 
     const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
 

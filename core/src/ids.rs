@@ -18,6 +18,26 @@ pub enum IdError {
     NotGuid(&'static str),
 }
 
+/// Which identity provider a connection belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// A Salesforce org.
+    Salesforce,
+    /// A Microsoft 365 (Entra ID) account.
+    Microsoft,
+}
+
+impl Provider {
+    /// The name people know.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Salesforce => "Salesforce",
+            Provider::Microsoft => "Microsoft",
+        }
+    }
+}
+
 /// Stable key of one connection in storage and in messages: `sf:<org>:<user>` for Salesforce,
 /// `ms:<tenant>:<object>` for Microsoft.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -52,6 +72,15 @@ impl ConnectionId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whose connection this is, from the id's prefix (which [`ConnectionId::parse`] checked).
+    pub fn provider(&self) -> Provider {
+        if self.0.starts_with("ms:") {
+            Provider::Microsoft
+        } else {
+            Provider::Salesforce
+        }
     }
 
     /// The org (Salesforce) or tenant (Microsoft) inside the connection id.

@@ -10,29 +10,35 @@
 pub mod attention;
 pub mod banners;
 pub mod connection;
-pub mod diagnosis;
 pub mod engine;
+pub mod error;
 pub mod flow;
-#[doc(hidden)]
-pub mod fuzzing;
+pub mod host;
+mod http;
 pub mod ids;
 pub mod messages;
-pub mod microsoft;
 pub mod mirror;
 pub mod ports;
-pub mod salesforce;
+pub mod provider;
 pub mod schedule;
 pub mod sender;
+pub mod session;
 pub mod settings;
 pub mod status;
 pub mod tagged;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 pub mod vault;
 
+pub use provider::microsoft::protocol as microsoft;
+pub use provider::salesforce::protocol as salesforce;
+
 pub use connection::Connection;
-pub use engine::{Engine, EngineError, Ports, SalesforceApp};
-pub use ids::{ConnectionId, OrgId, UserId};
+pub use engine::{Engine, PortSet, Ports};
+pub use error::EngineError;
+pub use ids::{ConnectionId, OrgId, Provider, UserId};
 pub use messages::{ConnectionView, LoginChoice, Request, Response};
-pub use salesforce::LoginHost;
+pub use salesforce::{LoginHost, SalesforceApp};
 pub use status::{Cause, Status};
 pub use time::Timestamp;

@@ -1,15 +1,21 @@
 //! The one message protocol between extension contexts: what pages and content scripts may ask
 //! the service worker, and the views it answers with. Views carry no secret.
 
-use crate::connection::Provider;
-use crate::ids::ConnectionId;
-use crate::salesforce::{HostError, LoginHost};
-use crate::status::StatusView;
+use crate::connection::{Connection, DeclaredPolicy, HistoryEntry, Site};
+use crate::host::HostError;
+use crate::ids::{ConnectionId, Provider};
+use crate::microsoft::Registration;
+use crate::salesforce::LoginHost;
+use crate::settings::{Field, FieldError, SettingsValues};
+use crate::status::{Cause, Status, StatusView, Unreadable};
 use crate::time::Timestamp;
+use crate::vault::Loaded;
 use serde::{Deserialize, Serialize};
 
 /// Protocol version; a page built for another version is refused rather than misread.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// Version 2 named the two renewals for what they do (`renew_now`, `sign_in_again`) and
+/// answers every action with the whole list.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A request with its protocol version, as it travels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +48,7 @@ pub enum Request {
     },
     /// Renew now: prove the connection with the provider (for a Microsoft single-page app,
     /// renew its sign-in silently), and when only a sign-in helps, open it.
-    Refresh {
+    RenewNow {
         /// Which connection.
         id: ConnectionId,
     },
@@ -50,7 +56,7 @@ pub enum Request {
     /// The one request a content script may make besides renewing such a connection.
     BannerStatus {},
     /// Sign in again to this connection (same account).
-    Renew {
+    SignInAgain {
         /// Which connection.
         id: ConnectionId,
     },
@@ -64,7 +70,7 @@ pub enum Request {
         /// Which connection.
         id: ConnectionId,
         /// The policy, as the org's admin set it.
-        policy: crate::connection::DeclaredPolicy,
+        policy: DeclaredPolicy,
     },
     /// Revoke at the provider and remove everything stored.
     Disconnect {
@@ -82,7 +88,7 @@ pub enum Request {
     /// refused.
     SaveSettings {
         /// The person's layer (unset fields fall back to the build's defaults).
-        values: crate::settings::SettingsValues,
+        values: SettingsValues,
     },
 }
 
@@ -128,37 +134,42 @@ pub enum Response {
         /// In a stable order.
         connections: Vec<ConnectionView>,
     },
-    /// One connection after an action.
+    /// One connection after an action, and every connection as the action left them (so a
+    /// page redraws without asking again).
     Connection {
         /// Its view.
         connection: ConnectionView,
+        /// Every connection, in a stable order.
+        connections: Vec<ConnectionView>,
     },
     /// The banner's lines.
     Banner {
         /// One per connection that needs the person.
         items: Vec<BannerItem>,
     },
-    /// A connection's details.
+    /// A connection's history, horizon and policy.
     Details {
-        /// Them.
+        /// What the options page shows.
         details: ConnectionDetails,
     },
     /// The settings.
     Settings {
-        /// Them.
+        /// Every layer, and what is in force.
         settings: SettingsView,
     },
     /// Settings refused, each error with its field; nothing was saved.
     Invalid {
         /// The refusals.
-        errors: Vec<crate::settings::FieldError>,
+        errors: Vec<FieldError>,
     },
     /// A connection was removed.
     Disconnected {
-        /// Which.
+        /// The connection removed.
         id: ConnectionId,
         /// Whether the provider confirmed the revocation (it is removed locally either way).
         revoked: bool,
+        /// The connections that remain.
+        connections: Vec<ConnectionView>,
     },
     /// The request failed; nothing was half-done.
     Error {
@@ -188,10 +199,10 @@ pub fn sentence(text: &str) -> String {
 
 impl Response {
     /// An error answer; `message` is made a sentence.
-    pub fn error(code: &str, message: impl AsRef<str>) -> Self {
+    pub fn error(code: ErrorCode, message: impl AsRef<str>) -> Self {
         Response::Error {
             error: ErrorView {
-                code: code.into(),
+                code,
                 message: sentence(message.as_ref()),
                 field: None,
             },
@@ -200,8 +211,64 @@ impl Response {
 
     /// The answer to a sender that may not ask this.
     pub fn forbidden() -> Self {
-        Self::error("forbidden", "Only Tokenwatch's own pages may ask for this.")
+        Self::error(
+            ErrorCode::Forbidden,
+            "Only Tokenwatch's own pages may ask for this.",
+        )
     }
+}
+
+/// What kind of failure an [`ErrorView`] reports, for code that reacts to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The provider's app is not set up.
+    NotConfigured,
+    /// The typed login host is refused.
+    BadHost,
+    /// The sign-in window was closed without an answer.
+    Cancelled,
+    /// A silent sign-in needed the person.
+    InteractionRequired,
+    /// The host would not open a sign-in window.
+    DialogBlocked,
+    /// The sign-in window answered from a foreign site.
+    ForeignOrigin,
+    /// The sign-in window could not load.
+    IdentityUnavailable,
+    /// The callback's `state` was not this sign-in's.
+    StateMismatch,
+    /// The person (or the provider) declined at the authorize step.
+    Denied,
+    /// The callback failed another check.
+    BadCallback,
+    /// The token endpoint refused.
+    Refused,
+    /// The provider could not be reached.
+    Unreachable,
+    /// The provider answered against its own protocol.
+    BadResponse,
+    /// Storage failed.
+    Storage,
+    /// Another context saved at the same time.
+    Conflict,
+    /// No such connection.
+    UnknownConnection,
+    /// The request does not apply to this connection.
+    NotApplicable,
+    /// An administrator or a sign-in must fix it; the message says which.
+    NeedsAdminOrSignIn,
+    /// A renewal came back as another account.
+    WrongAccount,
+    /// The message was not a request of this protocol.
+    Malformed,
+    /// The sender may not ask this.
+    Forbidden,
+    /// The service worker could not be reached.
+    UnreachableWorker,
+    /// Tokenwatch itself failed.
+    Internal,
 }
 
 /// What the options page shows about one connection.
@@ -209,29 +276,72 @@ impl Response {
 pub struct ConnectionDetails {
     /// The row.
     pub view: ConnectionView,
-    /// Status changes, newest last.
-    pub history: Vec<crate::connection::HistoryEntry>,
+    /// What happened to it, newest last.
+    pub history: Vec<HistoryLine>,
     /// When only a sign-in helps, if that is known.
     pub horizon: Option<Timestamp>,
     /// Whether renewing cannot push the horizon back.
     pub horizon_fixed: bool,
     /// The declared refresh token policy (Salesforce only).
-    pub policy: Option<crate::connection::DeclaredPolicy>,
+    pub policy: Option<DeclaredPolicy>,
     /// The Microsoft registration type the connection was made with.
-    pub registration: Option<crate::microsoft::Registration>,
+    pub registration: Option<Registration>,
+}
+
+/// One history entry in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryLine {
+    /// When.
+    pub at: Timestamp,
+    /// What, e.g. "Signed in", "Can't reach Salesforce".
+    pub title: String,
+    /// Why, or with whom.
+    pub detail: String,
+}
+
+impl HistoryLine {
+    /// `entry` of a connection to `provider`.
+    pub fn of(entry: &HistoryEntry, provider: Provider) -> Self {
+        Self {
+            at: entry.at,
+            title: entry.event.title(provider),
+            detail: entry.detail.clone(),
+        }
+    }
+}
+
+impl ConnectionDetails {
+    /// What the options page shows of `conn`.
+    pub fn of(conn: &Connection) -> Self {
+        Self {
+            view: ConnectionView::of(conn),
+            history: conn
+                .history
+                .iter()
+                .map(|h| HistoryLine::of(h, conn.provider()))
+                .collect(),
+            horizon: conn.horizon(),
+            horizon_fixed: conn.horizon_is_fixed(),
+            policy: (conn.provider() == Provider::Salesforce).then_some(conn.policy),
+            registration: match &conn.site {
+                Site::Microsoft { registration, .. } => Some(*registration),
+                Site::Salesforce { .. } => None,
+            },
+        }
+    }
 }
 
 /// The settings as the options page shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsView {
     /// The person's own layer.
-    pub own: crate::settings::SettingsValues,
+    pub own: SettingsValues,
     /// What is in force (managed, then own, then the build's).
-    pub effective: crate::settings::SettingsValues,
+    pub effective: SettingsValues,
     /// Fields an administrator set: shown, not editable.
-    pub locked: Vec<String>,
+    pub locked: Vec<Field>,
     /// Why the settings in force are not usable, if they are not.
-    pub problems: Vec<crate::settings::FieldError>,
+    pub problems: Vec<FieldError>,
 }
 
 /// One line of the in-mail banner: enough to say who needs a sign-in, nothing more.
@@ -239,8 +349,8 @@ pub struct SettingsView {
 pub struct BannerItem {
     /// Key for Renew.
     pub id: ConnectionId,
-    /// "Salesforce" or "Microsoft".
-    pub provider: String,
+    /// Whose.
+    pub provider: Provider,
     /// The account.
     pub username: String,
     /// "Token expired" or "Expiring soon".
@@ -255,7 +365,7 @@ impl BannerItem {
         view.status.alert.as_ref()?;
         Some(Self {
             id: view.id.clone(),
-            provider: view.provider.name().to_owned(),
+            provider: view.provider,
             username: view.username.clone(),
             title: view.status.title.clone(),
             by: view.status.times.first().map(|t| t.at),
@@ -266,8 +376,8 @@ impl BannerItem {
 /// A failure as the person sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorView {
-    /// A stable machine-readable code.
-    pub code: String,
+    /// What kind of failure.
+    pub code: ErrorCode,
     /// One or two sentences for the person.
     pub message: String,
     /// The form field the message belongs next to, if any.
@@ -289,8 +399,8 @@ pub struct ConnectionView {
     pub display_name: Option<String>,
     /// The org id (Salesforce) or tenant id (Microsoft).
     pub org_id: String,
-    /// The login host's or authority's origin.
-    pub login_host: String,
+    /// The login host's or authority's origin; `None` when the stored data cannot be read.
+    pub login_host: Option<String>,
     /// The status in words.
     pub status: StatusView,
     /// When it was connected, if known.
@@ -300,13 +410,33 @@ pub struct ConnectionView {
 }
 
 impl ConnectionView {
-    /// The row of a connection whose stored data cannot be read: what its id tells, and why.
-    pub fn unreadable(id: &ConnectionId, reason: crate::vault::Unreadable) -> Self {
-        let provider = if id.as_str().starts_with("ms:") {
-            Provider::Microsoft
-        } else {
-            Provider::Salesforce
+    /// What the UI may see of `conn`: everything but the tokens.
+    pub fn of(conn: &Connection) -> Self {
+        let (org_id, login_host) = match &conn.site {
+            Site::Salesforce {
+                login_host, org, ..
+            } => (org.as_str().to_owned(), login_host.origin()),
+            Site::Microsoft {
+                authority, tenant, ..
+            } => (tenant.as_str().to_owned(), authority.host.origin()),
         };
+        Self {
+            id: conn.id.clone(),
+            provider: conn.provider(),
+            label: conn.label(),
+            username: conn.account.username.clone(),
+            display_name: conn.account.display_name.clone(),
+            org_id,
+            login_host: Some(login_host),
+            status: conn.status.view(conn.provider()),
+            connected_at: Some(conn.connected_at),
+            checked_at: Some(conn.checked_at),
+        }
+    }
+
+    /// The row of a connection whose stored data cannot be read: what its id tells, and why.
+    pub fn unreadable(id: &ConnectionId, reason: Unreadable) -> Self {
+        let provider = id.provider();
         Self {
             id: id.clone(),
             provider,
@@ -317,13 +447,21 @@ impl ConnectionView {
             username: "unknown user".into(),
             display_name: None,
             org_id: id.org().to_owned(),
-            login_host: String::new(),
-            status: crate::status::Status::NeedsSignIn {
-                cause: crate::status::Cause::StoredDataUnreadable { reason },
+            login_host: None,
+            status: Status::NeedsSignIn {
+                cause: Cause::StoredDataUnreadable { reason },
             }
             .view(provider),
             connected_at: None,
             checked_at: None,
+        }
+    }
+
+    /// The row of what the vault loaded for `id`.
+    pub fn loaded(id: &ConnectionId, loaded: &Loaded) -> Self {
+        match loaded {
+            Loaded::Ok { conn, .. } => Self::of(conn),
+            Loaded::Unreadable { reason, .. } => Self::unreadable(id, reason.clone()),
         }
     }
 }
@@ -382,10 +520,10 @@ mod tests {
         });
         assert_eq!(
             serde_json::to_value(&e).unwrap(),
-            json!({"v":1,"request":{"type":"add_salesforce","login":{"kind":"custom","host":"acme.my.salesforce.com"}}})
+            json!({"v":2,"request":{"type":"add_salesforce","login":{"kind":"custom","host":"acme.my.salesforce.com"}}})
         );
         assert_eq!(
-            Envelope::decode(r#"{"v":1,"request":{"type":"list_connections"}}"#),
+            Envelope::decode(r#"{"v":2,"request":{"type":"list_connections"}}"#),
             Ok(Request::ListConnections {})
         );
     }
@@ -401,17 +539,17 @@ mod tests {
     #[test]
     fn other_versions_and_malformed_requests_are_refused() {
         assert_eq!(
-            Envelope::decode(r#"{"v":2,"request":{"type":"list_connections"}}"#),
-            Err(MessageError::Version(2))
+            Envelope::decode(r#"{"v":1,"request":{"type":"list_connections"}}"#),
+            Err(MessageError::Version(1))
         );
         for bad in [
             json!(null),
             json!("list_connections"),
             json!({"request":{"type":"list_connections"}}),
-            json!({"v":1,"request":{"type":"get_token"}}),
-            json!({"v":1,"request":{"type":"list_connections","extra":1}}),
-            json!({"v":1,"request":{"type":"check","id":"../../etc"}}),
-            json!({"v":1,"request":{"type":"add_salesforce","login":{"kind":"custom"}}}),
+            json!({"v":2,"request":{"type":"get_token"}}),
+            json!({"v":2,"request":{"type":"list_connections","extra":1}}),
+            json!({"v":2,"request":{"type":"check","id":"../../etc"}}),
+            json!({"v":2,"request":{"type":"add_salesforce","login":{"kind":"custom"}}}),
         ] {
             assert_eq!(
                 Envelope::decode(&bad.to_string()),

@@ -8,7 +8,7 @@
 #![allow(async_fn_in_trait)]
 
 use crate::time::Timestamp;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use url::Url;
 
@@ -131,28 +131,6 @@ pub trait Clock {
     fn now(&self) -> Timestamp;
 }
 
-/// A clock the test moves by hand.
-#[derive(Debug)]
-pub struct VirtualClock(Cell<Timestamp>);
-
-impl VirtualClock {
-    /// A clock stopped at `start`.
-    pub fn new(start: Timestamp) -> Self {
-        Self(Cell::new(start))
-    }
-    /// Moves the clock forward (or back, with a negative span) by `ms` milliseconds.
-    pub fn advance_ms(&self, ms: i64) {
-        self.0
-            .set(Timestamp::from_millis(self.0.get().as_millis() + ms));
-    }
-}
-
-impl Clock for VirtualClock {
-    fn now(&self) -> Timestamp {
-        self.0.get()
-    }
-}
-
 /// A named exclusive lock held across `await`s: `navigator.locks` in the browser, so one
 /// refresh per connection runs at a time across every extension context.
 pub trait Lock {
@@ -210,20 +188,6 @@ impl Lock for MemoryLock {
 pub trait Entropy {
     /// Fills `buf` with random bytes.
     fn fill(&self, buf: &mut [u8]);
-}
-
-/// Deterministic, NOT random, bytes for tests: a counter, so each draw differs.
-#[derive(Debug, Default)]
-pub struct CountingEntropy(Cell<u8>);
-
-impl Entropy for CountingEntropy {
-    fn fill(&self, buf: &mut [u8]) {
-        for b in buf {
-            let next = self.0.get().wrapping_add(1);
-            self.0.set(next);
-            *b = next;
-        }
-    }
 }
 
 #[cfg(test)]

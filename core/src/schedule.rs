@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// Timing settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Settings {
+pub struct Timing {
     /// How often a healthy connection is checked.
     pub check_interval: Duration,
     /// The first retry after a failure.
@@ -27,7 +27,7 @@ pub struct Settings {
     pub silent_renew_lead: Duration,
 }
 
-impl Default for Settings {
+impl Default for Timing {
     fn default() -> Self {
         Self {
             check_interval: Duration::from_secs(30 * 60),
@@ -41,99 +41,141 @@ impl Default for Settings {
     }
 }
 
+/// One timing setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimingField {
+    /// [`Timing::check_interval`].
+    CheckInterval,
+    /// [`Timing::warn_long`].
+    WarnLong,
+    /// [`Timing::warn_short`].
+    WarnShort,
+    /// [`Timing::warn_day_limited`].
+    WarnDayLimited,
+    /// [`Timing::silent_renew_lead`].
+    SilentRenewLead,
+}
+
+impl TimingField {
+    /// Every timing setting.
+    pub const ALL: [TimingField; 5] = [
+        TimingField::CheckInterval,
+        TimingField::WarnLong,
+        TimingField::WarnShort,
+        TimingField::WarnDayLimited,
+        TimingField::SilentRenewLead,
+    ];
+
+    /// Its name in a sentence.
+    pub fn label(self) -> &'static str {
+        match self {
+            TimingField::CheckInterval => "check interval",
+            TimingField::WarnLong => "first warning",
+            TimingField::WarnShort => "second warning",
+            TimingField::WarnDayLimited => "24-hour sign-in warning",
+            TimingField::SilentRenewLead => "silent renewal lead",
+        }
+    }
+
+    /// The accepted range in seconds. The check interval may be as short as 10 s (the test
+    /// build's), as long as 12 h; the 24-hour horizon's warning and silent renewal lead stay
+    /// inside the 24 hours.
+    fn range(self) -> (u64, u64) {
+        match self {
+            TimingField::CheckInterval => (10, 12 * 3600),
+            TimingField::WarnLong => (3600, 60 * 86_400),
+            TimingField::WarnShort => (600, 30 * 86_400),
+            TimingField::WarnDayLimited => (300, 12 * 3600),
+            TimingField::SilentRenewLead => (600, 86_399),
+        }
+    }
+}
+
 /// Why a timing setting was refused; shown next to its field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum SettingsError {
+pub enum TimingError {
     /// A value outside its range.
-    #[error("{field} must be between {min} and {max} seconds")]
+    #[error("{} must be between {min} and {max} seconds", .field.label())]
     OutOfRange {
         /// The setting.
-        field: &'static str,
+        field: TimingField,
         /// Smallest accepted.
         min: u64,
         /// Largest accepted.
         max: u64,
     },
-    /// Two values in the wrong order.
-    #[error("{0}")]
-    Order(&'static str),
+    /// Two values in the wrong order; the field named is the one that must move.
+    #[error("{1}")]
+    Order(TimingField, &'static str),
 }
 
 /// Timing settings as seconds, the form the options page and `config.json` use; every field
 /// is optional and falls back to the default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SettingsInput {
-    /// [`Settings::check_interval`].
+pub struct TimingInput {
+    /// [`Timing::check_interval`].
     pub check_interval_s: Option<u64>,
-    /// [`Settings::warn_long`].
+    /// [`Timing::warn_long`].
     pub warn_long_s: Option<u64>,
-    /// [`Settings::warn_short`].
+    /// [`Timing::warn_short`].
     pub warn_short_s: Option<u64>,
-    /// [`Settings::warn_day_limited`].
+    /// [`Timing::warn_day_limited`].
     pub warn_day_limited_s: Option<u64>,
-    /// [`Settings::silent_renew_lead`].
+    /// [`Timing::silent_renew_lead`].
     pub silent_renew_lead_s: Option<u64>,
 }
 
-impl SettingsInput {
-    /// The settings, or the first value out of range. The check interval may be as short as
-    /// 10 s (the test build's), as long as 12 h; the 24-hour horizon's warning and silent
-    /// renewal lead stay inside the 24 hours.
-    pub fn settings(&self) -> Result<Settings, SettingsError> {
-        let d = Settings::default();
-        let pick =
-            |v: Option<u64>, field: &'static str, min: u64, max: u64, default: Duration| match v {
+impl TimingInput {
+    fn slot(&mut self, field: TimingField) -> &mut Option<u64> {
+        match field {
+            TimingField::CheckInterval => &mut self.check_interval_s,
+            TimingField::WarnLong => &mut self.warn_long_s,
+            TimingField::WarnShort => &mut self.warn_short_s,
+            TimingField::WarnDayLimited => &mut self.warn_day_limited_s,
+            TimingField::SilentRenewLead => &mut self.silent_renew_lead_s,
+        }
+    }
+
+    /// `field` in seconds, when set.
+    pub fn get(&self, field: TimingField) -> Option<u64> {
+        *self.clone().slot(field)
+    }
+
+    /// Sets `field` to `seconds`.
+    pub fn set(&mut self, field: TimingField, seconds: u64) {
+        *self.slot(field) = Some(seconds);
+    }
+
+    /// The timing, or the first value out of range or out of order.
+    pub fn timing(&self) -> Result<Timing, TimingError> {
+        let d = Timing::default();
+        let pick = |field: TimingField, default: Duration| {
+            let (min, max) = field.range();
+            match self.get(field) {
                 None => Ok(default),
                 Some(s) if (min..=max).contains(&s) => Ok(Duration::from_secs(s)),
-                Some(_) => Err(SettingsError::OutOfRange { field, min, max }),
-            };
-        let s = Settings {
-            check_interval: pick(
-                self.check_interval_s,
-                "check interval",
-                10,
-                12 * 3600,
-                d.check_interval,
-            )?,
-            warn_long: pick(
-                self.warn_long_s,
-                "first warning",
-                3600,
-                60 * 86_400,
-                d.warn_long,
-            )?,
-            warn_short: pick(
-                self.warn_short_s,
-                "second warning",
-                600,
-                30 * 86_400,
-                d.warn_short,
-            )?,
-            warn_day_limited: pick(
-                self.warn_day_limited_s,
-                "24-hour sign-in warning",
-                300,
-                12 * 3600,
-                d.warn_day_limited,
-            )?,
-            silent_renew_lead: pick(
-                self.silent_renew_lead_s,
-                "silent renewal lead",
-                600,
-                86_399,
-                d.silent_renew_lead,
-            )?,
+                Some(_) => Err(TimingError::OutOfRange { field, min, max }),
+            }
+        };
+        let s = Timing {
+            check_interval: pick(TimingField::CheckInterval, d.check_interval)?,
+            warn_long: pick(TimingField::WarnLong, d.warn_long)?,
+            warn_short: pick(TimingField::WarnShort, d.warn_short)?,
+            warn_day_limited: pick(TimingField::WarnDayLimited, d.warn_day_limited)?,
+            silent_renew_lead: pick(TimingField::SilentRenewLead, d.silent_renew_lead)?,
             ..d
         };
         if s.warn_short >= s.warn_long {
-            return Err(SettingsError::Order(
+            return Err(TimingError::Order(
+                TimingField::WarnShort,
                 "the second warning must come after the first",
             ));
         }
         if s.silent_renew_lead < s.warn_day_limited {
-            return Err(SettingsError::Order(
+            return Err(TimingError::Order(
+                TimingField::SilentRenewLead,
                 "silent renewal must start before the 24-hour sign-in warning",
             ));
         }
@@ -156,12 +198,7 @@ pub struct ScheduleState {
 /// The wait before retry number `failures` (1 = the first retry): `base · 2^(failures-1)`,
 /// capped, with "equal jitter" (a uniform draw over the upper half, `jitter` in 0..=1) so that
 /// connections that failed together do not retry together; never less than `Retry-After`.
-pub fn backoff(
-    failures: u32,
-    retry_after: Option<Duration>,
-    jitter: f64,
-    s: &Settings,
-) -> Duration {
+pub fn backoff(failures: u32, retry_after: Option<Duration>, jitter: f64, s: &Timing) -> Duration {
     let doubling = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
     let exp = s.backoff_base.saturating_mul(doubling).min(s.backoff_cap);
     let wait = exp / 2 + exp.mul_f64(jitter.clamp(0.0, 1.0) / 2.0);
@@ -171,7 +208,7 @@ pub fn backoff(
 /// Whether a connection scheduled for `next_check` is due at `now`. A `next_check` further ahead
 /// than any schedule could put it means the clock was moved back: it is due now rather than
 /// hours late. A machine that slept past several checks gets one check, not a burst.
-pub fn is_due(next_check: Option<Timestamp>, now: Timestamp, s: &Settings) -> bool {
+pub fn is_due(next_check: Option<Timestamp>, now: Timestamp, s: &Timing) -> bool {
     match next_check {
         None => false,
         Some(at) if at <= now => true,
@@ -186,7 +223,7 @@ pub fn is_due(next_check: Option<Timestamp>, now: Timestamp, s: &Settings) -> bo
 mod tests {
     use super::*;
 
-    const S: Settings = Settings {
+    const S: Timing = Timing {
         check_interval: Duration::from_secs(1800),
         backoff_base: Duration::from_secs(30),
         backoff_cap: Duration::from_secs(1800),
@@ -198,40 +235,41 @@ mod tests {
 
     #[test]
     fn settings_from_seconds_are_checked_for_range_and_order() {
-        assert_eq!(SettingsInput::default().settings(), Ok(Settings::default()));
-        let fast = SettingsInput {
+        assert_eq!(TimingInput::default().timing(), Ok(Timing::default()));
+        let fast = TimingInput {
             check_interval_s: Some(30),
             silent_renew_lead_s: Some(86_390),
             ..Default::default()
         };
         assert_eq!(
-            fast.settings().unwrap().check_interval,
+            fast.timing().unwrap().check_interval,
             Duration::from_secs(30)
         );
-        let zero = SettingsInput {
+        let zero = TimingInput {
             check_interval_s: Some(0),
             ..Default::default()
         };
         assert_eq!(
-            zero.settings().unwrap_err().to_string(),
+            zero.timing().unwrap_err().to_string(),
             "check interval must be between 10 and 43200 seconds"
         );
-        let reversed = SettingsInput {
+        let reversed = TimingInput {
             warn_long_s: Some(86_400),
             warn_short_s: Some(7 * 86_400),
             ..Default::default()
         };
         assert_eq!(
-            reversed.settings(),
-            Err(SettingsError::Order(
+            reversed.timing(),
+            Err(TimingError::Order(
+                TimingField::WarnShort,
                 "the second warning must come after the first"
             ))
         );
-        let late_renewal = SettingsInput {
+        let late_renewal = TimingInput {
             silent_renew_lead_s: Some(3600),
             ..Default::default()
         };
-        assert!(late_renewal.settings().is_err());
+        assert!(late_renewal.timing().is_err());
     }
 
     #[test]

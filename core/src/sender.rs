@@ -53,7 +53,10 @@ pub fn permits(kind: SenderKind, request: &Request) -> bool {
     match kind {
         SenderKind::ExtensionPage => true,
         SenderKind::ContentScript => {
-            matches!(request, Request::BannerStatus {} | Request::Renew { .. })
+            matches!(
+                request,
+                Request::BannerStatus {} | Request::SignInAgain { .. }
+            )
         }
         SenderKind::Foreign => false,
     }

@@ -1,6 +1,6 @@
 //! What the person sees about a connection, in words (DESIGN.md, "Connection status").
 
-use crate::connection::Provider;
+use crate::ids::Provider;
 use crate::microsoft::Registration;
 use serde::{Deserialize, Serialize};
 
@@ -125,11 +125,25 @@ pub enum Cause {
     /// The stored record could not be decrypted; it was quarantined, not deleted.
     StoredDataUnreadable {
         /// What went wrong with it.
-        reason: crate::vault::Unreadable,
+        reason: Unreadable,
     },
 }
 
 crate::tag_first!(Cause, "cause");
+
+/// Why a stored connection could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreadable {
+    /// The key that sealed it is gone.
+    KeyLost,
+    /// The record was altered, truncated or moved.
+    Tampered,
+    /// A format this version does not know.
+    UnknownFormat,
+    /// The head points at a record that is not there.
+    Missing,
+}
 
 fn in_org(org: &Option<String>) -> String {
     org.as_deref()
@@ -142,7 +156,6 @@ const SIGN_IN: &str = "Choose \"Sign in again\" to restore it.";
 impl Cause {
     /// What went wrong, in one or two sentences, for a connection to `provider`.
     pub fn text(&self, provider: Provider) -> String {
-        use crate::vault::Unreadable;
         let p = provider.name();
         match self {
             Cause::Revoked => format!("The password was changed or access was revoked, so {p} no longer accepts this connection."),
@@ -258,10 +271,56 @@ pub struct StatusView {
     /// Moments to show with it.
     #[serde(default)]
     pub times: Vec<TimeNote>,
-    /// When the person must act: a stable key of this need (`expiring_soon`,
-    /// `expiring_within_a_day`, `needs_sign_in:<cause>`), so each new need is announced once.
+    /// When the person must act: which need, so each new one is announced once.
     #[serde(default)]
-    pub alert: Option<String>,
+    pub alert: Option<Alert>,
+}
+
+/// A need of the person's, as a stable key (stored in heads and in what was announced):
+/// `expiring_soon`, `expiring_within_a_day`, `needs_sign_in:<cause>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Alert {
+    /// A fixed horizon within the long warning.
+    ExpiringSoon,
+    /// A fixed horizon within a day.
+    ExpiringWithinADay,
+    /// Only a sign-in helps, for this cause (its tag, e.g. `revoked`).
+    NeedsSignIn(String),
+}
+
+impl From<Alert> for String {
+    fn from(a: Alert) -> String {
+        match a {
+            Alert::ExpiringSoon => "expiring_soon".into(),
+            Alert::ExpiringWithinADay => "expiring_within_a_day".into(),
+            Alert::NeedsSignIn(cause) => format!("needs_sign_in:{cause}"),
+        }
+    }
+}
+
+impl TryFrom<String> for Alert {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "expiring_soon" => Ok(Alert::ExpiringSoon),
+            "expiring_within_a_day" => Ok(Alert::ExpiringWithinADay),
+            _ => s
+                .strip_prefix("needs_sign_in:")
+                .map(|c| Alert::NeedsSignIn(c.to_owned()))
+                .ok_or_else(|| "an unknown alert".into()),
+        }
+    }
+}
+
+impl Cause {
+    /// The cause's tag, as stored (`revoked`, `app_blocked`, …).
+    pub fn key(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("cause").and_then(|c| c.as_str()).map(str::to_owned))
+            .unwrap_or_default()
+    }
 }
 
 impl Status {
@@ -282,13 +341,7 @@ impl Status {
                 detail: cause.text(provider),
                 action: Some(cause.action(provider)),
                 times: Vec::new(),
-                alert: Some(format!(
-                    "needs_sign_in:{}",
-                    serde_json::to_value(cause)
-                        .ok()
-                        .and_then(|v| v.get("cause").and_then(|c| c.as_str()).map(str::to_owned))
-                        .unwrap_or_default()
-                )),
+                alert: Some(Alert::NeedsSignIn(cause.key())),
             },
             Status::ExpiringSoon { by, within_a_day } => StatusView {
                 tone: Tone::Warn,
@@ -299,7 +352,7 @@ impl Status {
                 },
                 action: Some("Sign in again before then to start a new period.".into()),
                 times: vec![TimeNote { label: "sign-in needed by".into(), at: *by }],
-                alert: Some(if *within_a_day { "expiring_within_a_day" } else { "expiring_soon" }.into()),
+                alert: Some(if *within_a_day { Alert::ExpiringWithinADay } else { Alert::ExpiringSoon }),
             },
             Status::Unreachable {
                 since,

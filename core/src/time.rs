@@ -8,6 +8,14 @@ use std::time::Duration;
 #[serde(transparent)]
 pub struct Timestamp(i64);
 
+/// The earlier of two optional moments; `None` only when both are.
+pub fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 impl Timestamp {
     /// The instant `ms` milliseconds after the Unix epoch.
     pub const fn from_millis(ms: i64) -> Self {

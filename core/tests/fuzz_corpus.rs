@@ -3,7 +3,7 @@
 //! every seed, must pass without panicking. (`cargo xtask fuzz` does the fuzzing itself.)
 
 use std::path::Path;
-use tokenwatch_core::fuzzing::TARGETS;
+use tokenwatch_core::testing::fuzzing::TARGETS;
 
 #[test]
 fn every_committed_input_is_handled_without_a_panic() {

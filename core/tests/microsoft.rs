@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use std::time::Duration;
-use tokenwatch_core::connection::Provider;
-use tokenwatch_core::engine::SILENT_RENEWAL_FAILED;
+use tokenwatch_core::connection::Event;
+use tokenwatch_core::ids::Provider;
 use tokenwatch_core::microsoft::{IdTokenError, Registration};
 use tokenwatch_core::status::Tone;
 use tokenwatch_core::{Cause, ConnectionId, EngineError, Status};
@@ -49,7 +49,7 @@ fn a_microsoft_sign_in_checks_the_id_token_and_stores_the_account() {
     assert_eq!(view.label, "Microsoft 365 acme.example");
     assert_eq!(view.org_id, "4d3c2b1a-5e6f-4a0b-8c9d-0e1f2a3b4c5d");
     assert_eq!(view.status.title, "Token valid");
-    let opened = &w.engine.ports().login.opened.borrow()[0];
+    let opened = &w.engine.ports().identity.opened.borrow()[0];
     let q: Vec<(String, String)> = opened.query_pairs().into_owned().collect();
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     assert_eq!(opened.path(), "/organizations/oauth2/v2.0/authorize");
@@ -105,7 +105,7 @@ fn a_public_client_connection_stays_alive_for_a_simulated_year_without_a_sign_in
         );
     }
     assert_eq!(
-        w.engine.ports().login.opened.borrow().len(),
+        w.engine.ports().identity.opened.borrow().len(),
         1,
         "one sign-in, a year ago"
     );
@@ -125,7 +125,12 @@ fn a_public_client_unused_for_90_days_needs_sign_in_with_the_inactivity_cause() 
             cause: Cause::UnusedTooLong
         }
     );
-    assert!(conn.view().status.detail.contains("90 days without use"));
+    assert!(
+        tokenwatch_core::ConnectionView::of(&conn)
+            .status
+            .detail
+            .contains("90 days without use")
+    );
     assert_eq!(
         conn.schedule.next_check, None,
         "invalid_grant is never retried"
@@ -141,7 +146,7 @@ fn a_single_page_app_sign_in_is_renewed_silently_every_day_while_the_session_liv
         seen.iter().all(|(_, s)| *s == Status::Healthy),
         "no warning while silent renewal works"
     );
-    let silent = w.engine.ports().login.silent.borrow().clone();
+    let silent = w.engine.ports().identity.silent.borrow().clone();
     assert_eq!(
         silent.iter().filter(|s| !**s).count(),
         1,
@@ -155,11 +160,11 @@ fn a_single_page_app_sign_in_is_renewed_silently_every_day_while_the_session_liv
     assert!(
         conn.history
             .iter()
-            .filter(|h| h.event == "Renewed silently")
+            .filter(|h| h.event == Event::RenewedSilently)
             .count()
             >= 10
     );
-    let opened = w.engine.ports().login.opened.borrow();
+    let opened = w.engine.ports().identity.opened.borrow();
     let last = opened.last().unwrap();
     assert!(
         last.query_pairs()
@@ -211,13 +216,13 @@ fn without_a_session_a_single_page_app_is_warned_2_hours_ahead_then_needs_sign_i
         "Needs sign-in at the first check after the 24 h"
     );
     let conn = stored(&w, &ada());
-    let view = conn.view().status;
+    let view = tokenwatch_core::ConnectionView::of(&conn).status;
     assert_eq!(view.tone, Tone::Error);
     assert!(view.detail.contains("24 hours"), "{}", view.detail);
     let failed: Vec<_> = conn
         .history
         .iter()
-        .filter(|h| h.event == SILENT_RENEWAL_FAILED)
+        .filter(|h| h.event == Event::SilentRenewalFailed)
         .collect();
     assert_eq!(failed.len(), 1, "one history entry for repeated failures");
     assert_eq!(
@@ -225,7 +230,7 @@ fn without_a_session_a_single_page_app_is_warned_2_hours_ahead_then_needs_sign_i
         "You are signed out of Microsoft in this browser, so the sign-in cannot be renewed without you."
     );
     // Signing in again (login_hint prefilled) starts a new 24 h.
-    let renewed = block_on(w.engine.renew(&ada())).unwrap();
+    let renewed = block_on(w.engine.sign_in_again(&ada())).unwrap();
     assert_eq!(renewed.status.title, "Token valid");
 }
 
@@ -246,7 +251,7 @@ fn mfa_demanded_by_conditional_access_is_explained_and_a_sign_in_with_mfa_restor
     let failed = conn
         .history
         .iter()
-        .find(|h| h.event == SILENT_RENEWAL_FAILED)
+        .find(|h| h.event == Event::SilentRenewalFailed)
         .unwrap();
     assert!(failed.detail.contains("multi-factor"), "{}", failed.detail);
     assert_eq!(
@@ -257,13 +262,13 @@ fn mfa_demanded_by_conditional_access_is_explained_and_a_sign_in_with_mfa_restor
         "the refresh token from before the policy is refused too (AADSTS50076)"
     );
     assert!(
-        conn.view()
+        tokenwatch_core::ConnectionView::of(&conn)
             .status
             .action
             .unwrap()
             .contains("complete the verification")
     );
-    let renewed = block_on(w.engine.renew(&ada())).unwrap();
+    let renewed = block_on(w.engine.sign_in_again(&ada())).unwrap();
     assert_eq!(renewed.status.title, "Token valid");
 }
 
@@ -294,7 +299,7 @@ fn withdrawn_consent_and_disabled_accounts_are_diagnosed() {
     );
     assert!(view.status.action.unwrap().contains("admin consent"));
     // Signing in again shows the consent page, and accepting it restores the connection.
-    let renewed = block_on(w.engine.renew(&ada())).unwrap();
+    let renewed = block_on(w.engine.sign_in_again(&ada())).unwrap();
     assert_eq!(renewed.status.title, "Token valid");
 
     w.sim.set_user_active("ada@acme.example", false);
@@ -367,8 +372,8 @@ fn a_renewal_as_another_account_is_refused_and_disconnect_wipes_without_revocati
     let w = world_ms(Registration::PublicClient);
     connect(&w);
     w.sim.sign_out_microsoft(None);
-    *w.engine.ports().login.username.borrow_mut() = "charles@acme.example".into();
-    let err = block_on(w.engine.renew(&ada())).unwrap_err();
+    *w.engine.ports().identity.username.borrow_mut() = "charles@acme.example".into();
+    let err = block_on(w.engine.sign_in_again(&ada())).unwrap_err();
     assert!(matches!(err, EngineError::WrongAccount { .. }), "{err:?}");
     assert_eq!(
         stored(&w, &ada()).status,
@@ -393,5 +398,8 @@ fn silent_sign_in_without_a_session_is_login_required_and_stores_nothing_new() {
     assert_eq!(w.sim.counters().silent_authorizations, before + 1);
     let conn = stored(&w, &ada());
     assert_eq!(conn.status, Status::Healthy, "3 h ahead: not yet warned");
-    assert_eq!(conn.history.last().unwrap().event, SILENT_RENEWAL_FAILED);
+    assert_eq!(
+        conn.history.last().unwrap().event,
+        Event::SilentRenewalFailed
+    );
 }

@@ -5,8 +5,8 @@ use proptest::prelude::*;
 use tokenwatch_core::flow::PendingAuthorization;
 use tokenwatch_core::messages::Envelope;
 use tokenwatch_core::microsoft::{self, Authority, Tenant};
-use tokenwatch_core::ports::CountingEntropy;
 use tokenwatch_core::salesforce::{self, LoginHost, TokenResponse};
+use tokenwatch_core::testing::CountingEntropy;
 use tokenwatch_core::time::Timestamp;
 use url::Url;
 
@@ -96,9 +96,9 @@ proptest! {
 
     #[test]
     fn microsoft_errors_always_get_a_cause(error in "[a-z_]{0,24}", description in ".{0,200}") {
-        let ctx = tokenwatch_core::diagnosis::Context { org: None, redirect: "https://x.chromiumapp.org/microsoft", expired_by_policy: false };
-        let cause = tokenwatch_core::diagnosis::microsoft(&error, Some(&description), &ctx);
-        prop_assert!(!cause.text(tokenwatch_core::connection::Provider::Microsoft).is_empty());
+        let ctx = tokenwatch_core::provider::shared::Context { org: None, redirect: "https://x.chromiumapp.org/microsoft", expired_by_policy: false };
+        let cause = tokenwatch_core::provider::microsoft::client::diagnose(&error, Some(&description), &ctx);
+        prop_assert!(!cause.text(tokenwatch_core::ids::Provider::Microsoft).is_empty());
         let _ = microsoft::aadsts(&description);
     }
 }

@@ -62,7 +62,7 @@ fn a_declared_30_day_policy_warns_a_week_and_a_day_ahead_then_says_the_policy_en
     let history = common::stored(&w, &id).history;
     let warnings: Vec<i64> = history
         .iter()
-        .filter(|h| h.event == "Expiring soon")
+        .filter(|h| h.event == tokenwatch_core::connection::Event::ExpiringSoon)
         .map(|h| h.at.as_millis())
         .collect();
     assert_eq!(

@@ -14,7 +14,7 @@ fn sim_login() -> LoginChoice {
 }
 
 fn last_query(w: &common::World, name: &str) -> Option<String> {
-    let opened = w.engine.ports().login.opened.borrow();
+    let opened = w.engine.ports().identity.opened.borrow();
     opened
         .last()
         .unwrap()
@@ -32,10 +32,10 @@ fn signing_in_again_sends_the_username_as_login_hint_and_restores_the_connection
     assert_eq!(last_query(&w, "login_hint"), None);
     w.sim.revoke_user("ada@acme.example");
     assert_eq!(
-        block_on(w.engine.refresh(&id)).unwrap().status.title,
+        block_on(w.engine.refresh_tokens(&id)).unwrap().status.title,
         "Token expired"
     );
-    let view = block_on(w.engine.renew(&id)).unwrap();
+    let view = block_on(w.engine.sign_in_again(&id)).unwrap();
     assert_eq!(view.status.title, "Token valid");
     assert_eq!(
         last_query(&w, "login_hint").as_deref(),
@@ -51,9 +51,9 @@ fn a_renewal_that_comes_back_as_another_account_is_refused_and_its_tokens_revoke
         .unwrap()
         .id;
     let before = common::stored(&w, &id);
-    *w.engine.ports().login.username.borrow_mut() = "grace@globex.example".into();
+    *w.engine.ports().identity.username.borrow_mut() = "grace@globex.example".into();
     let revocations = w.sim.counters().revocations;
-    let err = block_on(w.engine.renew(&id)).unwrap_err();
+    let err = block_on(w.engine.sign_in_again(&id)).unwrap_err();
     assert!(matches!(err, EngineError::WrongAccount { .. }));
     assert_eq!(
         err.view().message,
@@ -84,7 +84,7 @@ fn change_account_asks_for_a_fresh_login_and_replaces_the_old_account() {
         .unwrap()
         .id;
     let ada_refresh = common::stored(&w, &ada).tokens.refresh.secret().to_owned();
-    *w.engine.ports().login.username.borrow_mut() = "grace@globex.example".into();
+    *w.engine.ports().identity.username.borrow_mut() = "grace@globex.example".into();
     let grace = block_on(w.engine.change_account(&ada)).unwrap();
     assert_eq!(last_query(&w, "prompt").as_deref(), Some("login"));
     assert_eq!(grace.username, "grace@globex.example");
@@ -155,7 +155,7 @@ fn disconnect_during_a_refresh_waits_for_it_then_revokes_and_nothing_is_saved_af
         .unwrap()
         .id;
     let (refreshed, disconnected) = block_on(futures::future::join(
-        w.engine.refresh(&id),
+        w.engine.refresh_tokens(&id),
         w.engine.disconnect(&id),
     ));
     assert_eq!(refreshed.unwrap().status.title, "Token valid");
@@ -180,7 +180,7 @@ fn a_connection_whose_data_is_unreadable_cannot_be_renewed_but_can_be_disconnect
         .unwrap()
         .id;
     w.engine.ports().sealer.lose_keys();
-    let err = block_on(w.engine.renew(&id)).unwrap_err();
+    let err = block_on(w.engine.sign_in_again(&id)).unwrap_err();
     assert!(err.to_string().contains("could not be decrypted"), "{err}");
     assert_eq!(block_on(w.engine.disconnect(&id)), Ok(false));
     assert!(

@@ -2,6 +2,8 @@
 
 mod common;
 
+use tokenwatch_core::messages::ErrorCode;
+
 use common::{CLIENT_ID, REDIRECT, SIM_URL, block_on, world};
 use tokenwatch_core::messages::LoginChoice;
 use tokenwatch_core::ports::Store;
@@ -35,7 +37,7 @@ fn connecting_stores_one_healthy_connection_with_username_and_org() {
 fn the_authorization_request_uses_pkce_s256_state_and_the_salesforce_path() {
     let w = world();
     block_on(w.engine.connect_salesforce(&sim_login())).unwrap();
-    let opened = w.engine.ports().login.opened.borrow();
+    let opened = w.engine.ports().identity.opened.borrow();
     let url = &opened[0];
     assert_eq!(url.origin().ascii_serialization(), SIM_URL);
     assert_eq!(url.path(), "/services/oauth2/authorize");
@@ -75,9 +77,9 @@ fn assert_nothing_stored(w: &common::World) {
 #[test]
 fn a_rejected_login_is_a_cancelled_sign_in_and_stores_nothing() {
     let w = world();
-    *w.engine.ports().login.password.borrow_mut() = "wrong".into();
+    *w.engine.ports().identity.password.borrow_mut() = "wrong".into();
     let err = block_on(w.engine.connect_salesforce(&sim_login())).unwrap_err();
-    assert_eq!(err.code(), "cancelled");
+    assert_eq!(err.code(), ErrorCode::Cancelled);
     assert!(
         err.to_string().starts_with(
             "The sign-in window was closed before Salesforce sent Tokenwatch an answer."
@@ -99,7 +101,7 @@ fn a_tampered_state_is_refused_and_the_code_never_redeemed() {
         ..Faults::default()
     });
     let err = block_on(w.engine.connect_salesforce(&sim_login())).unwrap_err();
-    assert_eq!(err.code(), "state_mismatch");
+    assert_eq!(err.code(), ErrorCode::StateMismatch);
     assert_eq!(w.sim.counters().code_exchanges, 0);
     assert_nothing_stored(&w);
 }
@@ -107,13 +109,13 @@ fn a_tampered_state_is_refused_and_the_code_never_redeemed() {
 #[test]
 fn token_responses_that_are_not_json_are_refused_without_quoting_them() {
     for (fault, code, words) in [
-        (TokenFault::NotJson, "bad_response", "not JSON"),
+        (TokenFault::NotJson, ErrorCode::BadResponse, "not JSON"),
         (
             TokenFault::HtmlPage,
-            "bad_response",
+            ErrorCode::BadResponse,
             "did not answer with JSON",
         ),
-        (TokenFault::Outage, "unreachable", "HTTP 503"),
+        (TokenFault::Outage, ErrorCode::Unreachable, "HTTP 503"),
     ] {
         let w = world();
         w.sim.set_faults(Faults {
@@ -156,19 +158,19 @@ fn a_bad_custom_host_is_refused_before_any_window_opens() {
         host: "http://acme.example".into(),
     }))
     .unwrap_err();
-    assert_eq!(err.code(), "bad_host");
+    assert_eq!(err.code(), ErrorCode::BadHost);
     assert_eq!(err.view().field.as_deref(), Some("login_host"));
-    assert!(w.engine.ports().login.opened.borrow().is_empty());
+    assert!(w.engine.ports().identity.opened.borrow().is_empty());
 }
 
 #[test]
 fn without_a_consumer_key_nothing_starts() {
     let w = world();
-    let engine = Engine::new(w.engine.ports().clone_for_test(), None);
+    let engine = Engine::new(common::fresh_ports(w.engine.ports()), None);
     let err = block_on(engine.connect_salesforce(&sim_login())).unwrap_err();
     assert_eq!(
         err,
-        EngineError::NotConfigured(tokenwatch_core::connection::Provider::Salesforce)
+        EngineError::NotConfigured(tokenwatch_core::ids::Provider::Salesforce)
     );
 }
 
@@ -182,7 +184,7 @@ fn connecting_the_same_user_again_replaces_the_connection() {
     assert_eq!(second.connected_at, first.connected_at);
     assert!(second.checked_at > first.checked_at);
     assert_eq!(block_on(w.engine.list()).unwrap().len(), 1);
-    *w.engine.ports().login.username.borrow_mut() = "grace@globex.example".into();
+    *w.engine.ports().identity.username.borrow_mut() = "grace@globex.example".into();
     block_on(w.engine.connect_salesforce(&sim_login())).unwrap();
     assert_eq!(block_on(w.engine.list()).unwrap().len(), 2);
 }
@@ -282,9 +284,18 @@ fn requests_are_answered_with_views_or_error_views() {
         w.engine
             .handle(Request::AddSalesforce { login: sim_login() }),
     );
-    let Response::Connection { connection } = r else {
+    let Response::Connection {
+        connection,
+        connections,
+    } = r
+    else {
         panic!("{r:?}")
     };
+    assert_eq!(
+        connections,
+        vec![connection.clone()],
+        "an action is answered with the list it left"
+    );
     let r = block_on(w.engine.handle(Request::ListConnections {}));
     assert_eq!(
         r,
@@ -301,8 +312,8 @@ fn requests_are_answered_with_views_or_error_views() {
         panic!("{r:?}")
     };
     assert_eq!(
-        (error.code.as_str(), error.field.as_deref()),
-        ("bad_host", Some("login_host"))
+        (error.code, error.field.as_deref()),
+        (ErrorCode::BadHost, Some("login_host"))
     );
     assert_eq!(
         error.message,

@@ -3,6 +3,8 @@
 
 mod common;
 
+use tokenwatch_core::messages::ErrorCode;
+
 use common::{SIM_URL, TestLock, block_on, world, world_with};
 use futures::future::join_all;
 use tokenwatch_core::messages::LoginChoice;
@@ -24,7 +26,7 @@ fn with_rotation_on_20_concurrent_callers_refresh_1000_times_with_one_request_ea
         .unwrap()
         .id;
     for round in 0..1000 {
-        let results = block_on(join_all((0..20).map(|_| w.engine.refresh(&id))));
+        let results = block_on(join_all((0..20).map(|_| w.engine.refresh_tokens(&id))));
         for r in results {
             let view = r.unwrap_or_else(|e| panic!("round {round}: {e}"));
             assert_eq!(
@@ -56,7 +58,7 @@ fn without_the_lock_concurrent_refreshes_with_rotation_lock_the_person_out() {
     let id = block_on(w.engine.connect_salesforce(&sim_login()))
         .unwrap()
         .id;
-    let _ = block_on(join_all((0..20).map(|_| w.engine.refresh(&id))));
+    let _ = block_on(join_all((0..20).map(|_| w.engine.refresh_tokens(&id))));
     assert_eq!(
         w.sim.counters().refreshes,
         20,
@@ -67,7 +69,7 @@ fn without_the_lock_concurrent_refreshes_with_rotation_lock_the_person_out() {
         !w.sim.refresh_token_is_live(stored.secret()),
         "the stored refresh token is dead"
     );
-    let after = block_on(w.engine.refresh(&id)).unwrap();
+    let after = block_on(w.engine.refresh_tokens(&id)).unwrap();
     assert_eq!(after.status.title, "Token expired");
 }
 
@@ -83,7 +85,7 @@ fn needs_sign_in_after_refresh(
     w: &common::World,
     id: &tokenwatch_core::ConnectionId,
 ) -> (String, String) {
-    let view = block_on(w.engine.refresh(id)).unwrap();
+    let view = block_on(w.engine.refresh_tokens(id)).unwrap();
     assert_eq!(view.status.tone, Tone::Error, "{:?}", view.status);
     assert_eq!(
         block_on(w.engine.list()).unwrap()[0].status,
@@ -209,7 +211,7 @@ fn transient_failures_leave_the_connection_healthy_and_say_so() {
             token: Some(fault),
             ..Faults::default()
         });
-        let err = block_on(w.engine.refresh(&id)).unwrap_err();
+        let err = block_on(w.engine.refresh_tokens(&id)).unwrap_err();
         assert!(err.to_string().contains(words), "{fault:?}: {err}");
         assert_eq!(
             block_on(w.engine.list()).unwrap()[0].status.title,
@@ -218,7 +220,7 @@ fn transient_failures_leave_the_connection_healthy_and_say_so() {
         );
         w.sim.set_faults(Faults::default());
         assert_eq!(
-            block_on(w.engine.refresh(&id)).unwrap().status.title,
+            block_on(w.engine.refresh_tokens(&id)).unwrap().status.title,
             "Token valid",
             "recovers after {fault:?}"
         );
@@ -253,14 +255,14 @@ fn a_refresh_whose_answer_is_lost_under_rotation_is_explained_not_mistaken_for_a
     // The refresh reaches Salesforce, which rotates the token, and its answer never arrives
     // (the browser stopped the worker). That window cannot be closed from the client.
     w.engine.ports().http.lose_next_token_answer.set(true);
-    let err = block_on(w.engine.refresh(&id)).unwrap_err();
-    assert_eq!(err.code(), "unreachable", "{err}");
+    let err = block_on(w.engine.refresh_tokens(&id)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Unreachable, "{err}");
     assert!(
         common::stored(&w, &id).refresh_started.is_some(),
         "the unfinished refresh is on record"
     );
     // The next refresh sends the token Salesforce retired: refused, and said why.
-    let view = block_on(w.engine.refresh(&id)).unwrap();
+    let view = block_on(w.engine.refresh_tokens(&id)).unwrap();
     assert_eq!(view.status.title, "Token expired");
     assert_eq!(
         view.status.detail,
@@ -270,7 +272,7 @@ fn a_refresh_whose_answer_is_lost_under_rotation_is_explained_not_mistaken_for_a
     // Without an interruption the same refusal still reads as a revocation.
     let (w2, id2) = connected();
     w2.sim.revoke_user("ada@acme.example");
-    let view = block_on(w2.engine.refresh(&id2)).unwrap();
+    let view = block_on(w2.engine.refresh_tokens(&id2)).unwrap();
     assert!(
         view.status
             .detail
@@ -293,7 +295,7 @@ fn a_redirect_or_a_10_mb_answer_from_the_token_endpoint_changes_nothing() {
             ..Faults::default()
         });
         let before = common::stored(&w, &id).tokens.refresh.secret().clone();
-        let err = block_on(w.engine.refresh(&id)).unwrap_err();
+        let err = block_on(w.engine.refresh_tokens(&id)).unwrap_err();
         assert!(err.to_string().starts_with(words), "{fault:?}: {err}");
         assert_eq!(w.sim.counters().redirects_followed, 0, "never followed");
         let after = common::stored(&w, &id);

@@ -6,6 +6,8 @@
 
 mod common;
 
+use tokenwatch_core::messages::ErrorCode;
+
 use common::{CLIENT_ID, REDIRECT, SIM_URL, TestLock, block_on, world, world_from};
 use tokenwatch_core::connection::{
     Account, Connection, DeclaredPolicy, RECORD_VERSION, Site, Tokens,
@@ -60,7 +62,9 @@ fn a_timed_out_session_is_a_403_that_one_refresh_and_a_second_probe_turn_back_in
     assert_ne!(common::stored(&w, &id).tokens.access.secret(), &old);
     let history = &common::stored(&w, &id).history;
     assert!(
-        history.iter().all(|h| !h.event.starts_with("Can't reach")),
+        history
+            .iter()
+            .all(|h| h.event != tokenwatch_core::connection::Event::Unreachable),
         "{history:?}"
     );
 }
@@ -186,7 +190,7 @@ fn a_fresh_token_refused_at_userinfo_is_the_missing_identity_scope_not_an_outage
     block_on(w.engine.tick()).unwrap();
     assert_eq!(w.sim.counters().refreshes, 1);
     // Signing in again asks for the identity scope, and the connection is proven.
-    let renewed = block_on(w.engine.renew(&id)).unwrap();
+    let renewed = block_on(w.engine.sign_in_again(&id)).unwrap();
     assert_eq!(renewed.status.title, "Token valid");
 }
 
@@ -196,14 +200,14 @@ fn an_app_without_the_identity_scope_ends_the_sign_in_on_salesforces_error_page(
     w.sim
         .set_app_scopes(vec!["api".into(), "refresh_token".into()]);
     let err = block_on(w.engine.connect_salesforce(&sim_login())).unwrap_err();
-    assert_eq!(err.code(), "cancelled");
+    assert_eq!(err.code(), ErrorCode::Cancelled);
     assert!(
         err.to_string().contains(
             "the app does not offer the scopes Tokenwatch asks for (api, id, refresh_token"
         ),
         "{err}"
     );
-    let shown = w.engine.ports().login.shown.borrow();
+    let shown = w.engine.ports().identity.shown.borrow();
     assert_eq!(shown.len(), 1);
     assert_eq!(shown[0].path(), "/setup/secur/RemoteAccessErrorPage.apexp");
     assert!(shown[0].query().unwrap().contains("error=invalid_scope"));
@@ -223,23 +227,26 @@ fn an_uninstalled_app_blocks_new_users_on_its_error_page_while_earlier_approvals
     });
     // Ada approved it before September 2025's change: refreshing and signing in again work.
     assert_eq!(
-        block_on(w.engine.refresh(&ada)).unwrap().status.title,
+        block_on(w.engine.refresh_tokens(&ada))
+            .unwrap()
+            .status
+            .title,
         "Token valid"
     );
     assert_eq!(
-        block_on(w.engine.renew(&ada)).unwrap().status.title,
+        block_on(w.engine.sign_in_again(&ada)).unwrap().status.title,
         "Token valid"
     );
     // Charles never approved it: Salesforce keeps him on its error page and never calls back.
-    *w.engine.ports().login.username.borrow_mut() = "charles@acme.example".into();
+    *w.engine.ports().identity.username.borrow_mut() = "charles@acme.example".into();
     let err = block_on(w.engine.connect_salesforce(&sim_login())).unwrap_err();
-    assert_eq!(err.code(), "cancelled");
+    assert_eq!(err.code(), ErrorCode::Cancelled);
     let message = err.view().message;
     assert!(
         message.starts_with("The sign-in window was closed before Salesforce sent Tokenwatch an answer. If Salesforce showed an error page instead, the likely causes are: the connected app is not installed in your org (since September 2025 Salesforce blocks uninstalled apps for users who have not approved them before; an admin installs it in Setup → Connected Apps OAuth Usage → Install)"),
         "{message}"
     );
-    let shown = w.engine.ports().login.shown.borrow();
+    let shown = w.engine.ports().identity.shown.borrow();
     assert_eq!(shown[0].path(), "/setup/secur/RemoteAccessErrorPage.apexp");
     let q: Vec<(String, String)> = shown[0].query_pairs().into_owned().collect();
     assert!(q.contains(&("error".into(), "invalid_client".into())));
@@ -262,7 +269,7 @@ fn an_admin_approved_only_app_refuses_at_the_authorize_redirect_with_a_diagnosis
         err.view().message,
         "Your Salesforce administrator has not approved this app for you: only admin-approved users may use it. Ask your Salesforce admin to approve you for the app (Setup → Manage Connected Apps → the app → Manage Profiles or Manage Permission Sets), then sign in again."
     );
-    let callback = w.engine.ports().login.opened.borrow().len();
+    let callback = w.engine.ports().identity.opened.borrow().len();
     assert_eq!(callback, 1);
     assert_eq!(w.sim.counters().code_exchanges, 0);
     assert!(block_on(w.engine.list()).unwrap().is_empty());
@@ -276,7 +283,7 @@ fn replaying_a_rotated_away_refresh_token_revokes_the_current_one_and_its_access
         .unwrap()
         .id;
     let first = common::stored(&w, &id).tokens.refresh.secret().clone();
-    block_on(w.engine.refresh(&id)).unwrap();
+    block_on(w.engine.refresh_tokens(&id)).unwrap();
     let current = common::stored(&w, &id);
     let (live_refresh, live_access) = (
         current.tokens.refresh.secret().clone(),
@@ -326,7 +333,7 @@ fn a_lost_refresh_answer_under_rotation_is_still_explained_as_interrupted() {
         .unwrap()
         .id;
     w.engine.ports().http.lose_next_token_answer.set(true);
-    assert!(block_on(w.engine.refresh(&id)).is_err());
+    assert!(block_on(w.engine.refresh_tokens(&id)).is_err());
     // The next check finds the session gone and refreshes with the token Salesforce retired.
     w.sim.expire_access_tokens();
     let view = block_on(w.engine.check(&id)).unwrap();
@@ -335,7 +342,7 @@ fn a_lost_refresh_answer_under_rotation_is_still_explained_as_interrupted() {
         Status::NeedsSignIn {
             cause: Cause::RefreshInterrupted
         }
-        .view(tokenwatch_core::connection::Provider::Salesforce)
+        .view(tokenwatch_core::ids::Provider::Salesforce)
     );
 }
 
@@ -407,7 +414,7 @@ fn without_the_keep_alive_the_same_org_loses_its_token_after_30_idle_days() {
         block_on(w.engine.check(&id)).unwrap();
     }
     assert_eq!(w.sim.counters().refreshes, 0);
-    let view = block_on(w.engine.refresh(&id)).unwrap();
+    let view = block_on(w.engine.refresh_tokens(&id)).unwrap();
     assert_eq!(view.status.tone, Tone::Error, "{:?}", view.status);
 }
 
@@ -418,7 +425,7 @@ fn partner_rules_rotate_every_refresh_token() {
         .unwrap()
         .id;
     let first = common::stored(&w, &id).tokens.refresh.secret().clone();
-    block_on(w.engine.refresh(&id)).unwrap();
+    block_on(w.engine.refresh_tokens(&id)).unwrap();
     let second = common::stored(&w, &id).tokens.refresh.secret().clone();
     assert_ne!(first, second);
     assert!(!w.sim.refresh_token_is_live(&first));
@@ -474,7 +481,7 @@ fn an_org_that_requires_its_my_domain_refuses_the_shared_login_page_and_the_mess
         ..Faults::default()
     });
     let err = block_on(w.engine.connect_salesforce(&LoginChoice::Production)).unwrap_err();
-    assert_eq!(err.code(), "cancelled");
+    assert_eq!(err.code(), ErrorCode::Cancelled);
     assert!(
         err.to_string().ends_with("or your org allows sign-in only at its My Domain (choose Custom and enter your My Domain, such as yourcompany.my.salesforce.com)."),
         "{err}"

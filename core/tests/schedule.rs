@@ -6,7 +6,7 @@ mod common;
 use common::{SIM_URL, block_on, world};
 use std::time::Duration;
 use tokenwatch_core::messages::LoginChoice;
-use tokenwatch_core::schedule::Settings;
+use tokenwatch_core::schedule::Timing;
 use tokenwatch_core::status::Tone;
 use tokenwatch_sim::{Faults, RefreshPolicy, TokenFault};
 
@@ -68,10 +68,11 @@ fn a_two_hour_outage_is_unreachable_with_bounded_backoff_then_healthy_on_recover
     step(&w);
     let view = &block_on(w.engine.list()).unwrap()[0];
     assert_eq!(view.status.title, "Token valid");
-    let history: Vec<String> = common::stored(&w, &id)
+    let conn = common::stored(&w, &id);
+    let history: Vec<String> = conn
         .history
-        .into_iter()
-        .map(|h| h.event)
+        .iter()
+        .map(|h| h.event.title(conn.provider()))
         .collect();
     assert_eq!(
         history,
@@ -83,7 +84,7 @@ fn a_two_hour_outage_is_unreachable_with_bounded_backoff_then_healthy_on_recover
 fn after_ten_days_asleep_each_connection_is_checked_once_not_in_a_burst() {
     let w = world();
     block_on(w.engine.connect_salesforce(&sim_login())).unwrap();
-    *w.engine.ports().login.username.borrow_mut() = "grace@globex.example".into();
+    *w.engine.ports().identity.username.borrow_mut() = "grace@globex.example".into();
     block_on(w.engine.connect_salesforce(&sim_login())).unwrap();
     let before = w.sim.counters();
     w.clock.advance_ms(10 * DAY);
@@ -167,12 +168,12 @@ fn an_org_whose_policy_expires_unused_tokens_after_30_days_stays_healthy_for_a_y
     let w = world();
     w.sim
         .set_refresh_policy(RefreshPolicy::ExpireIfUnused { ms: 30 * DAY });
-    let engine_settings = Settings {
+    let engine_settings = Timing {
         check_interval: Duration::from_secs(6 * 3600),
-        ..Settings::default()
+        ..Timing::default()
     };
     let w = common::World {
-        engine: w.engine.with_settings(engine_settings),
+        engine: w.engine.with_timing(engine_settings),
         ..w
     };
     block_on(w.engine.connect_salesforce(&sim_login())).unwrap();

@@ -8,7 +8,7 @@ use std::cell::Cell;
 use tokenwatch_core::messages::LoginChoice;
 use tokenwatch_core::ports::{MemoryStore, Store, StoreError};
 use tokenwatch_core::status::Tone;
-use tokenwatch_core::vault::{TestSealer, conformance};
+use tokenwatch_core::testing::{TestSealer, conformance};
 
 macro_rules! conformance_test {
     ($name:ident) => {
@@ -126,7 +126,8 @@ fn a_lost_key_shows_needs_sign_in_with_its_cause_and_a_new_sign_in_restores_it()
 
 #[test]
 fn a_clear_text_record_under_another_connections_key_is_quarantined_not_migrated() {
-    use tokenwatch_core::vault::{Loaded, Unreadable, Vault};
+    use tokenwatch_core::status::Unreadable;
+    use tokenwatch_core::vault::{Loaded, Vault};
     let (store, sealer) = (MemoryStore::default(), TestSealer::default());
     let (a, b) = (conformance::fixture(1), conformance::fixture(2));
     block_on(store.put(

@@ -1,6 +1,6 @@
 #![no_main]
-//! Fuzz target: `tokenwatch_core::fuzzing::message` must not panic on any input.
+//! Fuzz target: `tokenwatch_core::testing::fuzzing::message` must not panic on any input.
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = tokenwatch_core::fuzzing::message(data);
+    let _ = tokenwatch_core::testing::fuzzing::message(data);
 });

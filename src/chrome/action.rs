@@ -1,6 +1,6 @@
 //! `chrome.action`: the toolbar button's badge and tooltip.
 
-use crate::js::js_error;
+use crate::js::{JsError, js_error};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -16,14 +16,14 @@ extern "C" {
     async fn set_title(details: JsValue) -> Result<JsValue, JsValue>;
 }
 
-fn one(key: &str, value: &str) -> Result<JsValue, String> {
+fn one(key: &str, value: &str) -> Result<JsValue, JsError> {
     let o = Object::new();
     Reflect::set(&o, &key.into(), &value.into()).map_err(js_error)?;
     Ok(o.into())
 }
 
 /// Shows `text` on the badge in `color` (`#rrggbb`), with `title` as the button's tooltip.
-pub async fn badge(text: &str, color: &str, title: &str) -> Result<(), String> {
+pub async fn badge(text: &str, color: &str, title: &str) -> Result<(), JsError> {
     set_badge_text(one("text", text)?).await.map_err(js_error)?;
     set_badge_background_color(one("color", color)?)
         .await

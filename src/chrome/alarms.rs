@@ -1,6 +1,6 @@
 //! `chrome.alarms`: the worker's only timer (it outlives the worker; `setTimeout` does not).
 
-use crate::js::js_error;
+use crate::js::{JsError, js_error};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -15,7 +15,7 @@ extern "C" {
 
 /// Sets (or moves) the alarm `name` to fire once at `when_ms` (epoch milliseconds). One named
 /// alarm: a machine that slept past it gets one catch-up event, not a burst.
-pub async fn set(name: &str, when_ms: f64) -> Result<(), String> {
+pub async fn set(name: &str, when_ms: f64) -> Result<(), JsError> {
     let info = Object::new();
     Reflect::set(&info, &"when".into(), &when_ms.into()).map_err(js_error)?;
     create_raw(name, info.into()).await.map_err(js_error)?;
@@ -23,7 +23,7 @@ pub async fn set(name: &str, when_ms: f64) -> Result<(), String> {
 }
 
 /// Removes the alarm `name`.
-pub async fn clear(name: &str) -> Result<(), String> {
+pub async fn clear(name: &str) -> Result<(), JsError> {
     clear_raw(name).await.map_err(js_error)?;
     Ok(())
 }

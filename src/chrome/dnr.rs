@@ -1,7 +1,7 @@
 //! `chrome.declarativeNetRequest` session rules: the one rule that removes `Origin` from the
 //! extension's own requests to a Microsoft token endpoint, for public-client registrations.
 
-use crate::js::js_error;
+use crate::js::{JsError, js_error};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
@@ -20,7 +20,7 @@ const ORIGIN_RULE: u32 = 1;
 pub async fn strip_origin_for_token_endpoint(
     authority_origin: Option<&str>,
     extension_id: &str,
-) -> Result<(), String> {
+) -> Result<(), JsError> {
     let add = match authority_origin {
         Some(origin) => json!([{
             "id": ORIGIN_RULE,

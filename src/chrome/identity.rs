@@ -1,6 +1,6 @@
 //! `chrome.identity`.
 
-use crate::js::js_error;
+use crate::js::{JsError, js_error};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -22,12 +22,13 @@ struct WebAuthFlowDetails<'a> {
 
 /// Opens the auth window at `url`; resolves to the URL the provider redirected to under
 /// `https://<id>.chromiumapp.org/`. Errors are the browser's message.
-pub async fn launch(url: &str, interactive: bool) -> Result<String, String> {
+pub async fn launch(url: &str, interactive: bool) -> Result<String, JsError> {
     let details = crate::js::to_js(&WebAuthFlowDetails { url, interactive });
     let result = launch_web_auth_flow(details).await.map_err(js_error)?;
-    result
-        .as_string()
-        .ok_or_else(|| "the auth flow returned no URL".into())
+    result.as_string().ok_or_else(|| JsError {
+        name: "TypeError".into(),
+        message: "the auth flow returned no URL".into(),
+    })
 }
 
 /// `https://<extension-id>.chromiumapp.org/<path>`: a distinct path per provider.

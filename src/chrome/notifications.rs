@@ -1,6 +1,6 @@
 //! `chrome.notifications`: system notifications with buttons.
 
-use crate::js::js_error;
+use crate::js::{JsError, js_error};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -36,7 +36,7 @@ pub async fn show(
     title: &str,
     message: &str,
     buttons: &[&str],
-) -> Result<(), String> {
+) -> Result<(), JsError> {
     let options = Options {
         r#type: "basic",
         icon_url,
@@ -51,7 +51,7 @@ pub async fn show(
 }
 
 /// Removes the notification `id`.
-pub async fn clear(id: &str) -> Result<(), String> {
+pub async fn clear(id: &str) -> Result<(), JsError> {
     clear_raw(id).await.map_err(js_error)?;
     Ok(())
 }

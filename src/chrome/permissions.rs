@@ -1,6 +1,6 @@
 //! `chrome.permissions`: host access beyond the shipped hosts, asked at run time.
 
-use crate::js::js_error;
+use crate::js::{JsError, js_error};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -13,7 +13,7 @@ extern "C" {
     async fn contains_raw(permissions: JsValue) -> Result<JsValue, JsValue>;
 }
 
-fn origins(patterns: &[String]) -> Result<JsValue, String> {
+fn origins(patterns: &[String]) -> Result<JsValue, JsError> {
     let list = Array::new();
     for p in patterns {
         list.push(&JsValue::from_str(p));
@@ -24,14 +24,14 @@ fn origins(patterns: &[String]) -> Result<JsValue, String> {
 }
 
 /// Whether the extension already has host access to every pattern.
-pub async fn contains(patterns: &[String]) -> Result<bool, String> {
+pub async fn contains(patterns: &[String]) -> Result<bool, JsError> {
     let answer = contains_raw(origins(patterns)?).await.map_err(js_error)?;
     Ok(answer.as_bool().unwrap_or(false))
 }
 
 /// Asks the person for host access to `patterns` (needs a click in this page); whether it was
 /// granted.
-pub async fn request(patterns: &[String]) -> Result<bool, String> {
+pub async fn request(patterns: &[String]) -> Result<bool, JsError> {
     let answer = request_raw(origins(patterns)?).await.map_err(js_error)?;
     Ok(answer.as_bool().unwrap_or(false))
 }

@@ -1,6 +1,6 @@
 //! `chrome.runtime`.
 
-use crate::js::js_error;
+use crate::js::{JsError, js_error};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -31,6 +31,6 @@ pub fn get_url(path: &str) -> String {
 }
 
 /// Sends `message` to the extension's service worker and awaits its answer.
-pub async fn send_message(message: JsValue) -> Result<JsValue, String> {
+pub async fn send_message(message: JsValue) -> Result<JsValue, JsError> {
     send_message_raw(message).await.map_err(js_error)
 }

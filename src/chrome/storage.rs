@@ -1,6 +1,6 @@
 //! `chrome.storage.local`: string values under string keys.
 
-use crate::js::js_error;
+use crate::js::{JsError, js_error};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -26,7 +26,7 @@ extern "C" {
 /// content scripts cannot read it. Chrome keeps the level as an extension preference; browsers
 /// that support it only for `storage.session` (Firefox) refuse the call, and local storage stays
 /// readable by content scripts there, which is one reason the records are sealed.
-pub async fn restrict_to_trusted_contexts() -> Result<(), String> {
+pub async fn restrict_to_trusted_contexts() -> Result<(), JsError> {
     let details = Object::new();
     Reflect::set(&details, &"accessLevel".into(), &"TRUSTED_CONTEXTS".into()).map_err(js_error)?;
     local_set_access_level(details.into())
@@ -36,14 +36,14 @@ pub async fn restrict_to_trusted_contexts() -> Result<(), String> {
 }
 
 /// The string under `key`, if any. A non-string value reads as absent.
-pub async fn get(key: &str) -> Result<Option<String>, String> {
+pub async fn get(key: &str) -> Result<Option<String>, JsError> {
     let items = local_get(JsValue::from_str(key)).await.map_err(js_error)?;
     let value = Reflect::get(&items, &JsValue::from_str(key)).map_err(js_error)?;
     Ok(value.as_string())
 }
 
 /// Stores `value` under `key`.
-pub async fn set(key: &str, value: &str) -> Result<(), String> {
+pub async fn set(key: &str, value: &str) -> Result<(), JsError> {
     let items = Object::new();
     Reflect::set(&items, &JsValue::from_str(key), &JsValue::from_str(value)).map_err(js_error)?;
     local_set(items.into()).await.map_err(js_error)?;
@@ -51,7 +51,7 @@ pub async fn set(key: &str, value: &str) -> Result<(), String> {
 }
 
 /// Removes `key`.
-pub async fn remove(key: &str) -> Result<(), String> {
+pub async fn remove(key: &str) -> Result<(), JsError> {
     local_remove(JsValue::from_str(key))
         .await
         .map_err(js_error)?;
@@ -61,7 +61,7 @@ pub async fn remove(key: &str) -> Result<(), String> {
 /// Every string entry whose key starts with `prefix`, in key order. Where the browser has
 /// `getKeys` (Chrome 130+) only the matching entries cross into the worker, not the whole
 /// store (every sealed record) as `get(null)` would bring.
-pub async fn list(prefix: &str) -> Result<Vec<(String, String)>, String> {
+pub async fn list(prefix: &str) -> Result<Vec<(String, String)>, JsError> {
     let wanted = if prefix.is_empty() {
         JsValue::NULL
     } else {

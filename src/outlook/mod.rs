@@ -18,82 +18,44 @@ use crate::sealer::WebCryptoSealer;
 use dialog::OfficeIdentity;
 use std::rc::Rc;
 use tokenwatch_core::banners::{self, BannerOp};
-use tokenwatch_core::engine::{Engine, Ports};
+use tokenwatch_core::engine::{PortSet, Ports};
 use tokenwatch_core::messages::{ConnectionView, Request, Response};
-use tokenwatch_core::microsoft::Registration;
 use tokenwatch_core::ports::{Clock, Lock, MemoryLock};
 use tokenwatch_core::salesforce::LoginHost;
-use tokenwatch_core::settings::Effective;
+use tokenwatch_core::sender::SenderKind;
+use tokenwatch_core::session::{Session, Setup, Surface};
 use url::Url;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 /// The pane's ports.
-#[derive(Debug)]
-pub struct PanePorts {
-    http: FetchClient,
-    store: LocalStorageStore,
-    identity: OfficeIdentity,
-    clock: JsClock,
-    entropy: CryptoEntropy,
-    sealer: WebCryptoSealer,
-    lock: WebLocks,
-}
+pub type PanePorts = PortSet<
+    FetchClient,
+    LocalStorageStore,
+    OfficeIdentity,
+    JsClock,
+    CryptoEntropy,
+    WebCryptoSealer,
+    WebLocks,
+>;
 
-impl Ports for PanePorts {
-    type Http = FetchClient;
-    type Store = LocalStorageStore;
-    type Identity = OfficeIdentity;
-    type Clock = JsClock;
-    type Entropy = CryptoEntropy;
-    type Sealer = WebCryptoSealer;
-    type Lock = WebLocks;
-    fn http(&self) -> &FetchClient {
-        &self.http
-    }
-    fn store(&self) -> &LocalStorageStore {
-        &self.store
-    }
-    fn identity(&self) -> &OfficeIdentity {
-        &self.identity
-    }
-    fn clock(&self) -> &JsClock {
-        &self.clock
-    }
-    fn entropy(&self) -> &CryptoEntropy {
-        &self.entropy
-    }
-    fn sealer(&self) -> &WebCryptoSealer {
-        &self.sealer
-    }
-    fn lock(&self) -> &WebLocks {
-        &self.lock
-    }
-}
-
-/// The pane's backend: the engine, with the banners brought up to date after every change.
+/// The pane's backend: its session, with the banners brought up to date after every change.
 pub struct Pane {
-    engine: Engine<PanePorts>,
-    /// Why Microsoft 365 cannot be added with this deployment's settings, if it cannot.
-    microsoft_setup: Option<String>,
+    session: Session<PanePorts>,
     /// One banner update at a time.
     banner_lock: MemoryLock,
 }
 
 impl Backend for Pane {
     async fn ask(&self, request: Request) -> Response {
-        if let (Request::AddMicrosoft {}, Some(why)) = (&request, &self.microsoft_setup) {
-            return Response::error("not_configured", why.clone());
-        }
-        let changes = !matches!(
-            request,
-            Request::ListConnections {} | Request::BannerStatus {}
-        );
-        let response = self.engine.handle(request).await;
-        if changes {
+        let answer = self
+            .session
+            .answer(request, SenderKind::ExtensionPage)
+            .await;
+        if answer.changed {
             self.settle().await;
         }
-        response
+        answer.response
     }
 
     /// A page cannot ask for host access: whether Salesforce answers the add-in is the org's
@@ -107,7 +69,7 @@ impl Pane {
     /// Brings the selected mail item's banners in line with the connections; returns when the
     /// next check is due.
     async fn settle(&self) -> Option<tokenwatch_core::time::Timestamp> {
-        let (views, next) = self.engine.attention().await.ok()?;
+        let (views, next) = self.session.engine().attention().await.ok()?;
         self.show_banners(&views).await;
         next
     }
@@ -150,9 +112,18 @@ pub async fn outlook_main() -> Result<(), JsValue> {
         .await
         .map_err(|e| JsValue::from_str(&e))?;
     let identity = OfficeIdentity::new(pane_url);
-    let (effective, microsoft_setup) = settings(&config, &identity);
-    let salesforce = effective
+    // The deployment's config.json is the pane's only layer: an add-in has no options page.
+    let build = config.as_values();
+    let setup = Setup::of(
+        &build,
+        &build,
+        &identity.redirect("microsoft"),
+        Surface::OfficePane,
+    );
+    let salesforce = setup
+        .effective
         .salesforce_consumer_key
+        .clone()
         .map(|key| config.salesforce_app(key, identity.redirect("salesforce")));
     let ports = PanePorts {
         http: FetchClient,
@@ -164,10 +135,7 @@ pub async fn outlook_main() -> Result<(), JsValue> {
         lock: WebLocks::default(),
     };
     let pane = Pane {
-        engine: Engine::new(ports, salesforce)
-            .with_microsoft(effective.microsoft)
-            .with_settings(effective.schedule),
-        microsoft_setup,
+        session: Session::new(ports, setup, salesforce),
         banner_lock: MemoryLock::default(),
     };
     let panel = Panel::start(pane, config.default_login_host.clone()).await?;
@@ -195,7 +163,8 @@ pub async fn outlook_main() -> Result<(), JsValue> {
 async fn monitor(panel: Rc<Panel<Pane>>) {
     loop {
         let pane = panel.backend();
-        let next = match pane.engine.tick_attention().await {
+        let engine = pane.session.engine();
+        let next = match engine.tick_attention().await {
             Ok((tick, views)) => {
                 pane.show_banners(&views).await;
                 tick.next_wakeup
@@ -203,52 +172,10 @@ async fn monitor(panel: Rc<Panel<Pane>>) {
             Err(_) => None,
         };
         panel.refresh().await;
-        let now = pane.engine.ports().clock().now().as_millis();
+        let now = engine.ports().clock().now().as_millis();
         let wait = next
             .map_or(MAX_WAIT_MS, |at| at.as_millis() - now)
             .clamp(MIN_WAIT_MS, MAX_WAIT_MS);
         crate::js::sleep_ms(wait as u32).await;
-    }
-}
-
-/// The deployment's settings (`config.json` beside the pane; an add-in has no options page),
-/// and why Microsoft 365 cannot be added, if it cannot.
-fn settings(
-    config: &crate::config::Config,
-    identity: &OfficeIdentity,
-) -> (Effective, Option<String>) {
-    let values = config.as_values();
-    match values.validate(&identity.redirect("microsoft")) {
-        Ok(mut effective) => {
-            // A page's fetch always sends `Origin`, which Microsoft accepts only for a
-            // single-page-application redirect URI.
-            let public = effective
-                .microsoft
-                .as_ref()
-                .is_some_and(|m| m.registration == Registration::PublicClient);
-            if public {
-                effective.microsoft = None;
-                let why = format!(
-                    "The add-in's Microsoft app registration must list {} as a single-page application redirect URI: Outlook add-ins cannot use a public-client (mobile and desktop) registration",
-                    identity.redirect("microsoft")
-                );
-                return (effective, Some(why));
-            }
-            (effective, None)
-        }
-        Err(errors) => {
-            let why = tokenwatch_core::settings::describe(&errors);
-            let none = Effective {
-                salesforce_consumer_key: None,
-                microsoft: None,
-                schedule: Default::default(),
-            };
-            (
-                none,
-                Some(format!(
-                    "The add-in's config.json is refused ({why}); ask whoever deployed it to fix it"
-                )),
-            )
-        }
     }
 }

@@ -2,7 +2,7 @@
 //! `CryptoKey` (storage APIs that take JSON cannot hold one; IndexedDB structured-clones it
 //! and keeps it non-extractable).
 
-use super::{error_name, global};
+use super::global;
 use crate::js::js_error;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
@@ -27,9 +27,10 @@ impl std::fmt::Display for IdbError {
 }
 
 fn idb_error(value: JsValue) -> IdbError {
+    let e = js_error(value);
     IdbError {
-        name: error_name(&value),
-        message: js_error(value),
+        name: e.name,
+        message: e.message,
     }
 }
 

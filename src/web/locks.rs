@@ -1,7 +1,7 @@
 //! `navigator.locks`: a named lock shared by every context of the origin (the service worker
 //! and every extension page), held across `await`s.
 
-use crate::js::{deferred, js_error};
+use crate::js::{JsError, deferred, js_error};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -26,7 +26,7 @@ impl Drop for LockGuard {
 
 /// Waits for the lock `name`. The browser holds it while the callback's promise is pending;
 /// that promise resolves when the guard is dropped.
-pub async fn acquire(name: &str) -> Result<LockGuard, String> {
+pub async fn acquire(name: &str) -> Result<LockGuard, JsError> {
     let (held_until, release) = deferred();
     let (granted, grant) = deferred();
     let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {

@@ -7,18 +7,10 @@ pub mod subtle;
 
 use wasm_bindgen::{JsCast, JsValue};
 
-/// A global of the current context (`indexedDB`, `crypto`), typed.
+/// A global of the current context (`indexedDB`, `crypto`), typed; its absence said in words.
 fn global<T: JsCast>(name: &str) -> Result<T, String> {
     js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(name))
         .ok()
         .and_then(|v| v.dyn_into::<T>().ok())
         .ok_or_else(|| format!("{name} is not available in this context"))
-}
-
-/// The `name` of a thrown `DOMException` or `Error` (e.g. "ConstraintError", "OperationError").
-pub fn error_name(value: &JsValue) -> String {
-    js_sys::Reflect::get(value, &JsValue::from_str("name"))
-        .ok()
-        .and_then(|n| n.as_string())
-        .unwrap_or_default()
 }

@@ -1,6 +1,6 @@
 //! WebCrypto AES-256-GCM.
 
-use super::{error_name, global};
+use super::global;
 use crate::js::js_error;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -23,7 +23,7 @@ fn subtle() -> Result<SubtleCrypto, CryptoError> {
 }
 
 fn failed(value: JsValue) -> CryptoError {
-    CryptoError::Failed(js_error(value))
+    CryptoError::Failed(js_error(value).to_string())
 }
 
 /// A new AES-256-GCM key that can never be exported.
@@ -71,7 +71,7 @@ pub async fn decrypt(
         .map_err(failed)?;
     match JsFuture::from(promise).await {
         Ok(buffer) => Ok(Uint8Array::new(&buffer).to_vec()),
-        Err(e) if error_name(&e) == "OperationError" => Err(CryptoError::Rejected),
+        Err(e) if js_error(e.clone()).name == "OperationError" => Err(CryptoError::Rejected),
         Err(e) => Err(failed(e)),
     }
 }

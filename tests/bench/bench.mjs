@@ -63,7 +63,7 @@ try {
   /** Connects userN@orgN.example through the worker and the simulator's login window. */
   async function connect(n) {
     const window = context.waitForEvent('page', { timeout: 20_000 });
-    const answer = popup.evaluate((host) => chrome.runtime.sendMessage({ v: 1, request: { type: 'add_salesforce', login: { kind: 'custom', host } } }), sim.url);
+    const answer = popup.evaluate((host) => chrome.runtime.sendMessage({ v: 2, request: { type: 'add_salesforce', login: { kind: 'custom', host } } }), sim.url);
     const login = await window;
     await login.waitForSelector('#username');
     await signIn(login, `user${n}@org${n}.example`, 'tokenwatch');
@@ -176,11 +176,11 @@ try {
 
   // refresh_requests_50_callers: 50 callers ask for a refresh of one connection at once, after
   // its access token expired; the simulator counts refresh-token requests (1 is right).
-  const [first] = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 1, request: { type: 'list_connections' } }).then((r) => r.connections.map((c) => c.id)));
+  const [first] = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 2, request: { type: 'list_connections' } }).then((r) => r.connections.map((c) => c.id)));
   const refreshes = await repeat(REPS, async () => {
     await admin(sim, 'expire-access', '');
     const before = (await admin(sim, 'counters')).refreshes;
-    const answers = await popup.evaluate((id) => Promise.all(Array.from({ length: 50 }, () => chrome.runtime.sendMessage({ v: 1, request: { type: 'refresh', id } }))), first);
+    const answers = await popup.evaluate((id) => Promise.all(Array.from({ length: 50 }, () => chrome.runtime.sendMessage({ v: 2, request: { type: 'refresh', id } }))), first);
     const bad = answers.filter((a) => a.type !== 'connection');
     if (bad.length) throw new Error(`refresh callers got ${JSON.stringify(bad[0])}`);
     return (await admin(sim, 'counters')).refreshes - before;

@@ -97,7 +97,7 @@ test('another installed extension cannot message the worker', async () => {
     const worker = context.serviceWorkers().find(isOther) ?? await context.waitForEvent('serviceworker', { predicate: isOther, timeout: 20_000 });
     const answer = await worker.evaluate(async (id) => {
       try {
-        const r = await chrome.runtime.sendMessage(id, { v: 1, request: { type: 'list_connections' } });
+        const r = await chrome.runtime.sendMessage(id, { v: 2, request: { type: 'list_connections' } });
         return { answered: r ?? null };
       } catch (e) {
         return { refused: e.message };

@@ -183,19 +183,19 @@ test('the worker answers only its own pages: a web page cannot reach it, and not
     await page.goto(`${sim.url}/admin/health`);
     const reach = await page.evaluate(async (id) => {
       if (!globalThis.chrome?.runtime?.sendMessage) return 'no messaging API';
-      try { return JSON.stringify(await chrome.runtime.sendMessage(id, { v: 1, request: { type: 'list_connections' } })); }
+      try { return JSON.stringify(await chrome.runtime.sendMessage(id, { v: 2, request: { type: 'list_connections' } })); }
       catch (e) { return `refused: ${e.message}`; }
     }, (await import('./harness.mjs')).EXTENSION_ID);
     assert.ok(reach === 'no messaging API' || reach.startsWith('refused'), reach);
 
     // What the popup receives carries no token the simulator issued.
-    const answer = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 1, request: { type: 'list_connections' } }));
+    const answer = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 2, request: { type: 'list_connections' } }));
     const tokens = await admin(sim, 'issued-tokens');
     assert.ok(tokens.length >= 2);
     for (const t of tokens) assert.ok(!JSON.stringify(answer).includes(t), 'a token reached a page');
 
     // A malformed or unknown request gets a clear error, not a crash.
-    const bad = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 1, request: { type: 'get_token' } }));
+    const bad = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 2, request: { type: 'get_token' } }));
     assert.deepEqual(bad, { type: 'error', error: { code: 'malformed', message: 'Malformed request.', field: null } });
     const old = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 9, request: { type: 'list_connections' } }));
     assert.equal(old.error.code, 'malformed');

@@ -122,7 +122,7 @@ test('a warm worker sees what another context changed in storage (its in-memory 
   try {
     const popup = await openPopup(context);
     await connect(context, popup, sim.url, 'ada@acme.example');
-    const list = () => popup.evaluate(() => chrome.runtime.sendMessage({ v: 1, request: { type: 'list_connections' } }))
+    const list = () => popup.evaluate(() => chrome.runtime.sendMessage({ v: 2, request: { type: 'list_connections' } }))
       .then((r) => r.connections.map((c) => c.username));
     // Twice: the second answer comes from the worker's mirror.
     assert.deepEqual(await list(), ['ada@acme.example']);

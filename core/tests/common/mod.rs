@@ -8,13 +8,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::task::{Context, Poll};
-use tokenwatch_core::engine::{Engine, Ports, SalesforceApp};
+use tokenwatch_core::SalesforceApp;
+use tokenwatch_core::engine::{Engine, PortSet};
 use tokenwatch_core::microsoft::{Authority, MicrosoftApp, Registration, Resource, Tenant};
 use tokenwatch_core::ports::{
-    Clock, CountingEntropy, Identity, IdentityError, Interaction, Lock, MemoryLock, MemoryStore,
+    Clock, Identity, IdentityError, Interaction, Lock, MemoryLock, MemoryStore,
 };
+use tokenwatch_core::testing::{CountingEntropy, TestSealer};
 use tokenwatch_core::time::Timestamp;
-use tokenwatch_core::vault::TestSealer;
 use tokenwatch_sim::{Config, Sim};
 use url::Url;
 
@@ -226,16 +227,10 @@ impl Identity for SimLogin {
     }
 }
 
-#[derive(Debug)]
-pub struct TestPorts {
-    pub http: SimHttp,
-    pub store: MemoryStore,
-    pub login: SimLogin,
-    pub clock: SharedClock,
-    pub entropy: CountingEntropy,
-    pub sealer: TestSealer,
-    pub lock: TestLock,
-}
+/// The engine's ports in the native tests: the simulator in-process, memory storage, the
+/// person at the simulator's form, one clock for the engine and the simulator.
+pub type TestPorts =
+    PortSet<SimHttp, MemoryStore, SimLogin, SharedClock, CountingEntropy, TestSealer, TestLock>;
 
 /// The engine's lock, or none at all (to show what the lock prevents).
 #[derive(Debug)]
@@ -257,37 +252,6 @@ impl Lock for TestLock {
             TestLock::Memory(lock) => Some(lock.acquire(name).await),
             TestLock::None => None,
         }
-    }
-}
-
-impl Ports for TestPorts {
-    type Http = SimHttp;
-    type Store = MemoryStore;
-    type Identity = SimLogin;
-    type Clock = SharedClock;
-    type Entropy = CountingEntropy;
-    type Sealer = TestSealer;
-    type Lock = TestLock;
-    fn sealer(&self) -> &TestSealer {
-        &self.sealer
-    }
-    fn lock(&self) -> &TestLock {
-        &self.lock
-    }
-    fn http(&self) -> &SimHttp {
-        &self.http
-    }
-    fn store(&self) -> &MemoryStore {
-        &self.store
-    }
-    fn identity(&self) -> &SimLogin {
-        &self.login
-    }
-    fn clock(&self) -> &SharedClock {
-        &self.clock
-    }
-    fn entropy(&self) -> &CountingEntropy {
-        &self.entropy
     }
 }
 
@@ -315,7 +279,7 @@ pub fn world_ms(registration: Registration) -> World {
     let app = MicrosoftApp {
         client_id: client_id.into(),
         authority: Authority {
-            host: tokenwatch_core::LoginHost::parse(SIM_URL).unwrap(),
+            host: tokenwatch_core::host::HttpsOrigin::parse(SIM_URL).unwrap(),
             tenant: Tenant::Organizations,
         },
         registration,
@@ -359,7 +323,7 @@ pub fn world_from(
             lose_next_token_answer: Default::default(),
         },
         store: MemoryStore::default(),
-        login: SimLogin {
+        identity: SimLogin {
             sim: sim.clone(),
             username: RefCell::new("ada@acme.example".into()),
             password: RefCell::new("tokenwatch".into()),
@@ -382,27 +346,27 @@ pub fn world_from(
     }
 }
 
-impl TestPorts {
-    /// Fresh ports over the same simulator and clock, with an empty store.
-    pub fn clone_for_test(&self) -> TestPorts {
+/// Fresh ports over the same simulator and clock as `ports`, with an empty store.
+pub fn fresh_ports(ports: &TestPorts) -> TestPorts {
+    {
         TestPorts {
             http: SimHttp {
-                sim: self.http.sim.clone(),
+                sim: ports.http.sim.clone(),
                 log: RefCell::default(),
-                origin: self.http.origin.clone(),
+                origin: ports.http.origin.clone(),
                 lose_next_token_answer: Default::default(),
             },
             store: MemoryStore::default(),
-            login: SimLogin {
-                sim: self.login.sim.clone(),
-                username: self.login.username.clone(),
-                password: self.login.password.clone(),
+            identity: SimLogin {
+                sim: ports.identity.sim.clone(),
+                username: ports.identity.username.clone(),
+                password: ports.identity.password.clone(),
                 opened: RefCell::default(),
                 silent: RefCell::default(),
                 cookies: RefCell::default(),
                 shown: RefCell::default(),
             },
-            clock: self.clock.clone(),
+            clock: ports.clock.clone(),
             entropy: CountingEntropy::default(),
             sealer: TestSealer::default(),
             lock: TestLock::default(),

@@ -10,7 +10,7 @@
     report.storage = `denied: ${e.message}`;
   }
   try {
-    const answer = await chrome.runtime.sendMessage({ v: 1, request: { type: 'list_connections' } });
+    const answer = await chrome.runtime.sendMessage({ v: 2, request: { type: 'list_connections' } });
     report.message = JSON.stringify(answer);
   } catch (e) {
     report.message = `failed: ${e.message}`;

@@ -3,13 +3,14 @@
 //! from an empty store and returns what went wrong instead of panicking, so each host's test
 //! harness reports it its own way.
 
-use super::{HEAD_PREFIX, Loaded, SealedRecord, Sealer, Unreadable, Vault, VaultError, record_key};
 use crate::connection::{Account, Connection, RECORD_VERSION, Site, Tokens};
 use crate::ids::{ConnectionId, OrgId, UserId};
 use crate::ports::Store;
 use crate::salesforce::LoginHost;
 use crate::status::Status;
+use crate::status::Unreadable;
 use crate::time::Timestamp;
+use crate::vault::{HEAD_PREFIX, Loaded, SealedRecord, Sealer, Vault, VaultError, record_key};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::{AccessToken, RefreshToken};

@@ -4,15 +4,18 @@
 //! test to look at.
 
 use crate::connection::Connection;
-use crate::diagnosis;
 use crate::flow::PendingAuthorization;
-use crate::ids::ConnectionId;
+use crate::ids::{ConnectionId, Provider};
 use crate::messages::Envelope;
 use crate::microsoft::{self, Authority, Tenant};
-use crate::ports::{CountingEntropy, MemoryStore, Store};
+use crate::ports::{MemoryStore, Store};
+use crate::provider::microsoft::client as ms_client;
+use crate::provider::salesforce::client as sf_client;
+use crate::provider::shared::Context as Diagnosis;
 use crate::salesforce::{self, LoginHost};
+use crate::testing::{CountingEntropy, TestSealer, conformance};
 use crate::time::Timestamp;
-use crate::vault::{Loaded, TestSealer, Vault, conformance};
+use crate::vault::{Loaded, Vault};
 use oauth2::StandardErrorResponse;
 use oauth2::basic::BasicErrorResponseType;
 use std::future::Future;
@@ -69,16 +72,16 @@ pub fn error_response(data: &[u8]) -> bool {
     else {
         return false;
     };
-    let ctx = diagnosis::Context {
+    let ctx = Diagnosis {
         org: Some("00D5g000004AcmeEAA"),
         redirect: REDIRECT,
         expired_by_policy: false,
     };
     let error = e.error().as_ref();
     let description = e.error_description().map(String::as_str);
-    let sf = diagnosis::salesforce(error, description, &ctx);
-    let ms = diagnosis::microsoft(error, description, &ctx);
-    let p = crate::connection::Provider::Salesforce;
+    let sf = sf_client::diagnose(error, description, &ctx);
+    let ms = ms_client::diagnose(error, description, &ctx);
+    let p = Provider::Salesforce;
     !sf.text(p).is_empty() && !ms.action(p).is_empty()
 }
 

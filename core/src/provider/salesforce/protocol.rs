@@ -7,6 +7,7 @@
 //! using it), `issued_at` is epoch milliseconds *as a string*, and `instance_url` and `id` say
 //! which org and user the tokens belong to.
 
+use crate::host::{HostError, HttpsOrigin, parse_ascii_url};
 use crate::ids::{IdError, OrgId, UserId};
 use crate::time::Timestamp;
 use oauth2::basic::{
@@ -19,7 +20,6 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 use url::{Host, Url};
 
@@ -50,41 +50,11 @@ const SALESFORCE_DOMAINS: [&str; 4] = [
     "salesforce.mil",
 ];
 
-/// Why a login host was refused. Shown next to the field the person typed it in.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum HostError {
-    /// Nothing was typed.
-    #[error("enter a login host, e.g. mycompany.my.salesforce.com")]
-    Empty,
-    /// Not parseable as a host name or URL.
-    #[error("this is not a valid host name or https address")]
-    Invalid,
-    /// `http://` to anything but this computer.
-    #[error("only https addresses are allowed (http only for 127.0.0.1 / localhost)")]
-    NotHttps,
-    /// A path, query, fragment or credentials were included.
-    #[error("enter only the host, without a path, query or user name")]
-    NotOrigin,
-    /// Characters outside ASCII: international names must be given in their `xn--` form.
-    #[error("enter the host in plain ASCII (an international name in its xn-- form)")]
-    NotAscii,
-}
-
-/// Parses untrusted text as a URL. Only ASCII is accepted: Salesforce and Microsoft hosts are
-/// ASCII, and the build leaves out Unicode host-name mapping (see `idna_adapter` in Cargo.toml).
-pub fn parse_ascii_url(s: &str) -> Option<Url> {
-    if s.is_ascii() {
-        Url::parse(s).ok()
-    } else {
-        None
-    }
-}
-
 /// Where a Salesforce org signs in: production, sandbox, a My Domain, or a custom host. Stored
 /// as its origin (`https://host[:port]`).
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct LoginHost(Url);
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LoginHost(HttpsOrigin);
 
 /// What kind of login host this is, for labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,57 +88,24 @@ impl LoginHost {
     /// Accepts `mycompany.my.salesforce.com`, `https://mycompany.my.salesforce.com/` or, for
     /// this computer only, `http://127.0.0.1:8080`.
     pub fn parse(input: &str) -> Result<Self, HostError> {
-        let input = input.trim();
-        if input.is_empty() {
-            return Err(HostError::Empty);
-        }
-        let with_scheme = if input.contains("://") {
-            input.to_owned()
-        } else {
-            format!("https://{input}")
-        };
-        if !input.is_ascii() {
-            return Err(HostError::NotAscii);
-        }
-        let url = Url::parse(&with_scheme).map_err(|_| HostError::Invalid)?;
-        if !url.username().is_empty()
-            || url.password().is_some()
-            || !(url.path() == "/" || url.path().is_empty())
-            || url.query().is_some()
-            || url.fragment().is_some()
-            || with_scheme.ends_with('?')
-            || with_scheme.ends_with('#')
-        {
-            return Err(HostError::NotOrigin);
-        }
-        match (url.scheme(), url.host()) {
-            (_, None) => Err(HostError::Invalid),
-            ("https", Some(Host::Domain(d))) if d.contains('.') && !d.ends_with('.') => {
-                Ok(Self(url))
-            }
-            ("https", Some(Host::Domain(_))) => Err(HostError::Invalid),
-            ("https" | "http", Some(h)) if is_loopback(&h) => Ok(Self(url)),
-            ("https", Some(_)) => Err(HostError::Invalid),
-            ("http", Some(_)) => Err(HostError::NotHttps),
-            _ => Err(HostError::Invalid),
-        }
+        HttpsOrigin::parse(input).map(Self)
     }
 
     /// `https://host[:port]`, without a trailing slash.
     pub fn origin(&self) -> String {
-        self.0.origin().ascii_serialization()
+        self.0.origin()
     }
 
     /// The host name alone.
     pub fn host(&self) -> &str {
-        self.0.host_str().unwrap_or_default()
+        self.0.host()
     }
 
     /// Which kind of login host this is.
     pub fn kind(&self) -> HostKind {
         let host = self.host();
-        match self.0.host() {
-            Some(h) if is_loopback(&h) => HostKind::Local,
+        match () {
+            _ if self.0.is_loopback() => HostKind::Local,
             _ if host == PRODUCTION_HOST => HostKind::Production,
             _ if host == SANDBOX_HOST => HostKind::Sandbox,
             _ if host.ends_with(".sandbox.my.salesforce.com") => HostKind::SandboxMyDomain,
@@ -177,30 +114,24 @@ impl LoginHost {
         }
     }
 
-    fn endpoint(&self, path: &str) -> Url {
-        let mut url = self.0.clone();
-        url.set_path(path);
-        url
-    }
-
     /// `/services/oauth2/authorize`.
     pub fn authorize_url(&self) -> Url {
-        self.endpoint("/services/oauth2/authorize")
+        self.0.endpoint("/services/oauth2/authorize")
     }
     /// `/services/oauth2/token`.
     pub fn token_url(&self) -> Url {
-        self.endpoint("/services/oauth2/token")
+        self.0.endpoint("/services/oauth2/token")
     }
     /// `/services/oauth2/revoke`.
     pub fn revoke_url(&self) -> Url {
-        self.endpoint("/services/oauth2/revoke")
+        self.0.endpoint("/services/oauth2/revoke")
     }
 
     /// Whether tokens issued through this login host may name `instance_url` as their org's
     /// address. An attacker-controlled `instance_url` would receive the access token on every
     /// probe, so only Salesforce's own domains or the login host's own origin are accepted.
     pub fn accepts_instance(&self, instance: &Url) -> bool {
-        if instance.origin() == self.0.origin() {
+        if self.0.is_origin_of(instance) {
             return true;
         }
         instance.scheme() == "https"
@@ -208,14 +139,6 @@ impl LoginHost {
             && instance.port().is_none()
             && matches!(instance.host(), Some(Host::Domain(d))
                 if SALESFORCE_DOMAINS.iter().any(|s| d.strip_suffix(s).is_some_and(|p| p.ends_with('.'))))
-    }
-}
-
-fn is_loopback(h: &Host<&str>) -> bool {
-    match h {
-        Host::Domain(d) => *d == "localhost",
-        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
-        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
     }
 }
 
@@ -231,16 +154,47 @@ impl fmt::Display for LoginHost {
     }
 }
 
-impl Serialize for LoginHost {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.origin())
-    }
+/// The Salesforce app (connected app or external client app) Tokenwatch signs in with.
+#[derive(Debug, Clone)]
+pub struct SalesforceApp {
+    /// The consumer key (a public client: no secret).
+    pub consumer_key: String,
+    /// `https://<extension-id>.chromiumapp.org/salesforce`.
+    pub redirect: Url,
+    /// What "Production" means: `login.salesforce.com` (a build may point it elsewhere).
+    pub production: LoginHost,
+    /// What "Sandbox" means: `test.salesforce.com`.
+    pub sandbox: LoginHost,
+    /// One consumer key shared by every org Tokenwatch signs in to (an app installed in more
+    /// than two customer production orgs), so Salesforce's partner requirements bind it:
+    /// refresh token rotation and a 30-day idle limit on refresh tokens ("Secure Your
+    /// Connected Apps and External Client Apps", ISVforce Guide). New connections then
+    /// declare "expire if not used for 30 days", and no declaration lifts that limit.
+    pub shared: bool,
 }
 
-impl<'de> Deserialize<'de> for LoginHost {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
+/// The idle limit Salesforce's partner requirements put on a shared app's refresh tokens
+/// (`xcloud.connected_app_limit_idle_ttl.htm`).
+pub const SHARED_APP_IDLE_DAYS: u32 = 30;
+
+impl SalesforceApp {
+    /// The app with Salesforce's own production and sandbox login hosts.
+    pub fn new(consumer_key: String, redirect: Url) -> Self {
+        Self {
+            consumer_key,
+            redirect,
+            production: LoginHost::production(),
+            sandbox: LoginHost::sandbox(),
+            shared: false,
+        }
+    }
+
+    /// Whether `host` is a login page many orgs share (production or sandbox) rather than one
+    /// org's My Domain: an org may refuse sign-ins there.
+    pub fn is_shared_login(&self, host: &LoginHost) -> bool {
+        *host == self.production
+            || *host == self.sandbox
+            || matches!(host.kind(), HostKind::Production | HostKind::Sandbox)
     }
 }
 

@@ -10,8 +10,8 @@
 //! header. The response carries `expires_in` (seconds), `ext_expires_in`, and an `id_token`
 //! when `openid` was asked for.
 
+use crate::host::{HostError, HttpsOrigin, parse_ascii_url};
 use crate::ids::{IdError, ObjectId, TenantId};
-use crate::salesforce::{HostError, LoginHost};
 use crate::time::Timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -133,7 +133,7 @@ pub enum SetupError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Authority {
     /// e.g. `https://login.microsoftonline.com`.
-    pub host: LoginHost,
+    pub host: HttpsOrigin,
     /// The tenant in the path.
     pub tenant: Tenant,
 }
@@ -142,15 +142,13 @@ impl Authority {
     /// The public cloud with `tenant`.
     pub fn public_cloud(tenant: Tenant) -> Self {
         Self {
-            host: LoginHost::parse(DEFAULT_AUTHORITY_HOST).expect("constant host parses"),
+            host: HttpsOrigin::parse(DEFAULT_AUTHORITY_HOST).expect("constant host parses"),
             tenant,
         }
     }
 
     fn endpoint(&self, tenant: &str, rest: &str) -> Url {
-        let mut url = Url::parse(&self.host.origin()).expect("an origin is a URL");
-        url.set_path(&format!("/{tenant}/{rest}"));
-        url
+        self.host.endpoint(&format!("/{tenant}/{rest}"))
     }
 
     /// `/{tenant}/oauth2/v2.0/authorize`.
@@ -192,6 +190,21 @@ pub enum Registration {
 }
 
 impl Registration {
+    /// Its name, as stored and offered on the options page.
+    pub fn name(self) -> &'static str {
+        match self {
+            Registration::Spa => "spa",
+            Registration::PublicClient => "public_client",
+        }
+    }
+
+    /// The registration called `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Registration::Spa, Registration::PublicClient]
+            .into_iter()
+            .find(|r| r.name() == name)
+    }
+
     /// What the person is told about this choice.
     pub fn horizon_words(self) -> &'static str {
         match self {
@@ -216,6 +229,21 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// Its name, as stored and offered on the options page.
+    pub fn name(self) -> &'static str {
+        match self {
+            Resource::Exchange => "exchange",
+            Resource::Graph => "graph",
+        }
+    }
+
+    /// The resource called `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Resource::Exchange, Resource::Graph]
+            .into_iter()
+            .find(|r| r.name() == name)
+    }
+
     /// The resource scope.
     pub fn scope(self) -> &'static str {
         match self {
@@ -255,7 +283,7 @@ impl MicrosoftApp {
 
 /// Parses an EWS address: https only (http only on this computer, for the simulator).
 pub fn parse_ews_url(s: &str) -> Result<Url, SetupError> {
-    let url = crate::salesforce::parse_ascii_url(s.trim()).ok_or(SetupError::Ews)?;
+    let url = parse_ascii_url(s.trim()).ok_or(SetupError::Ews)?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => Ok(url),
@@ -681,7 +709,7 @@ mod tests {
             "a pinned tenant must match the token's"
         );
         let national = Authority {
-            host: LoginHost::parse("login.microsoftonline.us").unwrap(),
+            host: HttpsOrigin::parse("login.microsoftonline.us").unwrap(),
             tenant: Tenant::Common,
         };
         assert_eq!(
@@ -719,7 +747,7 @@ mod tests {
     #[test]
     fn endpoints_follow_the_authority_and_tenant() {
         let a = Authority {
-            host: LoginHost::parse("login.microsoftonline.us").unwrap(),
+            host: HttpsOrigin::parse("login.microsoftonline.us").unwrap(),
             tenant: Tenant::Organizations,
         };
         assert_eq!(

@@ -1,68 +1,175 @@
-//! From what a provider said to why the connection broke and what fixes it.
-//!
-//! Branch on the OAuth `error` and Salesforce's fixed `error_description` strings ("OAuth 2.0
-//! Refresh Token Flow", "Connected App Usage Restrictions", Salesforce Help); never on free
-//! text beyond those. Anything unknown keeps the provider's words.
+//! Tokenwatch as a Microsoft identity platform client: the authorization request (with
+//! `nonce`, and `prompt=none` for a silent renewal), the code's redemption with the ID token
+//! checked, refresh, and the diagnosis of every refusal.
 
-use crate::flow::plain_text;
-use crate::microsoft::Registration;
+use super::protocol::{
+    self as ms, Authority, IdTokenError, MicrosoftApp, Registration, aadsts, check_id_token,
+};
+use crate::connection::{Account, Event, Site, Tokens};
+use crate::error::EngineError;
+use crate::flow::{PendingAuthorization, plain_text};
+use crate::http::{Classified, token_error};
+use crate::ids::{ConnectionId, Provider};
+use crate::ports::{Entropy, Interaction};
+use crate::provider::shared::{
+    Context, Intent, Refreshed, SignedIn, complete, refused_is_diagnosed,
+};
 use crate::status::Cause;
+use crate::time::Timestamp;
+use oauth2::{AsyncHttpClient, RefreshToken};
+use url::Url;
 
-/// What the diagnosis needs to know beyond the error itself.
-#[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
-    /// The org, for messages that name it.
-    pub org: Option<&'a str>,
-    /// The redirect URL the connected app must list.
-    pub redirect: &'a str,
-    /// Whether the org's declared refresh token policy says the token has run out by now. An
-    /// "expired" answer is then the policy; otherwise (valid until revoked, Salesforce's
-    /// default) it means the token was revoked.
-    pub expired_by_policy: bool,
+const MS: Provider = Provider::Microsoft;
+
+/// A sign-in under way.
+#[derive(Debug)]
+pub struct Started {
+    /// Where the sign-in window goes.
+    pub url: Url,
+    pending: PendingAuthorization,
+    authority: Authority,
+    interaction: Interaction,
 }
 
-/// The cause behind a Salesforce OAuth error, from the token endpoint or the authorize
-/// redirect.
-pub fn salesforce(error: &str, description: Option<&str>, ctx: &Context<'_>) -> Cause {
-    let d = description.unwrap_or_default().trim().to_ascii_lowercase();
-    let org = ctx.org.map(str::to_owned);
-    match (error, d.as_str()) {
-        ("invalid_grant", "expired access/refresh token") if ctx.expired_by_policy => {
-            Cause::PolicyExpired
+/// The authorization request: PKCE S256, `state`, `nonce`; `pinned` keeps a renewal in the
+/// account's own tenant; `Silent` sends `prompt=none`, answered from the Microsoft session or
+/// refused.
+pub fn start(
+    app: &MicrosoftApp,
+    pinned: Option<Authority>,
+    intent: &Intent,
+    interaction: Interaction,
+    entropy: &impl Entropy,
+    now: Timestamp,
+) -> Started {
+    let authority = pinned.unwrap_or_else(|| app.authority.clone());
+    let client = ms::client(app, &authority);
+    let pending = PendingAuthorization::new(entropy, app.redirect.clone(), now)
+        .with_issuer_origin(authority.host.origin());
+    let mut request = client
+        .authorize_url(|| pending.state().clone())
+        .add_scopes(app.scopes())
+        .set_pkce_challenge(pending.challenge())
+        .add_extra_param("nonce", pending.nonce().to_owned());
+    match intent {
+        Intent::Add => {}
+        Intent::Renew { username, .. } => {
+            request = request.add_extra_param("login_hint", username.clone())
         }
-        ("invalid_grant", "expired access/refresh token" | "authentication failure") => {
-            Cause::Revoked
-        }
-        ("invalid_grant", "inactive user") => Cause::InactiveUser,
-        ("invalid_grant", "inactive organization") => Cause::InactiveOrg,
-        ("invalid_grant", "user hasn't approved this consumer") => Cause::ApprovalRemoved,
-        // "IP restricted or invalid login hours" is the form Salesforce's flow-error list uses.
-        ("invalid_grant", d) if d.starts_with("ip restricted") => Cause::IpRestricted,
-        ("OAUTH_APP_BLOCKED", _) => Cause::AppBlocked { org },
-        ("invalid_client", d) if d.contains("must be installed") => Cause::AppNotInstalled { org },
-        // At the authorize redirect (`OAUTH_APP_ACCESS_DENIED`) or the token endpoint
-        // (`invalid_app_access`): "Admin approved users are pre-authorized"
-        // (`xcloud.connected_app_manage_oauth.htm`) and this user is not.
-        ("OAUTH_APP_ACCESS_DENIED" | "invalid_app_access", _) => Cause::NotAdminApproved,
-        ("invalid_client_id", _) => Cause::ConsumerKeyUnknown,
-        ("redirect_uri_mismatch", _) => Cause::RedirectMismatch {
-            redirect: ctx.redirect.to_owned(),
-        },
-        _ => Cause::RefreshRejected {
-            detail: Some(plain_text(&match description {
-                Some(d) => format!("{error}: {d}"),
-                None => error.to_owned(),
-            })),
-        },
+        Intent::ChangeAccount => request = request.add_extra_param("prompt", "select_account"),
     }
+    if interaction == Interaction::Silent {
+        request = request.add_extra_param("prompt", "none");
+    }
+    let (url, _) = request.url();
+    Started {
+        url,
+        pending,
+        authority,
+        interaction,
+    }
+}
+
+/// Redeems the callback's code and checks the ID token (signature algorithm, audience,
+/// issuer, nonce, expiry) before anything is kept.
+pub async fn finish<H: for<'c> AsyncHttpClient<'c>>(
+    app: &MicrosoftApp,
+    http: &H,
+    started: Started,
+    callback: &Url,
+    now: Timestamp,
+) -> Result<SignedIn, EngineError> {
+    let Started {
+        pending,
+        authority,
+        interaction,
+        ..
+    } = started;
+    let ctx = Context {
+        org: None,
+        redirect: app.redirect.as_str(),
+        expired_by_policy: false,
+    };
+    let diagnosed = |e: &str, d: Option<&str>| diagnose(e, d, &ctx);
+    let nonce = pending.nonce().to_owned();
+    let (code, verifier) = complete(pending, callback, now, MS, diagnosed)?;
+    let token = ms::client(app, &authority)
+        .exchange_code(code)
+        .set_pkce_verifier(verifier)
+        .request_async(&Classified(http))
+        .await
+        .map_err(token_error(MS))
+        .map_err(|e| refused_is_diagnosed(e, diagnosed))?;
+    let who = check_id_token(
+        token.id_token().ok_or(IdTokenError::Missing)?,
+        &ms::Expect {
+            client_id: &app.client_id,
+            authority: &authority,
+            nonce: &nonce,
+            now,
+        },
+    )?;
+    let refresh = token.refresh().cloned().ok_or_else(|| {
+        EngineError::BadResponse(
+            MS,
+            "no refresh token although offline_access was asked for".into(),
+        )
+    })?;
+    Ok(SignedIn {
+        event: match interaction {
+            Interaction::Interactive => Event::SignedIn,
+            Interaction::Silent => Event::RenewedSilently,
+        },
+        id: ConnectionId::microsoft(&who.tenant, &who.object),
+        site: Site::Microsoft {
+            authority: app.authority.for_tenant(&who.tenant),
+            tenant: who.tenant,
+            object: who.object,
+            registration: app.registration,
+            resource: app.resource,
+        },
+        account: Account {
+            username: who.username,
+            display_name: who.name,
+        },
+        tokens: Tokens {
+            access: token.access().clone(),
+            refresh,
+            issued_at: now,
+            refresh_due: Some(token.refresh_due(now)),
+        },
+    })
+}
+
+/// Redeems the refresh token at the account's own authority for the app's scopes.
+pub async fn refresh<H: for<'c> AsyncHttpClient<'c>>(
+    app: &MicrosoftApp,
+    http: &H,
+    authority: &Authority,
+    token: &RefreshToken,
+    now: Timestamp,
+) -> Result<Refreshed, EngineError> {
+    let answer = ms::client(app, authority)
+        .exchange_refresh_token(token)
+        .add_scopes(app.scopes())
+        .request_async(&Classified(http))
+        .await
+        .map_err(token_error(MS))?;
+    Ok(Refreshed {
+        access: answer.access().clone(),
+        refresh: answer.refresh().cloned(),
+        issued_at: now,
+        refresh_due: Some(answer.refresh_due(now)),
+        identity_granted: None,
+    })
 }
 
 /// The cause behind a Microsoft identity platform error. The OAuth `error` decides the class
 /// ("Microsoft Entra authentication and authorization error codes": branch on `error`, the
 /// AADSTS numbers may change); the number inside `error_description` only refines which
 /// explanation to give within that class.
-pub fn microsoft(error: &str, description: Option<&str>, ctx: &Context<'_>) -> Cause {
-    let code = description.and_then(crate::microsoft::aadsts);
+pub fn diagnose(error: &str, description: Option<&str>, ctx: &Context<'_>) -> Cause {
+    let code = description.and_then(aadsts);
     // Microsoft appends trace and correlation ids: useful to support, noise to the person.
     let description = description.map(|d| d.split(" Trace ID:").next().unwrap_or(d).trim());
     let words = || Cause::RefreshRejected {
@@ -102,172 +209,6 @@ pub fn microsoft(error: &str, description: Option<&str>, ctx: &Context<'_>) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::Provider;
-
-    const REDIRECT: &str = "https://aenijjbppdciepplnmbnkldooemgnadd.chromiumapp.org/salesforce";
-    const SF: Provider = Provider::Salesforce;
-
-    fn ctx() -> Context<'static> {
-        Context {
-            org: Some("00D5g000004AcmeEAA"),
-            redirect: REDIRECT,
-            expired_by_policy: false,
-        }
-    }
-
-    fn both(error: &str, description: &str) -> (String, String) {
-        let c = salesforce(error, Some(description), &ctx());
-        (c.text(SF), c.action(SF))
-    }
-
-    #[test]
-    fn expired_means_revoked_unless_the_declared_policy_ran_out() {
-        assert_eq!(
-            salesforce(
-                "invalid_grant",
-                Some("expired access/refresh token"),
-                &ctx()
-            ),
-            Cause::Revoked
-        );
-        let policy = Context {
-            expired_by_policy: true,
-            ..ctx()
-        };
-        assert_eq!(
-            salesforce(
-                "invalid_grant",
-                Some("expired access/refresh token"),
-                &policy
-            ),
-            Cause::PolicyExpired
-        );
-        assert!(
-            Cause::PolicyExpired
-                .action(SF)
-                .contains("Refresh token is valid until revoked")
-        );
-    }
-
-    #[test]
-    fn a_password_change_reads_as_password_changed_or_access_revoked() {
-        let (text, action) = both("invalid_grant", "authentication failure");
-        assert_eq!(
-            text,
-            "The password was changed or access was revoked, so Salesforce no longer accepts this connection."
-        );
-        assert_eq!(action, "Choose \"Sign in again\" to restore it.");
-    }
-
-    #[test]
-    fn user_org_approval_and_network_causes() {
-        assert_eq!(
-            both("invalid_grant", "inactive user").0,
-            "The Salesforce user is frozen or deactivated."
-        );
-        assert_eq!(
-            both("invalid_grant", "inactive user").1,
-            "Ask your Salesforce admin to reactivate the user, then sign in again."
-        );
-        assert_eq!(
-            salesforce("invalid_grant", Some("inactive organization"), &ctx()),
-            Cause::InactiveOrg
-        );
-        assert_eq!(
-            salesforce(
-                "invalid_grant",
-                Some("user hasn't approved this consumer"),
-                &ctx()
-            ),
-            Cause::ApprovalRemoved
-        );
-        assert!(
-            Cause::ApprovalRemoved
-                .text(SF)
-                .contains("at most 5 approvals")
-        );
-        assert_eq!(
-            salesforce("invalid_grant", Some("IP restricted"), &ctx()),
-            Cause::IpRestricted
-        );
-        assert!(Cause::IpRestricted.action(SF).contains("IP Relaxation"));
-    }
-
-    #[test]
-    fn app_causes_name_the_org_and_the_setup_page() {
-        assert_eq!(
-            both("OAUTH_APP_BLOCKED", "this app is blocked by admin"),
-            (
-                "The connected app is blocked in org 00D5g000004AcmeEAA.".into(),
-                "Ask your Salesforce admin to unblock it (Setup → Connected Apps OAuth Usage → Unblock), then sign in again.".into()
-            )
-        );
-        assert_eq!(
-            both("invalid_client", "app must be installed into org"),
-            (
-                "The connected app is not installed in org 00D5g000004AcmeEAA.".into(),
-                "Ask your Salesforce admin to install it (Setup → Connected Apps OAuth Usage → Install), then sign in again.".into()
-            )
-        );
-        let no_org = Context { org: None, ..ctx() };
-        assert_eq!(
-            salesforce("OAUTH_APP_BLOCKED", None, &no_org).text(SF),
-            "The connected app is blocked in this org."
-        );
-        assert_eq!(
-            salesforce(
-                "invalid_app_access",
-                Some("user is not admin approved to access this app"),
-                &ctx()
-            ),
-            Cause::NotAdminApproved
-        );
-    }
-
-    #[test]
-    fn configuration_causes_say_what_an_administrator_must_change() {
-        assert_eq!(
-            salesforce(
-                "invalid_client_id",
-                Some("client identifier invalid"),
-                &ctx()
-            ),
-            Cause::ConsumerKeyUnknown
-        );
-        let (_, action) = both(
-            "redirect_uri_mismatch",
-            "redirect_uri must match configuration",
-        );
-        assert_eq!(
-            action,
-            format!("An administrator must add {REDIRECT} to the connected app's callback URLs.")
-        );
-    }
-
-    #[test]
-    fn unknown_errors_keep_the_providers_words_as_plain_text() {
-        let c = salesforce(
-            "invalid_grant",
-            Some("token request is <b>odd</b>\n"),
-            &ctx(),
-        );
-        assert_eq!(
-            c,
-            Cause::RefreshRejected {
-                detail: Some("invalid_grant: token request is <b>odd</b>".into())
-            }
-        );
-        assert_eq!(
-            c.text(SF),
-            "Salesforce no longer accepts this connection (invalid_grant: token request is <b>odd</b>)."
-        );
-        assert_eq!(
-            salesforce("weird", None, &ctx()),
-            Cause::RefreshRejected {
-                detail: Some("weird".into())
-            }
-        );
-    }
 
     const MS: Provider = Provider::Microsoft;
     const MS_REDIRECT: &str = "https://aenijjbppdciepplnmbnkldooemgnadd.chromiumapp.org/microsoft";
@@ -278,7 +219,7 @@ mod tests {
             redirect: MS_REDIRECT,
             expired_by_policy: false,
         };
-        microsoft(error, Some(description), &ctx)
+        diagnose(error, Some(description), &ctx)
     }
 
     #[test]

@@ -1,0 +1,124 @@
+//! Refreshing tokens without races: one refresh per connection at a time across every context.
+
+use super::{Engine, Ports};
+use crate::error::EngineError;
+use crate::ids::ConnectionId;
+use crate::messages::ConnectionView;
+use crate::provider::{
+    self,
+    shared::{Context, Probe},
+};
+use crate::schedule::ScheduleState;
+use crate::status::{Cause, Status};
+use crate::vault::Loaded;
+
+/// What follows a successful refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum After {
+    /// Nothing: the token endpoint's answer is the proof (a refresh asked for as such).
+    Nothing,
+    /// A check: the new access token is proven at the provider's probe too, so a refusal there
+    /// is diagnosed rather than refreshed again at the next check.
+    Probe,
+}
+
+impl<P: Ports> Engine<P> {
+    /// Refreshes the access token now.
+    ///
+    /// Single-flight per connection across every context: the refresh runs under the
+    /// connection's lock, and a caller that had to wait re-reads the record and reuses a
+    /// refresh that landed meanwhile instead of sending the refresh token again. With rotation
+    /// on, a second use of the old token would be refused and lock the person out.
+    pub async fn refresh_tokens(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
+        let seen = self
+            .vault()
+            .generation(id)
+            .await?
+            .ok_or(EngineError::UnknownConnection)?;
+        self.refresh_from(id, seen, After::Nothing).await
+    }
+
+    /// [`Engine::refresh_tokens`] for a caller that decided to refresh from the record at
+    /// generation `seen`.
+    pub(super) async fn refresh_from(
+        &self,
+        id: &ConnectionId,
+        seen: u64,
+        after: After,
+    ) -> Result<ConnectionView, EngineError> {
+        let _guard = self.exclusive(id).await;
+        let (mut conn, mut generation) = match self.load(id).await? {
+            Loaded::Ok { conn, generation } => (conn, generation),
+            unreadable => return Ok(ConnectionView::loaded(id, &unreadable)),
+        };
+        if generation != seen {
+            return Ok(ConnectionView::of(&conn));
+        }
+        let app = self.app(conn.provider())?;
+        // Salesforce's rotation retires a refresh token the moment it answers; if the browser
+        // stops Tokenwatch before the answer is stored, the token is gone. The window cannot be
+        // closed, but it can be known: the start of each refresh is written first, so a
+        // refusal that follows an unfinished refresh is explained as what it is.
+        let interrupted = conn.refresh_started.is_some();
+        if app.retires_on_refresh() {
+            conn.refresh_started = Some(self.now());
+            generation = self.vault().save(&conn, generation).await?;
+        }
+        let refreshed = app.refresh(self.ports.http(), &conn, self.now()).await;
+        let now = self.now();
+        match refreshed {
+            Ok(r) => {
+                conn.tokens.access = r.access.clone();
+                conn.tokens.issued_at = r.issued_at;
+                conn.tokens.refresh_due = r.refresh_due;
+                // RFC 6749 §6: without a new refresh token, the old one stays valid.
+                if let Some(token) = r.refresh.clone() {
+                    conn.tokens.refresh = token;
+                }
+                conn.refreshed_at = Some(now);
+                conn.refresh_started = None;
+                self.settle(&mut conn, now);
+                conn.checked_at = now;
+                // The new tokens are stored before anything else can fail: with rotation the
+                // old refresh token is already gone.
+                generation = self.vault().save(&conn, generation).await?;
+                if after == After::Probe
+                    && provider::probe(self.ports.http(), &conn).await? == Probe::Refused
+                {
+                    conn.set_status(
+                        Status::NeedsSignIn {
+                            cause: app.refused_fresh(&r),
+                        },
+                        now,
+                    );
+                    conn.schedule = ScheduleState::default();
+                    self.vault().save(&conn, generation).await?;
+                }
+                Ok(ConnectionView::of(&conn))
+            }
+            Err(EngineError::Refused {
+                error, description, ..
+            }) => {
+                let ctx = Context {
+                    org: Some(conn.id.org()),
+                    redirect: app.redirect().as_str(),
+                    expired_by_policy: conn.horizon_is_fixed()
+                        && conn.horizon().is_some_and(|h| h <= now),
+                };
+                let cause = match app.diagnose(&error, description.as_deref(), &ctx) {
+                    // The token this refresh sent was retired by the one that was cut off.
+                    Cause::Revoked if interrupted => Cause::RefreshInterrupted,
+                    cause => cause,
+                };
+                conn.refresh_started = None;
+                conn.set_status(Status::NeedsSignIn { cause }, now);
+                // Never retried: only the person (or an admin) can fix it.
+                conn.schedule = ScheduleState::default();
+                conn.checked_at = now;
+                self.vault().save(&conn, generation).await?;
+                Ok(ConnectionView::of(&conn))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

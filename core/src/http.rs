@@ -1,0 +1,145 @@
+//! HTTP as the engine needs it: 5xx and 429 are transient whatever their body says, a
+//! `Retry-After` in seconds is honoured, and a response body is described, never quoted (it may
+//! hold tokens).
+
+use crate::error::EngineError;
+use crate::flow::plain_text;
+use crate::ids::Provider;
+use oauth2::basic::BasicErrorResponseType;
+use oauth2::http::{StatusCode, header};
+use oauth2::{AsyncHttpClient, RequestTokenError, StandardErrorResponse};
+
+/// Whether `status` is a provider that is down or throttling.
+pub(crate) fn is_transient(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+/// `Retry-After` in seconds, when the answer gives one as seconds (RFC 9110 §10.2.3; the date
+/// form is rare from these providers and is treated as absent).
+pub(crate) fn retry_after(response: &oauth2::HttpResponse) -> Option<u64> {
+    response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// A failed request that is not an OAuth answer: unreachable, or transient.
+pub(crate) fn unreachable(provider: Provider, response: &oauth2::HttpResponse) -> EngineError {
+    EngineError::Unreachable {
+        provider,
+        reason: format!("HTTP {}", response.status().as_u16()),
+        retry_after: retry_after(response),
+    }
+}
+
+/// Maps the oauth2 crate's error without ever keeping the response body, which may hold tokens.
+pub(crate) fn token_error(
+    provider: Provider,
+) -> impl Fn(
+    RequestTokenError<TransportError, StandardErrorResponse<BasicErrorResponseType>>,
+) -> EngineError {
+    move |e| match e {
+        RequestTokenError::ServerResponse(r) => EngineError::Refused {
+            provider,
+            error: plain_text(r.error().as_ref()),
+            description: r.error_description().map(|d| plain_text(d)),
+        },
+        RequestTokenError::Request(e) => {
+            let retry_after = match &e {
+                TransportError::Status { retry_after, .. } => *retry_after,
+                TransportError::Network(_) => None,
+            };
+            EngineError::Unreachable {
+                provider,
+                reason: e.to_string(),
+                retry_after,
+            }
+        }
+        RequestTokenError::Parse(_, body) => {
+            EngineError::BadResponse(provider, describe_body(&body).into())
+        }
+        RequestTokenError::Other(_) => EngineError::BadResponse(
+            provider,
+            "the token endpoint did not answer with JSON".into(),
+        ),
+    }
+}
+
+/// What the token endpoint's transport produced instead of an OAuth answer.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TransportError {
+    /// 5xx or 429: the provider is down or throttling; whatever the body says, this is
+    /// transient and never a reason to ask the person to sign in.
+    #[error("HTTP {status}{}", .retry_after.map(|s| format!(", retry after {s} s")).unwrap_or_default())]
+    Status {
+        /// The status code.
+        status: u16,
+        /// `Retry-After` in seconds, when given as seconds.
+        retry_after: Option<u64>,
+    },
+    /// No response at all.
+    #[error("{0}")]
+    Network(String),
+}
+
+/// The ports' HTTP client, with 5xx and 429 answers turned into transport errors before the
+/// oauth2 crate reads them as OAuth refusals.
+pub(crate) struct Classified<'h, H>(pub(crate) &'h H);
+
+impl<'c, 'h: 'c, H: AsyncHttpClient<'c>> AsyncHttpClient<'c> for Classified<'h, H> {
+    type Error = TransportError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, TransportError>> + 'c>,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        let response = self.0.call(request);
+        Box::pin(async move {
+            let response = response
+                .await
+                .map_err(|e| TransportError::Network(plain_text(&e.to_string())))?;
+            let status = response.status();
+            if is_transient(status) {
+                return Err(TransportError::Status {
+                    status: status.as_u16(),
+                    retry_after: retry_after(&response),
+                });
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// Says what kind of non-JSON body arrived, without quoting it.
+pub(crate) fn describe_body(body: &[u8]) -> &'static str {
+    let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+    if head.contains("<html") || head.contains("<!doctype") {
+        "an HTML page instead of JSON, as a proxy or an outage page would send"
+    } else if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+        "JSON without the expected fields"
+    } else {
+        "a body that is not JSON"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_described_never_quoted() {
+        assert_eq!(
+            describe_body(b"<!DOCTYPE html><title>502</title>"),
+            "an HTML page instead of JSON, as a proxy or an outage page would send"
+        );
+        assert_eq!(
+            describe_body(br#"{"access_token":"secret"}"#),
+            "JSON without the expected fields"
+        );
+        assert_eq!(
+            describe_body(b"access_token=secret"),
+            "a body that is not JSON"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Salesforce: connected apps and External Client Apps, public client with PKCE.
+
+pub mod client;
+pub mod protocol;

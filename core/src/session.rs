@@ -1,0 +1,141 @@
+//! One session per surface: the settings in force made into an engine, and the rules every
+//! request passes on its way in. The extension's service worker and the Outlook task pane each
+//! run one, so they cannot disagree about a guard; what only one of them does (badge and
+//! alarms, in-mail banners) stays in its shell.
+
+use crate::engine::{Engine, Ports};
+use crate::messages::{ErrorCode, Request, Response};
+use crate::microsoft::Registration;
+use crate::salesforce::SalesforceApp;
+use crate::sender::SenderKind;
+use crate::settings::{Effective, SettingsValues, describe};
+use url::Url;
+
+/// Where a session runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// The extension's service worker: it removes `Origin` from its own token requests, so both
+    /// Microsoft registration types work; its settings are changed on the options page.
+    ExtensionWorker,
+    /// The Outlook add-in's task pane: a page, whose fetch always sends `Origin`, so only a
+    /// single-page-application registration works; its settings are its deployment's
+    /// `config.json`.
+    OfficePane,
+}
+
+/// The settings a session runs with, and why Microsoft 365 cannot be added, if it cannot.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// What is in force.
+    pub effective: Effective,
+    /// Why *Add Microsoft 365 account* is refused, in words.
+    pub microsoft_problem: Option<String>,
+}
+
+impl Setup {
+    /// `merged` (the administrator's layer over the person's over the build's) checked. When
+    /// it is refused, `fallback` (the build's own) runs instead, and the refusal is kept to say
+    /// when Microsoft 365 is added.
+    pub fn of(
+        merged: &SettingsValues,
+        fallback: &SettingsValues,
+        microsoft_redirect: &Url,
+        surface: Surface,
+    ) -> Self {
+        match merged.validate(microsoft_redirect) {
+            Ok(mut effective) => {
+                let public = effective
+                    .microsoft
+                    .as_ref()
+                    .is_some_and(|m| m.registration == Registration::PublicClient);
+                if surface == Surface::OfficePane && public {
+                    effective.microsoft = None;
+                    return Self {
+                        effective,
+                        microsoft_problem: Some(format!(
+                            "The add-in's Microsoft app registration must list {microsoft_redirect} as a single-page application redirect URI: Outlook add-ins cannot use a public-client (mobile and desktop) registration"
+                        )),
+                    };
+                }
+                Self {
+                    effective,
+                    microsoft_problem: None,
+                }
+            }
+            Err(errors) => {
+                let why = describe(&errors);
+                let problem = match surface {
+                    Surface::ExtensionWorker => format!(
+                        "The settings in force are refused ({why}); fix them on the options page"
+                    ),
+                    Surface::OfficePane => format!(
+                        "The add-in's config.json is refused ({why}); ask whoever deployed it to fix it"
+                    ),
+                };
+                Self {
+                    effective: fallback.validate(microsoft_redirect).unwrap_or_default(),
+                    microsoft_problem: Some(problem),
+                }
+            }
+        }
+    }
+}
+
+/// What a request came to.
+#[derive(Debug)]
+pub struct Answer {
+    /// What to send back.
+    pub response: Response,
+    /// Whether connections may have changed, so the surfaces outside the page (badge,
+    /// notifications, banners) must be brought up to date.
+    pub changed: bool,
+}
+
+/// An engine with the guards of its surface.
+#[derive(Debug)]
+pub struct Session<P> {
+    engine: Engine<P>,
+    microsoft_problem: Option<String>,
+}
+
+impl<P: Ports> Session<P> {
+    /// The session over `ports` with `setup`; `salesforce` is the app the build and settings
+    /// name, if any.
+    pub fn new(ports: P, setup: Setup, salesforce: Option<SalesforceApp>) -> Self {
+        Self {
+            engine: Engine::new(ports, salesforce)
+                .with_microsoft(setup.effective.microsoft)
+                .with_timing(setup.effective.timing),
+            microsoft_problem: setup.microsoft_problem,
+        }
+    }
+
+    /// The engine, for the surface's own scheduled work.
+    pub fn engine(&self) -> &Engine<P> {
+        &self.engine
+    }
+
+    /// Answers `request` from a sender of `kind`, which the shell has already checked may ask
+    /// it. A content script (the in-mail banner) learns only its lines, whatever it asked.
+    pub async fn answer(&self, request: Request, kind: SenderKind) -> Answer {
+        if let (Request::AddMicrosoft {}, Some(why)) = (&request, &self.microsoft_problem) {
+            return Answer {
+                response: Response::error(ErrorCode::NotConfigured, why),
+                changed: false,
+            };
+        }
+        let changed = !matches!(
+            request,
+            Request::ListConnections {} | Request::BannerStatus {}
+        );
+        let response = self.engine.handle(request).await;
+        let response = match (kind, response) {
+            (SenderKind::ContentScript, r @ (Response::Error { .. } | Response::Banner { .. })) => {
+                r
+            }
+            (SenderKind::ContentScript, _) => self.engine.handle(Request::BannerStatus {}).await,
+            (_, r) => r,
+        };
+        Answer { response, changed }
+    }
+}
