@@ -96,10 +96,11 @@ pub(crate) fn handle(sim: &Sim, endpoint: &str, req: &SimRequest) -> SimResponse
             let registration = match one(&params, "registration") {
                 Some("spa") => crate::MsRegistration::Spa,
                 Some("public_client") => crate::MsRegistration::PublicClient,
+                Some("web") => crate::MsRegistration::Web,
                 _ => {
                     return text(
                         StatusCode::BAD_REQUEST,
-                        "registration must be spa or public_client",
+                        "registration must be spa, public_client or web",
                     );
                 }
             };

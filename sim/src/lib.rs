@@ -77,6 +77,9 @@ pub enum MsRegistration {
     Spa,
     /// "Mobile and desktop applications": no `Origin`; refresh tokens live 90 days sliding.
     PublicClient,
+    /// "Web": a confidential client, whose code and refresh token redemption needs a
+    /// `client_secret` (AADSTS7000218 without one).
+    Web,
 }
 
 /// A Microsoft app registration.
@@ -123,6 +126,23 @@ pub struct Faults {
     pub mfa_required: bool,
     /// Microsoft: the ID token is wrong in this way.
     pub id_token: Option<IdTokenFault>,
+    /// Microsoft: refuse with this AADSTS number where Microsoft gives it (at the authorize
+    /// redirect for 65004, 50105, 90072 and 50020; at the token endpoint for the others), in
+    /// the `error` class and HTTP status Microsoft uses for it.
+    pub aadsts: Option<u32>,
+    /// Both providers: this scope is withheld from every grant (an administrator removed it),
+    /// and a Microsoft refresh asking for a scope not granted is refused with `invalid_scope`
+    /// (RFC 6749 §6; Microsoft itself is more lenient).
+    pub grant_without: Option<String>,
+    /// Microsoft: Exchange Online blocks EWS for the tenant (403), as it does since 1 October
+    /// 2026 unless an administrator allowed it.
+    pub ews_disabled: bool,
+    /// Microsoft: the signed-in users have no Exchange mailbox.
+    pub no_mailbox: bool,
+    /// Microsoft Graph throttles: 429 with a fractional `Retry-After`.
+    pub graph_throttled: bool,
+    /// Microsoft Graph refuses the account (403 `Authorization_RequestDenied`).
+    pub graph_denied: bool,
     /// Over HTTP, token requests are answered only after this many milliseconds (at most 30 s);
     /// the request is processed after the wait, as a slow provider would.
     pub token_delay_ms: Option<u64>,
@@ -353,6 +373,10 @@ pub struct Counters {
     pub revocations: u32,
     /// Microsoft authorization requests with `prompt=none`.
     pub silent_authorizations: u32,
+    /// Microsoft Graph `/v1.0/me` requests.
+    pub graph_me: u32,
+    /// EWS requests.
+    pub ews: u32,
     /// Requests that followed the token endpoint's scripted redirect (must stay 0).
     pub redirects_followed: u32,
 }
@@ -563,12 +587,13 @@ impl Sim {
         self.state().counters.clone()
     }
 
-    /// Expires every access token now, as a session timeout would.
+    /// Expires every access token now (both providers'), as a session timeout would.
     pub fn expire_access_tokens(&self) {
         let now = self.now();
         for grant in self.state().access.values_mut() {
             grant.expires_at = now;
         }
+        self.expire_ms_access_tokens();
     }
 
     /// Revokes every token of `username`, as an admin or a password change would.
@@ -680,6 +705,12 @@ impl Sim {
         if path.starts_with("/outlook/") {
             // A stand-in for Outlook on the web, where the test build shows its banner.
             return page(StatusCode::OK, html::outlook_standin());
+        }
+        if path == "/v1.0/me" || path.eq_ignore_ascii_case("/EWS/Exchange.asmx") {
+            if self.state().faults.outage {
+                return page(StatusCode::SERVICE_UNAVAILABLE, html::outage());
+            }
+            return microsoft::resource(self, &path, &req);
         }
         if let Some((tenant, endpoint)) = microsoft::route(&path) {
             if self.state().faults.outage {

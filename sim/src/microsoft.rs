@@ -3,7 +3,21 @@
 //! (`ESTSAUTH`) that lets `prompt=none` answer without UI while it lives, the `Origin` rule
 //! that tells a single-page-app registration from a public client (AADSTS9002326 / 9002327),
 //! refresh tokens that live 24 h from the sign-in (single-page app, carried over rotation) or
-//! 90 days sliding (public client), and the real `error` / AADSTS strings.
+//! 90 days sliding (public client), and the real `error` / AADSTS strings; and the resources a
+//! connection is proven on, Microsoft Graph `/v1.0/me` and EWS.
+//!
+//! | behaviour | source |
+//! |---|---|
+//! | endpoints, `prompt`, `login_hint`, tenants (`common`, `organizations`, `consumers`, an id) | learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow, v2-protocols |
+//! | SPA refresh tokens: 24 h, carried over rotation; `Origin` tells SPA from public client (9002326/9002327) | v2-oauth2-auth-code-flow ("Refresh the access token", "Redeem a code") |
+//! | 90-day sliding refresh tokens (700082) | learn.microsoft.com/entra/identity-platform/refresh-tokens |
+//! | error body: `error_codes`, `trace_id`, `correlation_id`, `timestamp`, `error_uri`; `\r\n` before the trace lines | learn.microsoft.com/entra/identity-platform/reference-error-codes ("Error response") |
+//! | every AADSTS number and its name | reference-error-codes; the `error` class and status of each as real bodies show them (GitHub issues cited in `/work/research`-era notes of the session that added them) |
+//! | "Web" redirect URIs need a client secret: 7000218, `invalid_client`, HTTP 401 | reference-error-codes; observed bodies |
+//! | Graph `/me` needs `User.Read`; errors `{"error":{"code","message","innerError"}}`; 401 `InvalidAuthenticationToken`; 403 `Authorization_RequestDenied`; 429 with `Retry-After` (may be fractional) | learn.microsoft.com/graph/api/user-get, /graph/errors, /graph/throttling |
+//! | EWS `GetFolder` of the inbox; 401 with `WWW-Authenticate: Bearer … error="invalid_token"` and `x-ms-diagnostics` 2000002 for an expired token | learn.microsoft.com/exchange/client-developer/web-service-reference/getfolder-operation; "Instrumenting client requests for EWS and REST" |
+//! | EWS blocked in Exchange Online from 1 October 2026 unless allowed, off on 1 April 2027; the block as HTTP 403 | Message Center MC1227454; learn.microsoft.com/exchange/client-developer/exchange-web-services/how-to-control-access-to-ews-in-exchange (403 is documented for the licence block; the simulator assumes the same for the tenant block) |
+//! | a user without a mailbox: EWS `ErrorNonExistentMailbox` | GetFolder reference (ResponseCode values) |
 
 use crate::form::{one, pairs};
 use crate::html;
@@ -38,6 +52,15 @@ pub(crate) struct State {
     revoked_before: HashMap<usize, i64>,
     disabled: HashSet<usize>,
     registrations: HashMap<String, MsRegistration>,
+    /// Access tokens, for Graph and EWS to check.
+    access: HashMap<String, Access>,
+}
+
+#[derive(Debug, Clone)]
+struct Access {
+    user: usize,
+    scope: String,
+    expires_at: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +179,7 @@ impl Sim {
         let mut state = self.state();
         state.ms.revoked_before.insert(user, now);
         state.ms.sessions.retain(|_, s| s.user != user);
+        state.ms.access.retain(|_, a| a.user != user);
     }
 
     pub(crate) fn ms_set_disabled(&self, user: usize, disabled: bool) {
@@ -180,23 +204,78 @@ impl Sim {
     }
 
     pub(crate) fn ms_issued_tokens(&self) -> Vec<String> {
-        self.state().ms.refresh.keys().cloned().collect()
+        let state = self.state();
+        state
+            .ms
+            .refresh
+            .keys()
+            .chain(state.ms.access.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// Expires every Microsoft access token now.
+    pub fn expire_ms_access_tokens(&self) {
+        let now = self.now();
+        for a in self.state().ms.access.values_mut() {
+            a.expires_at = now;
+        }
     }
 }
 
-/// An error body in Microsoft's shape: `error`, `error_description` starting with the AADSTS
-/// code and ending with trace lines, `error_codes`.
+/// A trace and a correlation id, as GUIDs.
+fn ids(sim: &Sim) -> (String, String) {
+    let guid = |h: String| {
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    };
+    (guid(sim.mint("")), guid(sim.mint("")))
+}
+
+/// Microsoft's timestamp, `2026-11-29 17:50:00Z`.
+fn timestamp(sim: &Sim) -> String {
+    let secs = sim.now().div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// An error body in Microsoft's shape ("Microsoft identity platform error codes", "Error
+/// response"): `error`, an `error_description` that starts with the AADSTS code and ends with
+/// the trace, correlation and timestamp lines after `\r\n`, `error_codes`, `timestamp`,
+/// `trace_id`, `correlation_id`, `error_uri`.
 fn aad_error(sim: &Sim, status: StatusCode, error: &str, code: u32, message: &str) -> SimResponse {
-    let trace = sim.mint("");
+    let (trace, correlation) = ids(sim);
+    let at = timestamp(sim);
     json(
         status,
         &json!({
             "error": error,
-            "error_description": aad_description(sim, code, message, &trace),
+            "error_description": aad_description(code, message, &trace, &correlation, &at),
             "error_codes": [code],
-            "timestamp": sim.now().to_string(),
+            "timestamp": at,
             "trace_id": trace,
-            "correlation_id": trace,
+            "correlation_id": correlation,
+            "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
         }),
     )
 }
@@ -206,8 +285,10 @@ fn invalid_grant(sim: &Sim, code: u32, message: &str) -> SimResponse {
     aad_error(sim, StatusCode::BAD_REQUEST, "invalid_grant", code, message)
 }
 
-fn aad_description(_sim: &Sim, code: u32, message: &str, trace: &str) -> String {
-    format!("AADSTS{code}: {message} Trace ID: {trace} Correlation ID: {trace}")
+fn aad_description(code: u32, message: &str, trace: &str, correlation: &str, at: &str) -> String {
+    format!(
+        "AADSTS{code}: {message}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {at}"
+    )
 }
 
 fn back(redirect_uri: &str, state: Option<&str>, pairs: &[(&str, &str)]) -> SimResponse {
@@ -232,8 +313,8 @@ fn back_error(
     code: u32,
     message: &str,
 ) -> SimResponse {
-    let trace = sim.mint("");
-    let description = aad_description(sim, code, message, &trace);
+    let (trace, correlation) = ids(sim);
+    let description = aad_description(code, message, &trace, &correlation, &timestamp(sim));
     back(
         redirect_uri,
         state,
@@ -434,6 +515,12 @@ fn authorize(
         }
         return with_cookie(consent_page(params, &scope), set_cookie.as_deref());
     }
+    let fault = sim.state().faults.aadsts;
+    if let Some((code, message)) =
+        fault.and_then(|c| at_authorize(c, &sim.config().users[session.user].username))
+    {
+        return back_error(sim, &redirect_uri, state, "access_denied", code, &message);
+    }
     let code = sim.mint("0.AXsA");
     sim.state().ms.codes.insert(
         code.clone(),
@@ -463,9 +550,76 @@ fn authorize(
     )
 }
 
+/// The refusals Microsoft gives at the authorize redirect rather than the token endpoint, with
+/// their words ("Microsoft identity platform error codes").
+fn at_authorize(code: u32, username: &str) -> Option<(u32, String)> {
+    Some((
+        code,
+        match code {
+            65004 => "User declined to consent to access the app.".to_owned(),
+            50105 => "Your administrator has configured the application Tokenwatch to block users unless they are specifically granted ('assigned') access to the application.".into(),
+            90072 => format!("User account '{username}' from identity provider 'live.com' does not exist in tenant and cannot access the application. The account needs to be added as an external user in the tenant first."),
+            50020 => format!("User account '{username}' from identity provider 'https://sts.windows.net/' does not exist in tenant and cannot access the application. The account needs to be added as an external user in the tenant first."),
+            _ => return None,
+        },
+    ))
+}
+
+/// The refusals Microsoft gives at the token endpoint: status, `error` class and words.
+fn at_token(code: u32) -> Option<(StatusCode, &'static str, &'static str)> {
+    const BAD: StatusCode = StatusCode::BAD_REQUEST;
+    Some(match code {
+        50055 => (BAD, "invalid_grant", "The password is expired."),
+        70043 => (
+            BAD,
+            "invalid_grant",
+            "The refresh token has expired or is invalid due to sign-in frequency checks by conditional access.",
+        ),
+        500011 => (
+            BAD,
+            "invalid_resource",
+            "The resource principal named https://outlook.office365.com was not found in the tenant.",
+        ),
+        7000112 => (BAD, "unauthorized_client", "Application is disabled."),
+        530003 => (
+            BAD,
+            "interaction_required",
+            "Your device is required to be managed to access this resource.",
+        ),
+        7000218 => (
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        ),
+        50133 => (
+            BAD,
+            "invalid_grant",
+            "Session is invalid due to expiration or recent password change.",
+        ),
+        50089 => (
+            BAD,
+            "invalid_grant",
+            "Authentication failed due to flow token expired.",
+        ),
+        53000 => (
+            BAD,
+            "interaction_required",
+            "Device is not in required device state: compliant. Conditional Access policy requires a compliant device, and the device is not compliant.",
+        ),
+        50097 => (
+            StatusCode::UNAUTHORIZED,
+            "invalid_grant",
+            "Device authentication is required.",
+        ),
+        _ => return None,
+    })
+}
+
 fn tenant_accepts(sim: &Sim, tenant: &str, user: usize) -> bool {
     match tenant {
         "common" | "organizations" => true,
+        // Personal accounts live in Microsoft's own consumer tenant.
+        "consumers" => sim.config().users[user].tenant_id == "9188040d-6c67-4c5b-b112-36a304b66dad",
         t => {
             let u = &sim.config().users[user];
             u.tenant_id.eq_ignore_ascii_case(t)
@@ -529,7 +683,20 @@ fn token(sim: &Sim, tenant: &str, req: &SimRequest) -> SimResponse {
         .headers()
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok());
+    let fault = sim.state().faults.aadsts;
+    if let Some((code, (status, error, message))) = fault.and_then(|c| Some((c, at_token(c)?))) {
+        return aad_error(sim, status, error, code, message);
+    }
     match (registration, origin) {
+        (MsRegistration::Web, _) if one(&params, "client_secret").is_none() => {
+            return aad_error(
+                sim,
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            );
+        }
         (MsRegistration::Spa, None) => {
             return aad_error(
                 sim,
@@ -604,6 +771,17 @@ fn code_grant(
             "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
         );
     }
+    let withheld = sim.state().faults.grant_without.clone();
+    let granted = grant
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty() && Some(*s) != withheld.as_deref())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let grant = Code {
+        scope: granted,
+        ..grant
+    };
     let refresh = grant
         .scope
         .split(' ')
@@ -701,6 +879,26 @@ fn refresh_grant(sim: &Sim, tenant: &str, params: &[(String, String)]) -> SimRes
             ),
         );
     }
+    // RFC 6749 §6: a refresh may not ask for a scope the grant does not hold. Microsoft is more
+    // lenient; while a scope is withheld the simulator is the strict server the RFC describes.
+    if sim.state().faults.grant_without.is_some() {
+        let held: Vec<&str> = grant.scope.split(' ').collect();
+        let asked = one(params, "scope").unwrap_or_default();
+        if let Some(extra) = asked
+            .split(' ')
+            .find(|s| !s.is_empty() && !held.iter().any(|h| h.eq_ignore_ascii_case(s)))
+        {
+            return aad_error(
+                sim,
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                70011,
+                &format!(
+                    "The provided value for the input parameter 'scope' isn't valid. The scope {extra} isn't valid."
+                ),
+            );
+        }
+    }
     if mfa_required && !grant.mfa {
         return invalid_grant(
             sim,
@@ -741,9 +939,18 @@ fn issue(
     let _ = tenant;
     let ttl_s = sim.config().ms_access_ttl_ms / 1000;
     let access = sim.mint("eyJ0eXAiOiJKV1QiLCJub25jZSI6");
+    sim.state().ms.access.insert(
+        access.clone(),
+        Access {
+            user,
+            scope: scope.to_owned(),
+            expires_at: sim.now() + sim.config().ms_access_ttl_ms,
+        },
+    );
+    // `scope`: what the token holds; `offline_access` is not listed (v2-oauth2-auth-code-flow).
     let mut body = json!({
         "token_type": "Bearer",
-        "scope": scope.split(' ').filter(|s| !matches!(*s, "openid" | "profile" | "offline_access")).collect::<Vec<_>>().join(" "),
+        "scope": scope.split(' ').filter(|s| !s.is_empty() && *s != "offline_access").collect::<Vec<_>>().join(" "),
         "expires_in": ttl_s,
         "ext_expires_in": ttl_s,
         "access_token": access,
@@ -800,4 +1007,134 @@ fn id_token(sim: &Sim, user: usize, client_id: &str, nonce: Option<&str>) -> Str
         URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{head}.{body}")))
     };
     format!("{head}.{body}.{signature}")
+}
+
+/// Microsoft Graph `/v1.0/me` and the EWS endpoint, for the connection's check.
+pub(crate) fn resource(sim: &Sim, path: &str, req: &SimRequest) -> SimResponse {
+    let now = sim.now();
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let holder = token.and_then(|t| {
+        sim.state()
+            .ms
+            .access
+            .get(t)
+            .filter(|a| a.expires_at > now)
+            .cloned()
+    });
+    if path == "/v1.0/me" {
+        sim.state().counters.graph_me += 1;
+        graph_me(sim, holder)
+    } else {
+        sim.state().counters.ews += 1;
+        ews(sim, req, holder)
+    }
+}
+
+fn graph_error(status: StatusCode, code: &str, message: &str) -> SimResponse {
+    json(
+        status,
+        &json!({"error": {"code": code, "message": message, "innerError": {
+            "date": "2026-11-29T00:00:00", "request-id": "00000000-0000-0000-0000-000000000000",
+            "client-request-id": "00000000-0000-0000-0000-000000000000"}}}),
+    )
+}
+
+fn graph_me(sim: &Sim, holder: Option<Access>) -> SimResponse {
+    let faults = sim.state().faults.clone();
+    if faults.graph_throttled {
+        let mut r = graph_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Please retry again later.",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, http::HeaderValue::from_static("2.128"));
+        return r;
+    }
+    let graph_scope = |scope: &str| {
+        scope.split(' ').any(|s| {
+            s.eq_ignore_ascii_case("User.Read") || s.to_ascii_lowercase().ends_with("/user.read")
+        })
+    };
+    let Some(holder) = holder.filter(|h| graph_scope(&h.scope)) else {
+        let mut r = graph_error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "Lifetime validation failed, the token is expired.",
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static(
+                r#"Bearer realm="", client_id="00000003-0000-0000-c000-000000000000""#,
+            ),
+        );
+        return r;
+    };
+    if faults.graph_denied {
+        return graph_error(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        );
+    }
+    let person = &sim.config().users[holder.user];
+    json(
+        StatusCode::OK,
+        &json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(id,userPrincipalName)/$entity",
+            "id": person.object_id,
+            "userPrincipalName": person.username,
+        }),
+    )
+}
+
+fn soap(body: &str) -> SimResponse {
+    http::Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
+        .body(format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{body}</s:Body></s:Envelope>"#
+        ).into_bytes())
+        .expect("static parts")
+}
+
+fn ews(sim: &Sim, req: &SimRequest, holder: Option<Access>) -> SimResponse {
+    let faults = sim.state().faults.clone();
+    let ews_scope = |scope: &str| {
+        scope
+            .split(' ')
+            .any(|s| s.ends_with("/EWS.AccessAsUser.All"))
+    };
+    if holder.as_ref().is_none_or(|h| !ews_scope(&h.scope)) {
+        return http::Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .header(
+                header::WWW_AUTHENTICATE,
+                r#"Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", error="invalid_token""#,
+            )
+            .header("x-ms-diagnostics", r#"2000002;reason="The token has expired.";error_category="token_expired""#)
+            .body(Vec::new())
+            .expect("static parts");
+    }
+    if faults.ews_disabled {
+        return http::Response::builder()
+            .status(StatusCode::FORBIDDEN)
+            .body(Vec::new())
+            .expect("static parts");
+    }
+    if !String::from_utf8_lossy(req.body()).contains("GetFolder") {
+        return text(StatusCode::BAD_REQUEST, "only GetFolder is simulated");
+    }
+    if faults.no_mailbox {
+        return soap(
+            r#"<m:GetFolderResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:ResponseMessages><m:GetFolderResponseMessage ResponseClass="Error"><m:MessageText>The SMTP address has no mailbox associated with it.</m:MessageText><m:ResponseCode>ErrorNonExistentMailbox</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:Folders/></m:GetFolderResponseMessage></m:ResponseMessages></m:GetFolderResponse>"#,
+        );
+    }
+    soap(
+        r#"<m:GetFolderResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><m:ResponseMessages><m:GetFolderResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Folders><t:Folder><t:FolderId Id="AAMkAGInbox" ChangeKey="AQAAAB"/></t:Folder></m:Folders></m:GetFolderResponseMessage></m:ResponseMessages></m:GetFolderResponse>"#,
+    )
 }

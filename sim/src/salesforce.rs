@@ -435,6 +435,17 @@ fn code_grant(sim: &Sim, params: &[(String, String)]) -> SimResponse {
             "invalid code verifier",
         );
     }
+    // A scope the admin withheld is not granted (the token response's `scope` says so).
+    let withheld = sim.state().faults.grant_without.clone();
+    let grant = CodeGrant {
+        scope: grant
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty() && Some(*s) != withheld.as_deref())
+            .collect::<Vec<_>>()
+            .join(" "),
+        ..grant
+    };
     let wants_refresh = grant
         .scope
         .split(' ')
