@@ -1,9 +1,9 @@
 //! One watched connection: who it is, where it lives, its tokens and its status.
 
 use crate::ids::{ConnectionId, ObjectId, OrgId, Provider, TenantId, UserId};
-use crate::microsoft::{Authority, Registration, Resource};
+use crate::microsoft::{Authority, Cloud, Registration, Resource};
 use crate::salesforce::{HostKind, LoginHost};
-use crate::status::Status;
+use crate::status::{Cause, Refusal, Status};
 use crate::time::Timestamp;
 use oauth2::{AccessToken, RefreshToken};
 use serde::{Deserialize, Serialize};
@@ -38,8 +38,15 @@ pub enum Site {
         object: ObjectId,
         /// How the app was registered when the account signed in: fixes the horizon.
         registration: Registration,
-        /// What the access token is for.
+        /// What the access token is for, and so what its check calls.
         resource: Resource,
+        /// The national cloud, when the authority host does not say; `None` in records from
+        /// before clouds were told apart (the authority host decides then).
+        #[serde(default)]
+        cloud: Option<Cloud>,
+        /// The on-premises EWS address (only with [`Resource::ExchangeOnPremises`]).
+        #[serde(default)]
+        ews_url: Option<String>,
     },
 }
 
@@ -96,6 +103,10 @@ pub struct Tokens {
     /// `refresh_in` / `expires_in`); `None` for Salesforce, whose tokens say nothing.
     #[serde(default)]
     pub refresh_due: Option<Timestamp>,
+    /// The scopes the provider said it granted (its token response's `scope`), so a refresh
+    /// never asks for more (RFC 6749 §6); `None` when it did not say.
+    #[serde(default)]
+    pub granted: Option<String>,
 }
 
 /// A stored connection.
@@ -158,6 +169,9 @@ pub struct HistoryEntry {
     pub event: Event,
     /// Why, or with whom.
     pub detail: String,
+    /// The provider's refusal behind it, with the ids its support needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
 }
 
 /// What a history entry records: a sign-in, or the status the connection moved to. Stored as
@@ -380,7 +394,29 @@ impl Connection {
 
     /// Adds to the history, dropping the oldest entry beyond [`HISTORY_LIMIT`].
     pub fn record(&mut self, at: Timestamp, event: Event, detail: String) {
-        self.history.push(HistoryEntry { at, event, detail });
+        self.history.push(HistoryEntry {
+            at,
+            event,
+            detail,
+            refusal: None,
+        });
+        if self.history.len() > HISTORY_LIMIT {
+            self.history.remove(0);
+        }
+    }
+
+    /// Needs sign-in for `cause`, which `refusal` said: the history keeps what the provider
+    /// said with its ids, even when the cause is the same as before.
+    pub fn set_refused(&mut self, cause: Cause, refusal: Refusal, at: Timestamp) {
+        let status = Status::NeedsSignIn { cause };
+        let detail = status.view(self.provider()).detail;
+        self.status = status;
+        self.history.push(HistoryEntry {
+            at,
+            event: Event::TokenExpired,
+            detail,
+            refusal: Some(refusal),
+        });
         if self.history.len() > HISTORY_LIMIT {
             self.history.remove(0);
         }

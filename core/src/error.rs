@@ -4,11 +4,11 @@
 use crate::flow::CallbackError;
 use crate::host::HostError;
 use crate::ids::Provider;
-use crate::messages::{ErrorCode, ErrorView, sentence};
+use crate::messages::{ChoiceError, ErrorCode, ErrorView, sentence};
 use crate::microsoft::IdTokenError;
 use crate::ports::{IdentityError, StoreError};
 use crate::salesforce::ResponseError;
-use crate::status::Cause;
+use crate::status::{Cause, Refusal};
 use crate::vault::VaultError;
 
 /// Why an engine operation failed. Messages are for the person and never contain a token, a
@@ -22,6 +22,9 @@ pub enum EngineError {
     /// The typed login host is not acceptable.
     #[error("{0}")]
     BadHost(#[from] HostError),
+    /// A choice made when adding an account is not acceptable.
+    #[error("{0}")]
+    BadChoice(#[from] ChoiceError),
     /// The sign-in window was closed or could not load.
     #[error("{0}")]
     Identity(#[from] IdentityError),
@@ -38,14 +41,12 @@ pub enum EngineError {
     #[error("Sign-in failed: {0}.")]
     Callback(#[from] CallbackError),
     /// The token endpoint refused the request with an OAuth error.
-    #[error("{} refused the request ({error}){}", .provider.name(), .description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("{} refused the request ({}){}", .provider.name(), .refusal.error, .refusal.description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
     Refused {
         /// Who refused.
         provider: Provider,
-        /// The `error` code.
-        error: String,
-        /// The `error_description`, as plain text.
-        description: Option<String>,
+        /// What it said.
+        refusal: Box<Refusal>,
     },
     /// The provider could not be reached, or answered 5xx or 429.
     #[error("{} could not be reached ({reason}); try again later", .provider.name())]
@@ -90,6 +91,15 @@ pub enum EngineError {
         /// Whose connection it is.
         expected: String,
     },
+    /// A new connection's sign-in the provider refused: there is nothing to restore yet, so
+    /// the words say the sign-in failed rather than that a connection was lost.
+    #[error("{}", sign_in_refused(*.provider, .cause))]
+    SignInRefused {
+        /// Whose refusal.
+        provider: Provider,
+        /// Why.
+        cause: Cause,
+    },
     /// The provider refused for a reason the person or an admin must fix; the cause says
     /// which.
     #[error("{} {}", .cause.text(*.provider), .cause.action(*.provider))]
@@ -112,6 +122,23 @@ fn no_answer(shared_login: bool) -> String {
     s
 }
 
+fn sign_in_refused(p: Provider, cause: &Cause) -> String {
+    let name = p.name();
+    match cause {
+        Cause::RefreshRejected { detail } => format!(
+            "Sign-in failed: {name} refused it{}. Try again; if it keeps failing, give your {name} administrator the words in brackets.",
+            detail
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        ),
+        Cause::Revoked => format!(
+            "Sign-in failed: {name} refused the new sign-in's code. Try again; if it keeps failing, your {name} administrator can see why in the sign-in logs."
+        ),
+        c => format!("{} {}", c.text(p), c.action(p)),
+    }
+}
+
 fn not_configured(p: Provider) -> &'static str {
     match p {
         Provider::Salesforce => {
@@ -129,6 +156,7 @@ impl EngineError {
         match self {
             EngineError::NotConfigured(_) => ErrorCode::NotConfigured,
             EngineError::BadHost(_) => ErrorCode::BadHost,
+            EngineError::BadChoice(_) => ErrorCode::BadChoice,
             EngineError::Identity(IdentityError::Cancelled) | EngineError::NoAnswer { .. } => {
                 ErrorCode::Cancelled
             }
@@ -151,7 +179,9 @@ impl EngineError {
             EngineError::Vault(_) => ErrorCode::Storage,
             EngineError::UnknownConnection => ErrorCode::UnknownConnection,
             EngineError::PolicyNotApplicable => ErrorCode::NotApplicable,
-            EngineError::Diagnosed { .. } => ErrorCode::NeedsAdminOrSignIn,
+            EngineError::Diagnosed { .. } | EngineError::SignInRefused { .. } => {
+                ErrorCode::NeedsAdminOrSignIn
+            }
             EngineError::WrongAccount { .. } => ErrorCode::WrongAccount,
         }
     }
@@ -161,7 +191,11 @@ impl EngineError {
         ErrorView {
             code: self.code(),
             message: sentence(&self.to_string()),
-            field: matches!(self, EngineError::BadHost(_)).then(|| "login_host".into()),
+            field: match self {
+                EngineError::BadHost(_) => Some("login_host".into()),
+                EngineError::BadChoice(c) => Some(c.field.into()),
+                _ => None,
+            },
         }
     }
 }

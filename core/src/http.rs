@@ -5,9 +5,9 @@
 use crate::error::EngineError;
 use crate::flow::plain_text;
 use crate::ids::Provider;
-use oauth2::basic::BasicErrorResponseType;
+use crate::status::Refusal;
 use oauth2::http::{StatusCode, header};
-use oauth2::{AsyncHttpClient, RequestTokenError, StandardErrorResponse};
+use oauth2::{AsyncHttpClient, RequestTokenError};
 
 /// Whether `status` is a provider that is down or throttling.
 pub(crate) fn is_transient(status: StatusCode) -> bool {
@@ -15,13 +15,24 @@ pub(crate) fn is_transient(status: StatusCode) -> bool {
 }
 
 /// `Retry-After` in seconds, when the answer gives one as seconds (RFC 9110 §10.2.3; the date
-/// form is rare from these providers and is treated as absent).
+/// form is rare from these providers and is treated as absent). Microsoft Graph sends
+/// fractions ("2.128", "Microsoft Graph throttling guidance"): rounded up.
 pub(crate) fn retry_after(response: &oauth2::HttpResponse) -> Option<u64> {
     response
         .headers()
         .get(header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
+        .and_then(seconds_up)
+}
+
+/// `2`, `2.128` or `2.` as whole seconds, rounded up; `None` for anything else.
+fn seconds_up(text: &str) -> Option<u64> {
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if whole.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: u64 = whole.parse().ok()?;
+    Some(whole.saturating_add(u64::from(fraction.bytes().any(|b| b != b'0'))))
 }
 
 /// A failed request that is not an OAuth answer: unreachable, or transient.
@@ -33,17 +44,37 @@ pub(crate) fn unreachable(provider: Provider, response: &oauth2::HttpResponse) -
     }
 }
 
+/// An OAuth error body as a [`Refusal`], as plain text.
+pub(crate) trait ToRefusal {
+    /// What the provider said.
+    fn refusal(&self) -> Refusal;
+}
+
+impl ToRefusal for crate::oauth::ErrorResponse {
+    fn refusal(&self) -> Refusal {
+        let id = |s: &Option<String>| s.as_deref().map(plain_text);
+        Refusal {
+            error: plain_text(&self.error),
+            description: self
+                .error_description
+                .as_deref()
+                .map(|d| plain_text(crate::oauth::message_only(d))),
+            codes: self.error_codes.clone(),
+            trace_id: id(&self.trace_id),
+            correlation_id: id(&self.correlation_id),
+            timestamp: id(&self.timestamp),
+        }
+    }
+}
+
 /// Maps the oauth2 crate's error without ever keeping the response body, which may hold tokens.
-pub(crate) fn token_error(
+pub(crate) fn token_error<E: oauth2::ErrorResponse + ToRefusal>(
     provider: Provider,
-) -> impl Fn(
-    RequestTokenError<TransportError, StandardErrorResponse<BasicErrorResponseType>>,
-) -> EngineError {
+) -> impl Fn(RequestTokenError<TransportError, E>) -> EngineError {
     move |e| match e {
         RequestTokenError::ServerResponse(r) => EngineError::Refused {
             provider,
-            error: plain_text(r.error().as_ref()),
-            description: r.error_description().map(|d| plain_text(d)),
+            refusal: Box::new(r.refusal()),
         },
         RequestTokenError::Request(e) => {
             let retry_after = match &e {
@@ -126,6 +157,24 @@ pub(crate) fn describe_body(body: &[u8]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_read_in_whole_seconds_rounded_up() {
+        assert_eq!(seconds_up("120"), Some(120));
+        assert_eq!(seconds_up(" 2.128 "), Some(3));
+        assert_eq!(seconds_up("2.000"), Some(2));
+        assert_eq!(seconds_up("2."), Some(2));
+        for bad in [
+            "",
+            ".5",
+            "-1",
+            "1e3",
+            "Wed, 21 Oct 2026 07:28:00 GMT",
+            "2.1x",
+        ] {
+            assert_eq!(seconds_up(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn bodies_are_described_never_quoted() {

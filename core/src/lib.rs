@@ -18,6 +18,7 @@ mod http;
 pub mod ids;
 pub mod messages;
 pub mod mirror;
+pub mod oauth;
 pub mod ports;
 pub mod provider;
 pub mod schedule;

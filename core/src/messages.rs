@@ -4,7 +4,7 @@
 use crate::connection::{Connection, DeclaredPolicy, HistoryEntry, Site};
 use crate::host::HostError;
 use crate::ids::{ConnectionId, Provider};
-use crate::microsoft::Registration;
+use crate::microsoft::{Registration, Resource, Tenant, parse_ews_url};
 use crate::salesforce::LoginHost;
 use crate::settings::{Field, FieldError, SettingsValues};
 use crate::status::{Cause, Status, StatusView, Unreadable};
@@ -38,9 +38,12 @@ pub enum Request {
         /// Which login host.
         login: LoginChoice,
     },
-    /// Connect a Microsoft 365 account through an interactive sign-in, with the configured
-    /// app registration and tenant.
-    AddMicrosoft {},
+    /// Connect a Microsoft 365 account through an interactive sign-in with the configured app
+    /// registration, from the chosen tenant and for the chosen resource.
+    AddMicrosoft {
+        /// The person's choices; empty takes the settings'.
+        account: MicrosoftChoice,
+    },
     /// Prove the connection's tokens work now, refreshing them if the access token expired.
     Check {
         /// Which connection.
@@ -79,6 +82,11 @@ pub enum Request {
     },
     /// A connection's history, horizon and declared policy (the options page).
     Details {
+        /// Which connection.
+        id: ConnectionId,
+    },
+    /// A plain-text report on the connection for an administrator: no token, no code.
+    Report {
         /// Which connection.
         id: ConnectionId,
     },
@@ -122,6 +130,61 @@ impl LoginChoice {
     }
 }
 
+/// What a person chose when adding a Microsoft 365 account; every part is optional and
+/// defaults to the settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MicrosoftChoice {
+    /// `organizations`, `consumers` (personal accounts), `common`, a tenant id or a domain.
+    pub tenant: Option<String>,
+    /// What the connection's access token is for.
+    pub resource: Option<Resource>,
+    /// The EWS address, for Exchange on premises.
+    pub ews_url: Option<String>,
+}
+
+impl MicrosoftChoice {
+    /// Where the sign-in goes, or the field the person must correct.
+    pub fn target(&self) -> Result<crate::microsoft::Target, ChoiceError> {
+        let blank = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let tenant = match blank(&self.tenant) {
+            Some(t) => Some(Tenant::parse(&t).map_err(|e| ChoiceError {
+                field: "ms-tenant",
+                message: e.to_string(),
+            })?),
+            None => None,
+        };
+        let ews_url = match blank(&self.ews_url) {
+            Some(u) => Some(parse_ews_url(&u).map_err(|_| ChoiceError {
+                field: "ms-ews-url",
+                message: "the EWS address must be an https URL such as https://mail.contoso.com/EWS/Exchange.asmx".into(),
+            })?),
+            None => None,
+        };
+        Ok(crate::microsoft::Target {
+            tenant,
+            resource: self.resource,
+            ews_url,
+            ..Default::default()
+        })
+    }
+}
+
+/// A choice the person made that cannot be used, for the field it belongs next to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ChoiceError {
+    /// The page's field.
+    pub field: &'static str,
+    /// Why.
+    pub message: String,
+}
+
 /// The worker's answer.
 // One response is built per message and serialized at once: boxing the large variant would
 // only add an allocation.
@@ -161,6 +224,11 @@ pub enum Response {
     Invalid {
         /// The refusals.
         errors: Vec<FieldError>,
+    },
+    /// A connection's report, as plain text.
+    Report {
+        /// The report.
+        text: String,
     },
     /// A connection was removed.
     Disconnected {
@@ -267,6 +335,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The service worker could not be reached.
     UnreachableWorker,
+    /// A choice made when adding a connection is refused; `field` names it.
+    BadChoice,
     /// Tokenwatch itself failed.
     Internal,
 }

@@ -96,6 +96,7 @@ pub struct Answer {
 pub struct Session<P> {
     engine: Engine<P>,
     microsoft_problem: Option<String>,
+    about: String,
 }
 
 impl<P: Ports> Session<P> {
@@ -107,7 +108,14 @@ impl<P: Ports> Session<P> {
                 .with_microsoft(setup.effective.microsoft)
                 .with_timing(setup.effective.timing),
             microsoft_problem: setup.microsoft_problem,
+            about: String::new(),
         }
+    }
+
+    /// The same session naming Tokenwatch's version and the browser in its reports.
+    pub fn with_about(mut self, about: String) -> Self {
+        self.about = about;
+        self
     }
 
     /// The engine, for the surface's own scheduled work.
@@ -118,9 +126,19 @@ impl<P: Ports> Session<P> {
     /// Answers `request` from a sender of `kind`, which the shell has already checked may ask
     /// it. A content script (the in-mail banner) learns only its lines, whatever it asked.
     pub async fn answer(&self, request: Request, kind: SenderKind) -> Answer {
-        if let (Request::AddMicrosoft {}, Some(why)) = (&request, &self.microsoft_problem) {
+        if let (Request::AddMicrosoft { .. }, Some(why)) = (&request, &self.microsoft_problem) {
             return Answer {
                 response: Response::error(ErrorCode::NotConfigured, why),
+                changed: false,
+            };
+        }
+        if let Request::Report { id } = &request {
+            let response = match self.engine.report(id, &self.about).await {
+                Ok(text) => Response::Report { text },
+                Err(e) => Response::Error { error: e.view() },
+            };
+            return Answer {
+                response,
                 changed: false,
             };
         }

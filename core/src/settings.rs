@@ -7,7 +7,9 @@
 //! next to its field and nothing is saved.
 
 use crate::host::HttpsOrigin;
-use crate::microsoft::{self, Authority, MicrosoftApp, Registration, Resource, SetupError, Tenant};
+use crate::microsoft::{
+    self, Authority, Cloud, MicrosoftApp, Registration, Resource, SetupError, Tenant,
+};
 use crate::schedule::{Timing, TimingError, TimingField, TimingInput};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -27,8 +29,10 @@ pub struct SettingsValues {
     pub microsoft_tenant: Option<String>,
     /// How the Microsoft redirect URI is registered.
     pub microsoft_registration: Option<Registration>,
-    /// The Microsoft resource.
+    /// The Microsoft resource new connections are for.
     pub microsoft_resource: Option<Resource>,
+    /// The national cloud, where the authority host does not say (US Government L5).
+    pub microsoft_cloud: Option<Cloud>,
     /// The EWS endpoint.
     pub ews_url: Option<String>,
     /// Timing, in seconds.
@@ -51,6 +55,8 @@ pub enum Field {
     MicrosoftRegistration,
     /// [`SettingsValues::microsoft_resource`].
     MicrosoftResource,
+    /// [`SettingsValues::microsoft_cloud`].
+    MicrosoftCloud,
     /// [`SettingsValues::ews_url`].
     EwsUrl,
     /// A timing field.
@@ -73,13 +79,14 @@ pub enum Input {
 
 impl Field {
     /// Every field, in the options page's order.
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 13] = [
         Field::SalesforceConsumerKey,
         Field::MicrosoftClientId,
         Field::MicrosoftAuthorityHost,
         Field::MicrosoftTenant,
         Field::MicrosoftRegistration,
         Field::MicrosoftResource,
+        Field::MicrosoftCloud,
         Field::EwsUrl,
         Field::Timing(TimingField::CheckInterval),
         Field::Timing(TimingField::WarnLong),
@@ -98,6 +105,7 @@ impl Field {
             Field::MicrosoftTenant => "microsoft_tenant",
             Field::MicrosoftRegistration => "microsoft_registration",
             Field::MicrosoftResource => "microsoft_resource",
+            Field::MicrosoftCloud => "microsoft_cloud",
             Field::EwsUrl => "ews_url",
             Field::Timing(TimingField::CheckInterval) => "schedule.check_interval_s",
             Field::Timing(TimingField::WarnLong) => "schedule.warn_long_s",
@@ -123,7 +131,9 @@ impl Field {
     /// second warning and the renewal lead in hours, the first warning in days.
     pub fn input(self) -> Input {
         match self {
-            Field::MicrosoftRegistration | Field::MicrosoftResource => Input::Choice,
+            Field::MicrosoftRegistration | Field::MicrosoftResource | Field::MicrosoftCloud => {
+                Input::Choice
+            }
             Field::Timing(t) => Input::Seconds {
                 unit: match t {
                     TimingField::CheckInterval | TimingField::WarnDayLimited => 60,
@@ -162,6 +172,7 @@ impl Field {
         match self {
             Field::MicrosoftRegistration => layer.microsoft_registration.is_some(),
             Field::MicrosoftResource => layer.microsoft_resource.is_some(),
+            Field::MicrosoftCloud => layer.microsoft_cloud.is_some(),
             Field::Timing(t) => layer.schedule.get(t).is_some(),
             text => text.text(layer).is_some_and(Option::is_some),
         }
@@ -179,6 +190,10 @@ impl Field {
             (Field::MicrosoftResource, _) => layer
                 .microsoft_resource
                 .map(|r| r.name().to_owned())
+                .unwrap_or_default(),
+            (Field::MicrosoftCloud, _) => layer
+                .microsoft_cloud
+                .map(|c| c.name().to_owned())
                 .unwrap_or_default(),
             (Field::Timing(t), Input::Seconds { unit }) => layer
                 .schedule
@@ -210,6 +225,10 @@ impl Field {
             (Field::MicrosoftResource, _) => match Resource::parse(typed) {
                 Some(r) => layer.microsoft_resource = Some(r),
                 None => return refuse("choose one of the resources listed"),
+            },
+            (Field::MicrosoftCloud, _) => match Cloud::parse(typed) {
+                Some(c) => layer.microsoft_cloud = Some(c),
+                None => return refuse("choose one of the clouds listed"),
             },
             (Field::Timing(t), Input::Seconds { unit }) => {
                 match decimal_times(&typed.replace(',', "."), unit) {
@@ -347,6 +366,7 @@ impl SettingsValues {
                 &below.microsoft_registration,
             ),
             microsoft_resource: pick(&self.microsoft_resource, &below.microsoft_resource),
+            microsoft_cloud: pick(&self.microsoft_cloud, &below.microsoft_cloud),
             ews_url: pick(&self.ews_url, &below.ews_url),
             schedule,
         }
@@ -395,6 +415,14 @@ impl SettingsValues {
                 None
             }
         };
+        if self.microsoft_resource == Some(Resource::ExchangeOnPremises)
+            && blank(&self.ews_url).is_none()
+        {
+            refuse(
+                Field::EwsUrl,
+                "Exchange on premises needs the EWS address of your Exchange server, such as https://mail.contoso.com/EWS/Exchange.asmx".into(),
+            );
+        }
         let ews = match microsoft::parse_ews_url(
             blank(&self.ews_url).unwrap_or(microsoft::DEFAULT_EWS_URL),
         ) {
@@ -429,7 +457,8 @@ impl SettingsValues {
                         client_id,
                         authority: Authority { host, tenant },
                         registration: self.microsoft_registration.unwrap_or(Registration::Spa),
-                        resource: self.microsoft_resource.unwrap_or(Resource::Exchange),
+                        resource: self.microsoft_resource.unwrap_or(Resource::Graph),
+                        cloud: self.microsoft_cloud,
                         ews_url,
                         redirect: microsoft_redirect.clone(),
                     }),

@@ -122,6 +122,62 @@ pub enum Cause {
         /// The provider's `error` and `error_description`, as plain text.
         detail: Option<String>,
     },
+    /// AADSTS50055: the Microsoft password expired (not a revocation: changing it restores the
+    /// account).
+    PasswordExpired,
+    /// AADSTS70043: a Conditional Access sign-in frequency policy requires a fresh sign-in.
+    SignInFrequency,
+    /// AADSTS50105: the tenant allows only users assigned to the app, and this one is not.
+    UserNotAssigned,
+    /// AADSTS500011: the tenant has no service principal for the resource (no Exchange Online,
+    /// say).
+    ResourceNotInTenant,
+    /// AADSTS7000112: the app is disabled in the tenant.
+    AppDisabled,
+    /// AADSTS53000 / 530003: Conditional Access requires a compliant or managed device.
+    DeviceNotCompliant,
+    /// AADSTS50097: device authentication is required.
+    DeviceAuthRequired,
+    /// AADSTS65004: the person declined the permissions.
+    ConsentDeclined,
+    /// AADSTS7000218 (`invalid_client`, HTTP 401): the redirect URI is registered under "Web",
+    /// a confidential client that needs a secret.
+    RegisteredAsWeb {
+        /// The redirect URI concerned.
+        redirect: String,
+    },
+    /// AADSTS50089: the sign-in's flow token expired before it finished.
+    SignInExpired,
+    /// AADSTS90072 / 50020: the account is neither a member nor a guest of the tenant.
+    NotInTenant,
+    /// `invalid_scope`: the provider refused the scopes asked for.
+    ScopeRefused,
+    /// A sign-in granted less than asked: an administrator withheld `permission`.
+    PermissionWithheld {
+        /// The scope that was not granted.
+        permission: String,
+    },
+    /// Exchange Online answered EWS with 403: EWS is retired for the tenant.
+    EwsBlocked,
+    /// The resource refused the account's access for a reason of its own (Graph's
+    /// `Authorization_RequestDenied` or `ErrorAccessDenied`, an EWS error).
+    ResourceDenied {
+        /// What refused.
+        resource: crate::microsoft::Resource,
+        /// Its code for it.
+        code: String,
+    },
+    /// The account has no Exchange mailbox (EWS `ErrorNonExistentMailbox`, Graph
+    /// `MailboxNotEnabledForRESTAPI`).
+    MailboxNotFound {
+        /// The resource's code for it.
+        code: String,
+    },
+    /// A fresh Microsoft access token refused by its resource (401).
+    ResourceRefused {
+        /// What refused.
+        resource: crate::microsoft::Resource,
+    },
     /// The stored record could not be decrypted; it was quarantined, not deleted.
     StoredDataUnreadable {
         /// What went wrong with it.
@@ -130,6 +186,71 @@ pub enum Cause {
 }
 
 crate::tag_first!(Cause, "cause");
+
+/// A provider's refusal as it was said: the OAuth `error` and description, and the ids
+/// Microsoft adds so its support can find the sign-in (`error_codes`, `trace_id`,
+/// `correlation_id`, `timestamp`; "Microsoft identity platform error codes"). Kept in the
+/// history and in the diagnostic report; no token or code is ever part of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The OAuth `error`.
+    pub error: String,
+    /// The `error_description`, as plain text without the trace lines.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Microsoft's AADSTS numbers, from `error_codes` (or the description when the body has
+    /// none).
+    #[serde(default)]
+    pub codes: Vec<u32>,
+    /// Microsoft's `trace_id`.
+    #[serde(default)]
+    pub trace_id: Option<String>,
+    /// Microsoft's `correlation_id`.
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    /// Microsoft's `timestamp`, as it wrote it.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+}
+
+impl Refusal {
+    /// A refusal with only an `error` and a description (Salesforce's, or a redirect's).
+    pub fn said(error: &str, description: Option<&str>) -> Self {
+        Self {
+            error: error.to_owned(),
+            description: description.map(str::to_owned),
+            ..Self::default()
+        }
+    }
+
+    /// The first AADSTS number, from `error_codes` or else the description.
+    pub fn code(&self) -> Option<u32> {
+        self.codes.first().copied().or_else(|| {
+            self.description
+                .as_deref()
+                .and_then(crate::microsoft::aadsts)
+        })
+    }
+
+    /// The ids support needs, in one line, e.g. "AADSTS50173, trace ID 0f…, correlation ID
+    /// 9a…, 2026-11-29 10:00:00Z"; empty when there are none.
+    pub fn ids(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(code) = self.code() {
+            parts.push(format!("AADSTS{code}"));
+        }
+        if let Some(t) = &self.trace_id {
+            parts.push(format!("trace ID {t}"));
+        }
+        if let Some(c) = &self.correlation_id {
+            parts.push(format!("correlation ID {c}"));
+        }
+        if let Some(t) = &self.timestamp {
+            parts.push(t.clone());
+        }
+        parts.join(", ")
+    }
+}
 
 /// Why a stored connection could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,6 +312,23 @@ impl Cause {
                 Some(d) => format!("{p} no longer accepts this connection ({d})."),
                 None => format!("{p} no longer accepts this connection."),
             },
+            Cause::PasswordExpired => "Your Microsoft password has expired; Microsoft asks you to change it before this connection can be renewed.".into(),
+            Cause::SignInFrequency => "Your organization requires a fresh sign-in at a set interval (a Conditional Access sign-in frequency policy), and that interval has passed.".into(),
+            Cause::UserNotAssigned => "Your account is not assigned to Tokenwatch in your Microsoft tenant, which allows only assigned users.".into(),
+            Cause::ResourceNotInTenant => "Your Microsoft tenant has no service for the resource this connection uses (for example, Exchange Online in a tenant without it).".into(),
+            Cause::AppDisabled => "Tokenwatch's app is disabled in your Microsoft tenant.".into(),
+            Cause::DeviceNotCompliant => "A Conditional Access policy of your organization requires a managed, compliant device for this sign-in.".into(),
+            Cause::DeviceAuthRequired => "Your organization requires this device to be registered or joined to sign in.".into(),
+            Cause::ConsentDeclined => "The permissions Tokenwatch asked for were declined.".into(),
+            Cause::RegisteredAsWeb { .. } => "The app registration lists Tokenwatch's redirect URI under \"Web\", which needs a client secret; Tokenwatch is a public client and has none.".into(),
+            Cause::SignInExpired => "The sign-in took too long and expired before it finished.".into(),
+            Cause::NotInTenant => "This account is neither a member nor a guest of the tenant Tokenwatch signed in to.".into(),
+            Cause::ScopeRefused => format!("{p} refused the permissions Tokenwatch asks for (invalid_scope)."),
+            Cause::PermissionWithheld { permission } => format!("{p} signed you in without granting {permission}, which this connection needs: an administrator withheld it."),
+            Cause::EwsBlocked => "Exchange Online no longer accepts EWS for your organization (retired: blocked since 1 October 2026 unless an administrator allows it, switched off on 1 April 2027).".into(),
+            Cause::ResourceDenied { resource, code } => format!("{} refuses this account's access to Tokenwatch ({code}).", resource.title()),
+            Cause::MailboxNotFound { code } => format!("Exchange has no mailbox for this account ({code})."),
+            Cause::ResourceRefused { resource } => format!("Microsoft issues new tokens for this connection, but {} refuses them.", resource.title()),
             Cause::StoredDataUnreadable { reason } => {
                 let why = match reason {
                     Unreadable::KeyLost => "the browser's encryption key for Tokenwatch was removed",
@@ -232,6 +370,25 @@ impl Cause {
                 Provider::Microsoft => format!("An administrator must add {redirect} to the app registration's redirect URIs (Entra admin center → App registrations → Authentication)."),
             },
             Cause::StoredDataUnreadable { .. } => "Add the connection again below to restore it.".into(),
+            Cause::PasswordExpired => "Choose \"Sign in again\": Microsoft asks you to change the password first.".into(),
+            Cause::SignInFrequency => format!("{SIGN_IN} It will be asked again at the interval your organization set."),
+            Cause::UserNotAssigned => "Ask your Microsoft 365 admin to assign you to Tokenwatch (Entra admin center → Enterprise applications → Tokenwatch → Users and groups), then sign in again.".into(),
+            Cause::ResourceNotInTenant => "Remove this connection and add the account again with Microsoft Graph, or ask your Microsoft 365 admin which service your tenant offers.".into(),
+            Cause::AppDisabled => "Ask your Microsoft 365 admin to enable it (Entra admin center → Enterprise applications → Tokenwatch → Properties → Enabled for users to sign in), then sign in again.".into(),
+            Cause::DeviceNotCompliant | Cause::DeviceAuthRequired => "Sign in from a device your organization manages, or ask your Microsoft 365 admin which policy applies (the sign-in logs name it).".into(),
+            Cause::ConsentDeclined => "Add the account again and accept the permissions, or ask your Microsoft 365 admin to grant admin consent.".into(),
+            Cause::RegisteredAsWeb { redirect } => format!("An administrator must move {redirect} from \"Web\" to \"Single-page application\" (or to \"Mobile and desktop applications\", with Tokenwatch's registration type set to match) in Entra admin center → App registrations → Authentication."),
+            Cause::SignInExpired => format!("{SIGN_IN} Finish the sign-in without a long pause."),
+            Cause::NotInTenant => "Add the account again with its own tenant (or \"organizations\"), or ask the tenant's admin to invite it as a guest.".into(),
+            Cause::ScopeRefused => match provider {
+                Provider::Microsoft => "An administrator must check the app registration's API permissions for the connection's resource (Entra admin center → App registrations → API permissions).".into(),
+                Provider::Salesforce => "An administrator must check the connected app's Selected OAuth Scopes (api, id, refresh_token).".into(),
+            },
+            Cause::PermissionWithheld { permission } => format!("Ask your Microsoft 365 admin to grant {permission} to Tokenwatch (Entra admin center → Enterprise applications → Tokenwatch → Permissions → Grant admin consent), then add the account again."),
+            Cause::EwsBlocked => "Remove this connection and add the account again with Microsoft Graph, or ask your administrator to allow-list Tokenwatch for EWS until April 2027 (Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs with Tokenwatch's client id).".into(),
+            Cause::ResourceDenied { .. } => "Ask your Microsoft 365 admin to grant admin consent to Tokenwatch's permissions and to check the tenant's application access policies, then sign in again.".into(),
+            Cause::MailboxNotFound { .. } => "Use an account with an Exchange mailbox, or remove this connection and add the account again with Microsoft Graph.".into(),
+            Cause::ResourceRefused { .. } => "Ask your Microsoft 365 admin to check Tokenwatch's API permissions and grant admin consent, then choose \"Sign in again\".".into(),
         }
     }
 }

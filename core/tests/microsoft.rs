@@ -23,7 +23,7 @@ fn ada() -> ConnectionId {
 }
 
 fn connect(w: &World) -> tokenwatch_core::ConnectionView {
-    block_on(w.engine.connect_microsoft()).expect("connects")
+    block_on(w.engine.connect_microsoft(&Default::default())).expect("connects")
 }
 
 /// Ticks every 30 minutes for `ms`, returning the status seen after each tick.
@@ -55,14 +55,25 @@ fn a_microsoft_sign_in_checks_the_id_token_and_stores_the_account() {
     assert_eq!(opened.path(), "/organizations/oauth2/v2.0/authorize");
     assert_eq!(
         get("scope"),
-        Some("openid profile offline_access https://outlook.office365.com/EWS.AccessAsUser.All")
+        Some("openid profile offline_access User.Read"),
+        "Microsoft Graph is the default resource"
+    );
+    assert_eq!(
+        get("prompt"),
+        Some("select_account"),
+        "a person with two accounts chooses which"
     );
     assert_eq!(get("code_challenge_method"), Some("S256"));
     assert_eq!(get("nonce").map(str::len), Some(43));
     assert_eq!(get("redirect_uri"), Some(MS_REDIRECT));
     let conn = stored(&w, &ada());
     assert!(conn.tokens.refresh_due.is_some(), "expires_in was used");
-    // Renewals go to the account's own tenant, not back through `organizations`.
+    // The check proves the token at Microsoft Graph; once it expires, the refresh goes to the
+    // account's own tenant, not back through `organizations`.
+    let graph = w.sim.counters().graph_me;
+    block_on(w.engine.check(&ada())).unwrap();
+    assert_eq!(w.sim.counters().graph_me, graph + 1);
+    w.sim.expire_access_tokens();
     block_on(w.engine.check(&ada())).unwrap();
     let token_calls: Vec<String> = w
         .engine
@@ -290,6 +301,12 @@ fn withdrawn_consent_and_disabled_accounts_are_diagnosed() {
     let w = world_ms(Registration::PublicClient);
     connect(&w);
     w.sim.revoke_ms_consent("ada@acme.example");
+    // The access token still works until it expires; then the refresh meets the withdrawal.
+    assert_eq!(
+        block_on(w.engine.check(&ada())).unwrap().status.title,
+        "Token valid"
+    );
+    w.sim.expire_access_tokens();
     let view = block_on(w.engine.check(&ada())).unwrap();
     assert_eq!(
         stored(&w, &ada()).status,
@@ -303,6 +320,7 @@ fn withdrawn_consent_and_disabled_accounts_are_diagnosed() {
     assert_eq!(renewed.status.title, "Token valid");
 
     w.sim.set_user_active("ada@acme.example", false);
+    w.sim.expire_access_tokens();
     block_on(w.engine.check(&ada())).unwrap();
     assert_eq!(
         stored(&w, &ada()).status,
@@ -320,10 +338,10 @@ fn a_registration_type_that_does_not_match_the_origin_header_is_explained() {
         tokenwatch_sim::MS_SPA_CLIENT_ID,
         MsRegistration::PublicClient,
     );
-    let err = block_on(w.engine.connect_microsoft()).unwrap_err();
+    let err = block_on(w.engine.connect_microsoft(&Default::default())).unwrap_err();
     assert_eq!(
         err,
-        EngineError::Diagnosed {
+        EngineError::SignInRefused {
             provider: Provider::Microsoft,
             cause: Cause::RegistrationMismatch {
                 registered_as: Registration::PublicClient,
@@ -340,7 +358,7 @@ fn a_registration_type_that_does_not_match_the_origin_header_is_explained() {
     let w = world_ms(Registration::PublicClient);
     w.sim
         .set_ms_registration(tokenwatch_sim::MS_PUBLIC_CLIENT_ID, MsRegistration::Spa);
-    let err = block_on(w.engine.connect_microsoft()).unwrap_err();
+    let err = block_on(w.engine.connect_microsoft(&Default::default())).unwrap_err();
     assert!(
         err.to_string()
             .contains("lists Tokenwatch's redirect URI as a single-page application"),
@@ -361,7 +379,7 @@ fn id_token_faults_are_refused_and_nothing_is_stored() {
             id_token: Some(fault),
             ..Faults::default()
         });
-        let err = block_on(w.engine.connect_microsoft()).unwrap_err();
+        let err = block_on(w.engine.connect_microsoft(&Default::default())).unwrap_err();
         assert_eq!(err, EngineError::IdToken(want), "{fault:?}");
         assert!(block_on(w.engine.list()).unwrap().is_empty());
     }

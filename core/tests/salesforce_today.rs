@@ -143,6 +143,7 @@ fn stored_by_an_earlier_build(w: &common::World, scope: &str) -> ConnectionId {
             refresh: oauth2::RefreshToken::new(token["refresh_token"].as_str().unwrap().into()),
             issued_at: now,
             refresh_due: None,
+            granted: None,
         },
         status: Status::Healthy,
         connected_at: now,

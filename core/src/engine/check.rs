@@ -91,10 +91,20 @@ impl<P: Ports> Engine<P> {
         }
         // An idle-limited refresh token is used before half its window has passed, whatever
         // the probe would say.
+        let probe = provider::probe(self.ports.http(), &conn).await?;
         let needs_refresh = conn.keep_alive_due(now)
-            || match provider::probe(self.ports.http(), &conn).await? {
-                Probe::Accepted => false,
+            || match probe {
+                Probe::Accepted => {
+                    // An access token that is due is refreshed anyway (Microsoft's `refresh_in`),
+                    // and a day-limited sign-in past its end is learned for certain.
+                    conn.tokens.refresh_due.is_some_and(|due| due <= now)
+                        || (conn.is_day_limited() && conn.horizon().is_some_and(|h| h <= now))
+                }
                 Probe::Refused => true,
+                Probe::Denied(cause) => {
+                    // The resource refuses the account itself: no token helps.
+                    return self.park(&mut conn, generation, cause, now).await;
+                }
                 // Without a probe the refresh token is the proof: redeemed when the person
                 // asks, when the access token is due, and once a fixed horizon has passed (to
                 // learn for certain that only a sign-in helps).
@@ -115,6 +125,25 @@ impl<P: Ports> Engine<P> {
             Ok(_) => Ok(ConnectionView::of(&conn)),
             // A refresh landed meanwhile; its record is the fresher one.
             Err(VaultError::Conflict) => self.view(id).await,
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Needs sign-in for `cause`, which only the person or an administrator can fix: never
+    /// retried by itself.
+    async fn park(
+        &self,
+        conn: &mut Connection,
+        generation: u64,
+        cause: crate::status::Cause,
+        now: Timestamp,
+    ) -> Result<ConnectionView, EngineError> {
+        conn.set_status(Status::NeedsSignIn { cause }, now);
+        conn.schedule = ScheduleState::default();
+        conn.checked_at = now;
+        match self.vault().save(conn, generation).await {
+            Ok(_) => Ok(ConnectionView::of(conn)),
+            Err(VaultError::Conflict) => self.view(&conn.id).await,
             Err(e) => Err(e.into()),
         }
     }

@@ -176,7 +176,13 @@ impl<P: Ports> Engine<P> {
             Request::AddSalesforce { login } => {
                 self.changed(self.connect_salesforce(&login).await).await
             }
-            Request::AddMicrosoft {} => self.changed(self.connect_microsoft().await).await,
+            Request::AddMicrosoft { account } => {
+                self.changed(self.connect_microsoft(&account).await).await
+            }
+            Request::Report { id } => self
+                .report(&id, "")
+                .await
+                .map(|text| Response::Report { text }),
             Request::Check { id } => self.changed(self.check(&id).await).await,
             Request::RenewNow { id } => self.changed(self.renew_now(&id).await).await,
             Request::BannerStatus {} => self.list().await.map(|all| Response::Banner {

@@ -71,6 +71,9 @@ impl<P: Ports> Engine<P> {
                 conn.tokens.access = r.access.clone();
                 conn.tokens.issued_at = r.issued_at;
                 conn.tokens.refresh_due = r.refresh_due;
+                if r.granted.is_some() {
+                    conn.tokens.granted = r.granted.clone();
+                }
                 // RFC 6749 §6: without a new refresh token, the old one stays valid.
                 if let Some(token) = r.refresh.clone() {
                     conn.tokens.refresh = token;
@@ -82,36 +85,34 @@ impl<P: Ports> Engine<P> {
                 // The new tokens are stored before anything else can fail: with rotation the
                 // old refresh token is already gone.
                 generation = self.vault().save(&conn, generation).await?;
-                if after == After::Probe
-                    && provider::probe(self.ports.http(), &conn).await? == Probe::Refused
-                {
-                    conn.set_status(
-                        Status::NeedsSignIn {
-                            cause: app.refused_fresh(&r),
-                        },
-                        now,
-                    );
-                    conn.schedule = ScheduleState::default();
-                    self.vault().save(&conn, generation).await?;
+                if after == After::Probe {
+                    let cause = match provider::probe(self.ports.http(), &conn).await? {
+                        Probe::Refused => Some(app.refused_fresh(&r, &conn)),
+                        Probe::Denied(cause) => Some(cause),
+                        Probe::Accepted | Probe::NotProbed => None,
+                    };
+                    if let Some(cause) = cause {
+                        conn.set_status(Status::NeedsSignIn { cause }, now);
+                        conn.schedule = ScheduleState::default();
+                        self.vault().save(&conn, generation).await?;
+                    }
                 }
                 Ok(ConnectionView::of(&conn))
             }
-            Err(EngineError::Refused {
-                error, description, ..
-            }) => {
+            Err(EngineError::Refused { refusal, .. }) => {
                 let ctx = Context {
                     org: Some(conn.id.org()),
                     redirect: app.redirect().as_str(),
                     expired_by_policy: conn.horizon_is_fixed()
                         && conn.horizon().is_some_and(|h| h <= now),
                 };
-                let cause = match app.diagnose(&error, description.as_deref(), &ctx) {
+                let cause = match app.diagnose(&refusal, &ctx) {
                     // The token this refresh sent was retired by the one that was cut off.
                     Cause::Revoked if interrupted => Cause::RefreshInterrupted,
                     cause => cause,
                 };
                 conn.refresh_started = None;
-                conn.set_status(Status::NeedsSignIn { cause }, now);
+                conn.set_refused(cause, *refusal, now);
                 // Never retried: only the person (or an admin) can fix it.
                 conn.schedule = ScheduleState::default();
                 conn.checked_at = now;

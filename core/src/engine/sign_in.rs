@@ -5,7 +5,7 @@ use super::{Engine, Ports};
 use crate::connection::{Connection, DeclaredPolicy, RECORD_VERSION, Site};
 use crate::error::EngineError;
 use crate::ids::{ConnectionId, Provider};
-use crate::messages::{ConnectionView, LoginChoice};
+use crate::messages::{ConnectionView, LoginChoice, MicrosoftChoice};
 use crate::ports::{Identity, Interaction};
 use crate::provider::shared::{Intent, SignedIn};
 use crate::provider::{App, Target};
@@ -40,11 +40,17 @@ impl<P: Ports> Engine<P> {
     }
 
     /// Connects a Microsoft 365 account through an interactive sign-in with the configured
-    /// registration. Nothing is stored unless every step (ID token checks included) succeeds.
-    pub async fn connect_microsoft(&self) -> Result<ConnectionView, EngineError> {
+    /// registration, from `choice`'s tenant and for its resource (the settings' where it
+    /// chose none). Nothing is stored unless every step (ID token and granted permissions
+    /// included) succeeds.
+    pub async fn connect_microsoft(
+        &self,
+        choice: &MicrosoftChoice,
+    ) -> Result<ConnectionView, EngineError> {
+        let target = choice.target()?;
         let signed = self
             .sign_in(
-                Target::Microsoft(None),
+                Target::Microsoft(target),
                 Intent::Add,
                 Interaction::Interactive,
             )
@@ -121,9 +127,16 @@ impl<P: Ports> Engine<P> {
             Ok(callback) => callback,
             Err(e) => return Err(app.unanswered(&started, e)),
         };
-        let signed = app
+        let signed = match app
             .finish(self.ports.http(), started, &callback, self.now())
-            .await?;
+            .await
+        {
+            Ok(signed) => signed,
+            Err(EngineError::Diagnosed { provider, cause }) if matches!(intent, Intent::Add) => {
+                return Err(EngineError::SignInRefused { provider, cause });
+            }
+            Err(e) => return Err(e),
+        };
         if let Intent::Renew { expected, username } = &intent {
             if signed.id != *expected {
                 // Not the account this connection belongs to: its tokens are not kept.

@@ -2,7 +2,7 @@
 //! provider.
 
 use super::microsoft::client as ms;
-use super::microsoft::protocol::{Authority, MicrosoftApp};
+use super::microsoft::protocol::{MicrosoftApp, Target as MsTarget};
 use super::salesforce::client as sf;
 use super::salesforce::protocol::{LoginHost, SalesforceApp};
 use super::shared::{Context, Intent, Probe, Refreshed, SignedIn};
@@ -10,7 +10,7 @@ use crate::connection::{Connection, Site};
 use crate::error::EngineError;
 use crate::ids::Provider;
 use crate::ports::{Entropy, IdentityError, Interaction};
-use crate::status::Cause;
+use crate::status::{Cause, Refusal};
 use crate::time::Timestamp;
 use oauth2::AsyncHttpClient;
 use url::Url;
@@ -20,19 +20,32 @@ use url::Url;
 pub enum Target {
     /// A Salesforce login host.
     Salesforce(LoginHost),
-    /// A Microsoft authority; `None` for the app's configured one.
-    Microsoft(Option<Authority>),
+    /// A Microsoft authority and resource; unset parts take the app's settings.
+    Microsoft(MsTarget),
 }
 
 impl Target {
-    /// Where a connection at `site` signs in again. Changing account may land in another
-    /// tenant, so it goes through the configured Microsoft authority, not the old account's.
+    /// Where a connection at `site` signs in again, for the same resource. Changing account
+    /// may land in another tenant, so it goes through the configured Microsoft authority, not
+    /// the old account's.
     pub fn of(site: &Site, intent: &Intent) -> Self {
         match site {
             Site::Salesforce { login_host, .. } => Target::Salesforce(login_host.clone()),
-            Site::Microsoft { authority, .. } => Target::Microsoft(match intent {
-                Intent::ChangeAccount => None,
-                _ => Some(authority.clone()),
+            Site::Microsoft {
+                authority,
+                resource,
+                cloud,
+                ews_url,
+                ..
+            } => Target::Microsoft(MsTarget {
+                authority: match intent {
+                    Intent::ChangeAccount => None,
+                    _ => Some(authority.clone()),
+                },
+                tenant: None,
+                resource: Some(*resource),
+                ews_url: ews_url.as_deref().and_then(|u| Url::parse(u).ok()),
+                cloud: *cloud,
             }),
         }
     }
@@ -110,9 +123,9 @@ impl<'a> App<'a> {
             (App::Salesforce(a), Target::Salesforce(host)) => Ok(Started::Salesforce(sf::start(
                 a, host, intent, entropy, now,
             ))),
-            (App::Microsoft(a), Target::Microsoft(pinned)) => Ok(Started::Microsoft(ms::start(
+            (App::Microsoft(a), Target::Microsoft(target)) => Ok(Started::Microsoft(ms::start(
                 a,
-                pinned,
+                target,
                 intent,
                 interaction,
                 entropy,
@@ -180,40 +193,39 @@ impl<'a> App<'a> {
                     ..
                 },
             ) => sf::refresh(a, http, login_host, (org, user), &conn.tokens.refresh).await,
-            (App::Microsoft(a), Site::Microsoft { authority, .. }) => {
-                ms::refresh(a, http, authority, &conn.tokens.refresh, now).await
+            (App::Microsoft(a), site @ Site::Microsoft { .. }) => {
+                ms::refresh(
+                    a,
+                    http,
+                    site,
+                    &conn.tokens.refresh,
+                    conn.tokens.granted.as_deref(),
+                    now,
+                )
+                .await
             }
             _ => Err(mismatch(self)),
         }
     }
 
     /// Why a token the provider has just issued is refused at its probe.
-    pub fn refused_fresh(&self, refreshed: &Refreshed) -> Cause {
-        Cause::UserInfoRefused {
-            missing_scope: refreshed.identity_granted == Some(false),
+    pub fn refused_fresh(&self, refreshed: &Refreshed, conn: &Connection) -> Cause {
+        match &conn.site {
+            Site::Salesforce { .. } => Cause::UserInfoRefused {
+                missing_scope: refreshed.identity_granted == Some(false),
+            },
+            Site::Microsoft { resource, .. } => Cause::ResourceRefused {
+                resource: *resource,
+            },
         }
     }
 
     /// The cause behind the provider's refusal.
-    pub fn diagnose(&self, error: &str, description: Option<&str>, ctx: &Context<'_>) -> Cause {
+    pub fn diagnose(&self, refusal: &Refusal, ctx: &Context<'_>) -> Cause {
         match self {
-            App::Salesforce(_) => sf::diagnose(error, description, ctx),
-            App::Microsoft(_) => ms::diagnose(error, description, ctx),
+            App::Salesforce(_) => sf::diagnose(&refusal.error, refusal.description.as_deref(), ctx),
+            App::Microsoft(_) => ms::diagnose_refusal(refusal, ctx),
         }
-    }
-}
-
-/// Proves `conn`'s access token at its provider, where its tokens can be probed.
-pub async fn probe<H: for<'c> AsyncHttpClient<'c>>(
-    http: &H,
-    conn: &Connection,
-) -> Result<Probe, EngineError> {
-    match &conn.site {
-        Site::Salesforce { instance_url, .. } => {
-            sf::probe(http, instance_url, &conn.tokens.access).await
-        }
-        // Microsoft's access tokens cannot be probed without calling the resource.
-        Site::Microsoft { .. } => Ok(Probe::NotProbed),
     }
 }
 
@@ -226,5 +238,18 @@ pub async fn revoke<H: for<'c> AsyncHttpClient<'c>>(http: &H, conn: &Connection)
             .await
             .is_ok(),
         Site::Microsoft { .. } => false,
+    }
+}
+
+/// Proves `conn`'s access token where it is used (no app needed: the stored site says where).
+pub async fn probe<H: for<'c> AsyncHttpClient<'c>>(
+    http: &H,
+    conn: &Connection,
+) -> Result<Probe, EngineError> {
+    match &conn.site {
+        Site::Salesforce { instance_url, .. } => {
+            sf::probe(http, instance_url, &conn.tokens.access).await
+        }
+        site @ Site::Microsoft { .. } => ms::probe(http, site, &conn.tokens.access).await,
     }
 }

@@ -5,7 +5,7 @@ use crate::connection::{Account, Event, Site, Tokens};
 use crate::error::EngineError;
 use crate::flow::{CallbackError, PendingAuthorization};
 use crate::ids::{ConnectionId, Provider};
-use crate::status::Cause;
+use crate::status::{Cause, Refusal};
 use crate::time::Timestamp;
 use oauth2::{AccessToken, AuthorizationCode, PkceCodeVerifier, RefreshToken};
 use url::Url;
@@ -55,15 +55,20 @@ pub struct Refreshed {
     pub refresh_due: Option<Timestamp>,
     /// Salesforce: whether the granted scope opens the identity service, when it says.
     pub identity_granted: Option<bool>,
+    /// The scopes the provider said this token carries, when it said.
+    pub granted: Option<String>,
 }
 
 /// What a probe of the access token at the provider found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {
     /// The token works.
     Accepted,
     /// The token is not accepted (expired, revoked, or lacking a permission).
     Refused,
+    /// The token is accepted, but the resource refuses the account for a reason of its own
+    /// (EWS retired for the tenant, no mailbox, an access policy): refreshing cannot help.
+    Denied(Cause),
     /// This provider's tokens are not probed; the refresh token is the proof.
     NotProbed,
 }
@@ -82,21 +87,27 @@ pub struct Context<'a> {
 }
 
 /// The callback's code and verifier. A refusal other than the person's own "no" is diagnosed
-/// by `diagnose` (the provider's reading of its `error` and `error_description`).
+/// by `diagnose` (the provider's reading of what it said). Microsoft's `access_denied` carries
+/// an AADSTS number when it is not the person's "no" (a declined consent, an account the
+/// tenant does not know), and is diagnosed then too.
 pub fn complete(
     pending: PendingAuthorization,
     callback: &Url,
     now: Timestamp,
     provider: Provider,
-    diagnose: impl Fn(&str, Option<&str>) -> Cause,
+    diagnose: impl Fn(&Refusal) -> Cause,
 ) -> Result<(AuthorizationCode, PkceCodeVerifier), EngineError> {
     match pending.complete(callback, now) {
         Ok(found) => Ok(found),
-        // The person said no: that is their answer, not a fault to diagnose.
-        Err(CallbackError::Denied { error, description }) if error != "access_denied" => {
+        Err(CallbackError::Denied { error, description }) => {
+            let refusal = Refusal::said(&error, description.as_deref());
+            if error == "access_denied" && refusal.code().is_none() {
+                // The person said no: that is their answer, not a fault to diagnose.
+                return Err(CallbackError::Denied { error, description }.into());
+            }
             Err(EngineError::Diagnosed {
                 provider,
-                cause: diagnose(&error, description.as_deref()),
+                cause: diagnose(&refusal),
             })
         }
         Err(e) => Err(e.into()),
@@ -104,18 +115,11 @@ pub fn complete(
 }
 
 /// A refusal during a sign-in says why, in the provider's terms.
-pub fn refused_is_diagnosed(
-    e: EngineError,
-    diagnose: impl Fn(&str, Option<&str>) -> Cause,
-) -> EngineError {
+pub fn refused_is_diagnosed(e: EngineError, diagnose: impl Fn(&Refusal) -> Cause) -> EngineError {
     match e {
-        EngineError::Refused {
+        EngineError::Refused { provider, refusal } => EngineError::Diagnosed {
             provider,
-            error,
-            description,
-        } => EngineError::Diagnosed {
-            provider,
-            cause: diagnose(&error, description.as_deref()),
+            cause: diagnose(&refusal),
         },
         e => e,
     }

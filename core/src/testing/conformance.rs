@@ -42,6 +42,7 @@ pub fn fixture(n: u8) -> Connection {
             refresh: RefreshToken::new(format!("{REFRESH}{n}")),
             issued_at: Timestamp::from_millis(1_767_225_600_000),
             refresh_due: None,
+            granted: None,
         },
         status: Status::Healthy,
         connected_at: Timestamp::from_millis(1_767_225_600_000),

@@ -16,8 +16,6 @@ use crate::salesforce::{self, LoginHost};
 use crate::testing::{CountingEntropy, TestSealer, conformance};
 use crate::time::Timestamp;
 use crate::vault::{Loaded, Vault};
-use oauth2::StandardErrorResponse;
-use oauth2::basic::BasicErrorResponseType;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 use url::Url;
@@ -68,8 +66,7 @@ pub fn microsoft_token(data: &[u8]) -> bool {
 
 /// An OAuth error body, diagnosed as each provider would be. True when parsed.
 pub fn error_response(data: &[u8]) -> bool {
-    let Ok(e) = serde_json::from_slice::<StandardErrorResponse<BasicErrorResponseType>>(data)
-    else {
+    let Ok(e) = serde_json::from_slice::<crate::oauth::ErrorResponse>(data) else {
         return false;
     };
     let ctx = Diagnosis {
@@ -77,8 +74,8 @@ pub fn error_response(data: &[u8]) -> bool {
         redirect: REDIRECT,
         expired_by_policy: false,
     };
-    let error = e.error().as_ref();
-    let description = e.error_description().map(String::as_str);
+    let error = e.error.as_str();
+    let description = e.error_description.as_deref();
     let sf = sf_client::diagnose(error, description, &ctx);
     let ms = ms_client::diagnose(error, description, &ctx);
     let p = Provider::Salesforce;

@@ -283,7 +283,8 @@ pub fn world_ms(registration: Registration) -> World {
             tenant: Tenant::Organizations,
         },
         registration,
-        resource: Resource::Exchange,
+        resource: Resource::Graph,
+        cloud: None,
         ews_url: Url::parse("http://127.0.0.1:17300/EWS/Exchange.asmx").unwrap(),
         redirect: Url::parse(MS_REDIRECT).unwrap(),
     };

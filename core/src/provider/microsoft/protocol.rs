@@ -16,8 +16,7 @@ use crate::time::Timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::basic::{
-    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
-    BasicTokenType,
+    BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
     AccessToken, AuthType, AuthUrl, ClientId, EndpointNotSet, EndpointSet, RedirectUrl,
@@ -49,6 +48,8 @@ pub enum Tenant {
     Common,
     /// Work and school accounts of any tenant.
     Organizations,
+    /// Personal Microsoft accounts.
+    Consumers,
     /// One tenant, by id.
     Id(TenantId),
     /// One tenant, by one of its verified domains, e.g. `contoso.onmicrosoft.com`.
@@ -63,6 +64,7 @@ impl Tenant {
             "" => Err(SetupError::Tenant),
             "common" => Ok(Tenant::Common),
             "organizations" => Ok(Tenant::Organizations),
+            "consumers" => Ok(Tenant::Consumers),
             lower => {
                 if let Ok(id) = TenantId::parse(lower) {
                     return Ok(Tenant::Id(id));
@@ -88,6 +90,7 @@ impl Tenant {
         match self {
             Tenant::Common => "common",
             Tenant::Organizations => "organizations",
+            Tenant::Consumers => "consumers",
             Tenant::Id(id) => id.as_str(),
             Tenant::Domain(d) => d,
         }
@@ -118,7 +121,7 @@ impl<'de> Deserialize<'de> for Tenant {
 pub enum SetupError {
     /// Not `common`, `organizations`, a GUID or a domain.
     #[error(
-        "the tenant must be common, organizations, a tenant id (GUID) or a domain such as contoso.onmicrosoft.com"
+        "the tenant must be organizations, consumers (personal accounts), common, a tenant id (GUID) or a domain such as contoso.onmicrosoft.com"
     )]
     Tenant,
     /// The authority host is not an https origin.
@@ -170,10 +173,171 @@ impl Authority {
         }
     }
 
-    /// The `iss` of ID tokens for accounts of `tenant`: `{host}/{tid}/v2.0`.
+    /// The `iss` of ID tokens for accounts of `tenant`: `https://{issuer host}/{tid}/v2.0`,
+    /// where the issuer host is the cloud's, not necessarily the host signed in at (China's
+    /// tokens are issued by `login.partner.microsoftonline.cn` also to sign-ins at
+    /// `login.chinacloudapi.cn`; MSAL.js `AuthorityMetadata.ts`). A host Tokenwatch does not
+    /// know, and this computer, issue under their own origin.
     pub fn issuer(&self, tenant: &TenantId) -> String {
-        format!("{}/{}/v2.0", self.host.origin(), tenant.as_str())
+        let origin = match Cloud::of_authority(self.host.host()) {
+            Some(cloud) if !self.host.is_loopback() => format!("https://{}", cloud.issuer_host()),
+            _ => self.host.origin(),
+        };
+        format!("{origin}/{}/v2.0", tenant.as_str())
     }
+
+    /// Where Microsoft Graph and Exchange are for accounts of this authority: the cloud's
+    /// (`cloud`, else the one the authority host belongs to, else the global one), or this
+    /// computer when it signs in here (the simulator serves them).
+    pub fn endpoints(&self, cloud: Option<Cloud>) -> Endpoints {
+        if self.host.is_loopback() {
+            return Endpoints {
+                graph: self.host.origin(),
+                exchange: self.host.origin(),
+                cloud: None,
+            };
+        }
+        let cloud = cloud
+            .or_else(|| Cloud::of_authority(self.host.host()))
+            .unwrap_or(Cloud::Global);
+        Endpoints {
+            graph: format!("https://{}", cloud.graph_host()),
+            exchange: format!("https://{}", cloud.exchange_host()),
+            cloud: Some(cloud),
+        }
+    }
+}
+
+/// A Microsoft cloud: where its people sign in, who issues their ID tokens, where Microsoft
+/// Graph, Exchange Online and Outlook on the web are. Sources: "National clouds" (Microsoft
+/// identity platform), "Microsoft Graph national cloud deployments", the Microsoft 365 URL and
+/// IP lists of each cloud, and MSAL.js's authority metadata for the issuer hosts. What no
+/// Microsoft page states is marked where it is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cloud {
+    /// The global service (GCC moderate included).
+    Global,
+    /// US Government L4 (GCC High).
+    UsGov,
+    /// US Government L5 (DoD).
+    UsGovDod,
+    /// China, operated by 21Vianet.
+    China,
+}
+
+impl Cloud {
+    /// Every cloud.
+    pub const ALL: [Cloud; 4] = [Cloud::Global, Cloud::UsGov, Cloud::UsGovDod, Cloud::China];
+
+    /// Its name, as stored and offered on the options page.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cloud::Global => "global",
+            Cloud::UsGov => "us_gov",
+            Cloud::UsGovDod => "us_gov_dod",
+            Cloud::China => "china",
+        }
+    }
+
+    /// The cloud called `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Cloud::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Its sign-in hosts, the preferred first (aliases from MSAL.js's metadata). US Government
+    /// L4 and L5 share theirs.
+    pub fn authority_hosts(self) -> &'static [&'static str] {
+        match self {
+            Cloud::Global => &[
+                "login.microsoftonline.com",
+                "login.windows.net",
+                "login.microsoft.com",
+                "sts.windows.net",
+            ],
+            Cloud::UsGov | Cloud::UsGovDod => {
+                &["login.microsoftonline.us", "login.usgovcloudapi.net"]
+            }
+            Cloud::China => &["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
+        }
+    }
+
+    /// The host in its ID tokens' `iss` (the DoD's is taken to be US Government's: it signs in
+    /// there, and no Microsoft page says otherwise).
+    pub fn issuer_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "login.microsoftonline.com",
+            Cloud::UsGov | Cloud::UsGovDod => "login.microsoftonline.us",
+            Cloud::China => "login.partner.microsoftonline.cn",
+        }
+    }
+
+    /// Its Microsoft Graph host.
+    pub fn graph_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "graph.microsoft.com",
+            Cloud::UsGov => "graph.microsoft.us",
+            Cloud::UsGovDod => "dod-graph.microsoft.us",
+            Cloud::China => "microsoftgraph.chinacloudapi.cn",
+        }
+    }
+
+    /// Its Exchange Online host (EWS at `/EWS/Exchange.asmx`). The DoD's is its Outlook on the
+    /// web host; Microsoft documents no DoD EWS address, so a DoD tenant sets it explicitly if
+    /// it differs.
+    pub fn exchange_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "outlook.office365.com",
+            Cloud::UsGov => "outlook.office365.us",
+            Cloud::UsGovDod => "webmail.apps.mil",
+            Cloud::China => "partner.outlook.cn",
+        }
+    }
+
+    /// Where its Outlook on the web is: the global one also at `outlook.cloud.microsoft`
+    /// (Microsoft 365's move to `*.cloud.microsoft`) and, for personal accounts,
+    /// `outlook.live.com`.
+    pub fn outlook_web_hosts(self) -> &'static [&'static str] {
+        match self {
+            Cloud::Global => &[
+                "outlook.cloud.microsoft",
+                "outlook.office.com",
+                "outlook.office365.com",
+                "outlook.live.com",
+            ],
+            Cloud::UsGov => &["outlook.office365.us"],
+            Cloud::UsGovDod => &["webmail.apps.mil", "outlook-dod.office365.us"],
+            Cloud::China => &["partner.outlook.cn"],
+        }
+    }
+
+    /// The cloud `host` signs people in for (US Government L4 for the hosts L4 and L5 share).
+    pub fn of_authority(host: &str) -> Option<Cloud> {
+        Cloud::ALL.into_iter().find(|c| {
+            c.authority_hosts()
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(host))
+        })
+    }
+}
+
+/// Every Outlook on the web host of every cloud: where the in-mail banner runs and the add-in
+/// is loaded.
+pub fn outlook_web_hosts() -> impl Iterator<Item = &'static str> {
+    Cloud::ALL
+        .into_iter()
+        .flat_map(|c| c.outlook_web_hosts().iter().copied())
+}
+
+/// Where a connection's resources are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Microsoft Graph's origin.
+    pub graph: String,
+    /// Exchange Online's origin.
+    pub exchange: String,
+    /// The cloud, when not this computer.
+    pub cloud: Option<Cloud>,
 }
 
 /// How the app is registered in Microsoft Entra, which fixes the refresh token's lifetime.
@@ -218,37 +382,81 @@ impl Registration {
     }
 }
 
-/// The API the access token is for.
+/// What a connection's access token is for, and so what its check calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resource {
-    /// Exchange Web Services, for the Outlook add-in.
-    Exchange,
-    /// Microsoft Graph, signed-in user's profile.
+    /// Microsoft Graph: the signed-in user's profile (`User.Read`). The default: Exchange
+    /// Online blocks EWS for most tenants since 1 October 2026 and switches it off on 1 April
+    /// 2027 (Message Center MC1227454).
     Graph,
+    /// Exchange Web Services in Exchange Online (`EWS.AccessAsUser.All`), for tenants that set
+    /// `EWSEnabled` and allow-listed the app, until 1 April 2027.
+    Exchange,
+    /// Exchange Server on premises through hybrid modern authentication, at the configured EWS
+    /// address (its scope is that host's `/EWS.AccessAsUser.All`; on-premises EWS is not being
+    /// retired).
+    ExchangeOnPremises,
 }
 
 impl Resource {
+    /// Every resource, in the options page's order.
+    pub const ALL: [Resource; 3] = [
+        Resource::Graph,
+        Resource::Exchange,
+        Resource::ExchangeOnPremises,
+    ];
+
     /// Its name, as stored and offered on the options page.
     pub fn name(self) -> &'static str {
         match self {
-            Resource::Exchange => "exchange",
             Resource::Graph => "graph",
+            Resource::Exchange => "exchange",
+            Resource::ExchangeOnPremises => "exchange_on_premises",
         }
     }
 
     /// The resource called `name`.
     pub fn parse(name: &str) -> Option<Self> {
-        [Resource::Exchange, Resource::Graph]
-            .into_iter()
-            .find(|r| r.name() == name)
+        Resource::ALL.into_iter().find(|r| r.name() == name)
     }
 
-    /// The resource scope.
-    pub fn scope(self) -> &'static str {
+    /// Its name for people.
+    pub fn title(self) -> &'static str {
         match self {
-            Resource::Exchange => "https://outlook.office365.com/EWS.AccessAsUser.All",
-            Resource::Graph => "User.Read",
+            Resource::Graph => "Microsoft Graph",
+            Resource::Exchange => "Exchange Online (EWS)",
+            Resource::ExchangeOnPremises => "Exchange on premises (EWS)",
+        }
+    }
+
+    /// The scope a sign-in asks for. A national cloud's Graph scope names its Graph host
+    /// ("Microsoft Graph national cloud deployments"); the global one is the short form.
+    pub fn scope(self, endpoints: &Endpoints, ews_url: &Url) -> String {
+        match self {
+            Resource::Graph => match endpoints.cloud {
+                Some(c) if c != Cloud::Global => format!("https://{}/User.Read", c.graph_host()),
+                _ => "User.Read".into(),
+            },
+            Resource::Exchange => match endpoints.cloud {
+                Some(c) if c != Cloud::Global => {
+                    format!("https://{}/EWS.AccessAsUser.All", c.exchange_host())
+                }
+                _ => "https://outlook.office365.com/EWS.AccessAsUser.All".into(),
+            },
+            Resource::ExchangeOnPremises => format!(
+                "{}/EWS.AccessAsUser.All",
+                ews_url.origin().ascii_serialization()
+            ),
+        }
+    }
+
+    /// Where its check goes: Graph's `/v1.0/me`, or the EWS endpoint.
+    pub fn probe_url(self, endpoints: &Endpoints, ews_url: &Url) -> String {
+        match self {
+            Resource::Graph => format!("{}/v1.0/me?$select=id,userPrincipalName", endpoints.graph),
+            Resource::Exchange => format!("{}/EWS/Exchange.asmx", endpoints.exchange),
+            Resource::ExchangeOnPremises => ews_url.to_string(),
         }
     }
 }
@@ -262,24 +470,45 @@ pub struct MicrosoftApp {
     pub authority: Authority,
     /// How the redirect URI is registered.
     pub registration: Registration,
-    /// What the access token is for.
+    /// What new connections' access tokens are for, unless chosen when adding one.
     pub resource: Resource,
-    /// Exchange's EWS endpoint, for the add-in.
+    /// The national cloud, when the authority host does not say (US Government L5 shares L4's).
+    pub cloud: Option<Cloud>,
+    /// The EWS address of an on-premises Exchange Server.
     pub ews_url: Url,
     /// `https://<extension-id>.chromiumapp.org/microsoft`.
     pub redirect: Url,
 }
 
 impl MicrosoftApp {
-    /// Every scope a sign-in asks for.
-    pub fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
+    /// Every scope a sign-in for `resource` asks for (at `ews_url` on premises).
+    pub fn scopes(&self, resource: Resource, ews_url: &Url) -> Vec<Scope> {
+        let endpoints = self.authority.endpoints(self.cloud);
         BASE_SCOPES
             .iter()
-            .copied()
-            .chain([self.resource.scope()])
-            .map(|s| Scope::new(s.into()))
+            .map(|s| (*s).to_owned())
+            .chain([resource.scope(&endpoints, ews_url)])
+            .map(Scope::new)
+            .collect()
     }
 }
+
+/// Where a Microsoft sign-in goes and what it is for. `None` fields take the app's settings.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    /// The authority; a renewal pins the account's own tenant.
+    pub authority: Option<Authority>,
+    /// The tenant a new account is added from, when not the configured one.
+    pub tenant: Option<Tenant>,
+    /// What the access token is for.
+    pub resource: Option<Resource>,
+    /// The on-premises EWS address.
+    pub ews_url: Option<Url>,
+    /// The national cloud.
+    pub cloud: Option<Cloud>,
+}
+
+pub use crate::oauth::{ErrorResponse, message_only};
 
 /// Parses an EWS address: https only (http only on this computer, for the simulator).
 pub fn parse_ews_url(s: &str) -> Result<Url, SetupError> {
@@ -559,7 +788,7 @@ pub fn check_id_token(token: &str, expect: &Expect<'_>) -> Result<Identity, IdTo
 /// The oauth2 client for one Microsoft authority. Microsoft has no revocation endpoint a
 /// public client may call, so none is set.
 pub type Client = oauth2::Client<
-    BasicErrorResponse,
+    ErrorResponse,
     TokenResponse,
     BasicTokenIntrospectionResponse,
     StandardRevocableToken,
@@ -842,6 +1071,101 @@ mod tests {
     }
 
     #[test]
+    fn national_clouds_have_their_own_graph_exchange_outlook_and_issuer_hosts() {
+        let tid = TenantId::parse(TID).unwrap();
+        let at = |host: &str| Authority {
+            host: HttpsOrigin::parse(host).unwrap(),
+            tenant: Tenant::Organizations,
+        };
+        let global = at("login.microsoftonline.com");
+        assert_eq!(
+            global.issuer(&tid),
+            format!("https://login.microsoftonline.com/{TID}/v2.0")
+        );
+        let e = global.endpoints(None);
+        assert_eq!(
+            (e.graph.as_str(), e.exchange.as_str()),
+            (
+                "https://graph.microsoft.com",
+                "https://outlook.office365.com"
+            )
+        );
+        let gov = at("login.microsoftonline.us");
+        assert_eq!(
+            gov.issuer(&tid),
+            format!("https://login.microsoftonline.us/{TID}/v2.0")
+        );
+        assert_eq!(gov.endpoints(None).graph, "https://graph.microsoft.us");
+        assert_eq!(
+            gov.endpoints(Some(Cloud::UsGovDod)).graph,
+            "https://dod-graph.microsoft.us",
+            "L5 shares L4's sign-in host but not its Graph"
+        );
+        assert_eq!(
+            Resource::Graph.scope(&gov.endpoints(None), &Url::parse(DEFAULT_EWS_URL).unwrap()),
+            "https://graph.microsoft.us/User.Read"
+        );
+        // China: tokens issued by the partner host whichever alias signed in.
+        for host in ["login.chinacloudapi.cn", "login.partner.microsoftonline.cn"] {
+            assert_eq!(
+                at(host).issuer(&tid),
+                format!("https://login.partner.microsoftonline.cn/{TID}/v2.0"),
+                "{host}"
+            );
+            let e = at(host).endpoints(None);
+            assert_eq!(
+                (e.graph.as_str(), e.exchange.as_str()),
+                (
+                    "https://microsoftgraph.chinacloudapi.cn",
+                    "https://partner.outlook.cn"
+                )
+            );
+        }
+        // This computer (the simulator) serves everything and issues under its own origin.
+        let local = at("http://127.0.0.1:17300");
+        assert_eq!(
+            local.issuer(&tid),
+            format!("http://127.0.0.1:17300/{TID}/v2.0")
+        );
+        assert_eq!(local.endpoints(None).graph, "http://127.0.0.1:17300");
+        let hosts: Vec<&str> = outlook_web_hosts().collect();
+        for h in [
+            "outlook.cloud.microsoft",
+            "outlook.office.com",
+            "outlook.office365.com",
+            "outlook.live.com",
+            "outlook.office365.us",
+            "webmail.apps.mil",
+            "outlook-dod.office365.us",
+            "partner.outlook.cn",
+        ] {
+            assert!(hosts.contains(&h), "{h}");
+        }
+    }
+
+    #[test]
+    fn error_bodies_are_read_as_microsoft_writes_them() {
+        let body = r#"{"error":"invalid_grant","error_description":"AADSTS50173: The provided grant has expired due to it being revoked.\r\nTrace ID: 0000aaaa-11bb-cccc-dd33-eeeeee333333\r\nCorrelation ID: aaaa0000-bb11-2222-33cc-444444dddddd\r\nTimestamp: 2026-11-29 02:02:12Z","error_codes":[50173],"timestamp":"2026-11-29 02:02:12Z","trace_id":"0000aaaa-11bb-cccc-dd33-eeeeee333333","correlation_id":"aaaa0000-bb11-2222-33cc-444444dddddd","error_uri":"https://login.microsoftonline.com/error?code=50173"}"#;
+        let e: ErrorResponse = serde_json::from_str(body).unwrap();
+        assert_eq!(e.error_codes, [50173]);
+        assert_eq!(
+            e.correlation_id.as_deref(),
+            Some("aaaa0000-bb11-2222-33cc-444444dddddd")
+        );
+        assert_eq!(
+            message_only(e.error_description.as_deref().unwrap()),
+            "AADSTS50173: The provided grant has expired due to it being revoked."
+        );
+        assert_eq!(
+            message_only(
+                "AADSTS7000218: The request body must contain 'client_secret'. Trace ID: 6ee9 Correlation ID: 521b"
+            ),
+            "AADSTS7000218: The request body must contain 'client_secret'.",
+            "some bodies use spaces"
+        );
+    }
+
+    #[test]
     fn aadsts_numbers_are_read_for_explanation_only() {
         assert_eq!(
             aadsts("AADSTS700084: The refresh token was issued to a single page app (SPA)..."),
@@ -857,19 +1181,32 @@ mod tests {
             client_id: CLIENT.into(),
             authority: Authority::public_cloud(Tenant::Organizations),
             registration: Registration::Spa,
-            resource: Resource::Exchange,
+            resource: Resource::Graph,
+            cloud: None,
             ews_url: parse_ews_url(DEFAULT_EWS_URL).unwrap(),
             redirect: Url::parse("https://x.chromiumapp.org/microsoft").unwrap(),
         };
-        let scopes: Vec<String> = app.scopes().map(|s| s.to_string()).collect();
+        let scopes = |r: Resource, ews: &str| -> Vec<String> {
+            app.scopes(r, &Url::parse(ews).unwrap())
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        };
         assert_eq!(
-            scopes,
-            [
-                "openid",
-                "profile",
-                "offline_access",
-                "https://outlook.office365.com/EWS.AccessAsUser.All"
-            ]
+            scopes(Resource::Graph, DEFAULT_EWS_URL),
+            ["openid", "profile", "offline_access", "User.Read"]
+        );
+        assert_eq!(
+            scopes(Resource::Exchange, DEFAULT_EWS_URL)[3],
+            "https://outlook.office365.com/EWS.AccessAsUser.All"
+        );
+        assert_eq!(
+            scopes(
+                Resource::ExchangeOnPremises,
+                "https://mail.contoso.com/EWS/Exchange.asmx"
+            )[3],
+            "https://mail.contoso.com/EWS.AccessAsUser.All",
+            "hybrid modern authentication: the on-premises host's EWS scope"
         );
         assert_eq!(
             parse_ews_url("http://outlook.example/EWS"),

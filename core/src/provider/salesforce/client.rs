@@ -15,10 +15,10 @@ use crate::ports::{Entropy, IdentityError, StoreError};
 use crate::provider::shared::{
     Context, Intent, Probe, Refreshed, SignedIn, complete, refused_is_diagnosed,
 };
-use crate::status::Cause;
+use crate::status::{Cause, Refusal};
 use crate::time::Timestamp;
 use oauth2::http::{self, StatusCode, header};
-use oauth2::{AccessToken, AsyncHttpClient, RefreshToken, Scope};
+use oauth2::{AccessToken, AsyncHttpClient, RefreshToken, Scope, TokenResponse as _};
 use url::Url;
 
 const SF: Provider = Provider::Salesforce;
@@ -85,7 +85,7 @@ pub async fn finish<H: for<'c> AsyncHttpClient<'c>>(
         redirect: app.redirect.as_str(),
         expired_by_policy: false,
     };
-    let diagnosed = |e: &str, d: Option<&str>| diagnose(e, d, &ctx);
+    let diagnosed = |r: &Refusal| diagnose(&r.error, r.description.as_deref(), &ctx);
     let (code, verifier) = complete(pending, callback, now, SF, diagnosed)?;
     let token = sf::client(&app.consumer_key, &app.redirect, &host)
         .exchange_code(code)
@@ -128,6 +128,9 @@ pub async fn finish<H: for<'c> AsyncHttpClient<'c>>(
             refresh,
             issued_at: grant.issued_at,
             refresh_due: None,
+            granted: token
+                .scopes()
+                .map(|all| all.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
         },
     })
 }
@@ -156,6 +159,7 @@ pub async fn refresh<H: for<'c> AsyncHttpClient<'c>>(
         issued_at: grant.issued_at,
         refresh_due: None,
         identity_granted: answer.grants_identity(),
+        granted: None,
     })
 }
 

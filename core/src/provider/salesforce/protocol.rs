@@ -11,8 +11,7 @@ use crate::host::{HostError, HttpsOrigin, parse_ascii_url};
 use crate::ids::{IdError, OrgId, UserId};
 use crate::time::Timestamp;
 use oauth2::basic::{
-    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
-    BasicTokenType,
+    BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
     AccessToken, AuthType, AuthUrl, ClientId, EndpointNotSet, EndpointSet, RedirectUrl,
@@ -390,7 +389,7 @@ pub fn userinfo_url(instance: &Url) -> Url {
 
 /// The oauth2 client for one Salesforce login host.
 pub type Client = oauth2::Client<
-    BasicErrorResponse,
+    crate::oauth::ErrorResponse,
     TokenResponse,
     BasicTokenIntrospectionResponse,
     StandardRevocableToken,
