@@ -77,7 +77,9 @@ async fn session() -> Rc<WorkerSession> {
         (Some(key), Some(redirect)) => Some(layers.build_config.salesforce_app(key, redirect)),
         _ => None,
     };
-    let session = Rc::new(Session::new(WorkerPorts::default(), setup, salesforce));
+    let session = Rc::new(
+        Session::new(WorkerPorts::default(), setup, salesforce).with_about(crate::js::about()),
+    );
     SESSION.with(|s| s.borrow_mut().get_or_insert(session).clone())
 }
 

@@ -3,7 +3,7 @@
 //! build ships the simulator's.
 
 use serde::Deserialize;
-use tokenwatch_core::microsoft::{Registration, Resource};
+use tokenwatch_core::microsoft::{Cloud, Registration, Resource};
 use tokenwatch_core::salesforce::LoginHost;
 use tokenwatch_core::salesforce::SalesforceApp;
 use tokenwatch_core::settings::SettingsValues;
@@ -68,10 +68,12 @@ pub struct MicrosoftConfig {
     pub tenant: Option<String>,
     /// How the redirect URI is registered (default: single-page application).
     pub registration: Option<Registration>,
-    /// The resource (default: Exchange, for the Outlook add-in).
+    /// The resource new connections are for (default: Microsoft Graph).
     pub resource: Option<Resource>,
-    /// The EWS endpoint (default Exchange Online's).
+    /// The EWS address of an on-premises Exchange Server.
     pub ews_url: Option<String>,
+    /// The national cloud, where the authority host does not say (US Government L5).
+    pub cloud: Option<Cloud>,
 }
 
 impl Config {
@@ -101,6 +103,7 @@ impl Config {
             microsoft_tenant: self.microsoft.tenant.clone(),
             microsoft_registration: self.microsoft.registration,
             microsoft_resource: self.microsoft.resource,
+            microsoft_cloud: self.microsoft.cloud,
             ews_url: self.microsoft.ews_url.clone(),
             schedule: self.schedule,
         }

@@ -56,6 +56,24 @@ pub fn js_error(value: JsValue) -> JsError {
     }
 }
 
+/// What a report names as the browser: `navigator.userAgent` of this page or worker.
+pub fn user_agent() -> String {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator"))
+        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("userAgent")))
+        .ok()
+        .and_then(|ua| ua.as_string())
+        .unwrap_or_else(|| "an unknown browser".into())
+}
+
+/// "Tokenwatch 0.1.0 on <user agent>", for diagnostic reports.
+pub fn about() -> String {
+    format!(
+        "Tokenwatch {} on {}",
+        env!("CARGO_PKG_VERSION"),
+        user_agent()
+    )
+}
+
 /// Both futures, polled together: the browser calls they wait on overlap instead of queueing
 /// one after the other.
 pub async fn join<A: std::future::Future, B: std::future::Future>(

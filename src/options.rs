@@ -8,9 +8,9 @@ use crate::ui::{ask, by_id, child, local_time, on};
 use std::rc::Rc;
 use tokenwatch_core::connection::DeclaredPolicy;
 use tokenwatch_core::host::HttpsOrigin;
-use tokenwatch_core::ids::Provider;
+use tokenwatch_core::ids::{ConnectionId, Provider};
 use tokenwatch_core::messages::{ConnectionDetails, Request, Response, SettingsView};
-use tokenwatch_core::microsoft::Registration;
+use tokenwatch_core::microsoft::{Authority, Registration, Tenant};
 use tokenwatch_core::settings::{Field, FieldError, Input, SettingsValues};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -60,6 +60,24 @@ impl Page {
             };
             let me = Rc::clone(&me);
             spawn_local(async move { me.declare(&form).await });
+        })?;
+        let me = Rc::clone(self);
+        on(&details, "click", move |event: Event| {
+            let Some(button) = event
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .filter(|t| t.class_list().contains("report"))
+            else {
+                return;
+            };
+            let Some(id) = button
+                .get_attribute("data-id")
+                .and_then(|id| ConnectionId::parse(&id))
+            else {
+                return;
+            };
+            let me = Rc::clone(&me);
+            spawn_local(async move { me.copy_report(&button, id).await });
         })?;
         let me = Rc::clone(self);
         on(&details, "change", move |event: Event| {
@@ -218,25 +236,39 @@ impl Page {
             Ok(v) => v,
             Err(errors) => return self.show_field_errors(&errors),
         };
-        // An authority host outside the shipped host access is asked for now, while the
-        // click that saves still counts as the person's gesture.
+        // An authority host, and a national cloud's Graph and Exchange hosts, outside the
+        // shipped host access are asked for now, while the click that saves still counts as
+        // the person's gesture.
         if let Some(host) = values
             .microsoft_authority_host
             .as_deref()
             .and_then(|h| HttpsOrigin::parse(h).ok())
+            .filter(|h| !h.is_loopback())
         {
-            let shipped = host.host() == tokenwatch_core::microsoft::DEFAULT_AUTHORITY_HOST
-                || host.is_loopback();
-            if !shipped {
-                let pattern = vec![format!("{}/*", host.origin())];
-                if !permissions::contains(&pattern).await.unwrap_or(false)
-                    && !permissions::request(&pattern).await.unwrap_or(false)
+            let endpoints = Authority {
+                host: host.clone(),
+                tenant: Tenant::Organizations,
+            }
+            .endpoints(values.microsoft_cloud);
+            const SHIPPED: [&str; 3] = [
+                "https://login.microsoftonline.com",
+                "https://graph.microsoft.com",
+                "https://outlook.office365.com",
+            ];
+            let wanted: Vec<String> = [host.origin(), endpoints.graph, endpoints.exchange]
+                .into_iter()
+                .filter(|o| !SHIPPED.contains(&o.as_str()))
+                .collect();
+            if !wanted.is_empty() {
+                let patterns: Vec<String> = wanted.iter().map(|o| format!("{o}/*")).collect();
+                if !permissions::contains(&patterns).await.unwrap_or(false)
+                    && !permissions::request(&patterns).await.unwrap_or(false)
                 {
                     return self.show_field_errors(&[FieldError {
                         field: Field::MicrosoftAuthorityHost,
                         message: format!(
                             "Tokenwatch needs your permission to reach {}: save again and allow it",
-                            host.origin()
+                            wanted.join(", ")
                         ),
                     }]);
                 }
@@ -327,6 +359,19 @@ impl Page {
             ),
         };
         child(doc, &card, "p", "horizon", Some(&horizon))?;
+        let report = child(
+            doc,
+            &card,
+            "button",
+            "report",
+            Some("Copy diagnostic report"),
+        )?;
+        report.set_attribute("type", "button")?;
+        report.set_attribute("data-id", v.id.as_str())?;
+        report.set_attribute(
+            "aria-label",
+            &format!("Copy a diagnostic report on {} ({})", v.label, v.username),
+        )?;
         if let (Provider::Salesforce, Some(policy)) = (v.provider, d.policy) {
             self.policy_form(&card, v.id.as_str(), policy)?;
         }
@@ -414,6 +459,32 @@ impl Page {
             let needs_days = matches!(select.value().as_str(), "expire_after" | "expire_if_unused");
             input.set_disabled(!needs_days);
         }
+    }
+
+    /// Copies a connection's diagnostic report; where the page may not write the clipboard,
+    /// shows it beside the button to copy by hand.
+    async fn copy_report(&self, button: &Element, id: ConnectionId) {
+        let text = match ask(Request::Report { id }).await {
+            Response::Report { text } => text,
+            Response::Error { error } => return self.say(&error.message, true),
+            _ => return self.say("Unexpected answer from the background service.", true),
+        };
+        if crate::ui::copy_text(&text).await.is_ok() {
+            return self.say(
+                "Diagnostic report copied: paste it into a message to your administrator.",
+                false,
+            );
+        }
+        if let Some(card) = button.parent_element() {
+            if let Ok(area) = child(&self.doc, &card, "textarea", "report-text", Some(&text)) {
+                let _ = area.set_attribute("readonly", "");
+                let _ = area.set_attribute("aria-label", "Diagnostic report");
+            }
+        }
+        self.say(
+            "The report is shown below the button: select it and copy it.",
+            false,
+        );
     }
 
     async fn declare(&self, form: &Element) {

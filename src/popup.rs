@@ -10,7 +10,10 @@ use crate::ui::{by_id, on, render_connections};
 use std::rc::Rc;
 use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::ids::Provider;
-use tokenwatch_core::messages::{ConnectionView, ErrorView, LoginChoice, Request, Response};
+use tokenwatch_core::messages::{
+    ConnectionView, ErrorView, LoginChoice, MicrosoftChoice, Request, Response,
+};
+use tokenwatch_core::microsoft::Resource;
 use tokenwatch_core::salesforce::LoginHost;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -72,6 +75,10 @@ pub struct Panel<B> {
     host_error: Element,
     add: HtmlButtonElement,
     add_ms: HtmlButtonElement,
+    ms_tenant: HtmlInputElement,
+    ms_resource: HtmlSelectElement,
+    ms_ews_row: Element,
+    ms_ews_url: HtmlInputElement,
     doc: Document,
 }
 
@@ -108,6 +115,10 @@ impl<B: Backend + 'static> Panel<B> {
             host_error: by_id(&doc, "sf-host-error")?,
             add: by_id(&doc, "add-salesforce")?,
             add_ms: by_id(&doc, "add-microsoft")?,
+            ms_tenant: by_id(&doc, "ms-tenant")?,
+            ms_resource: by_id(&doc, "ms-resource")?,
+            ms_ews_row: by_id(&doc, "ms-ews-row")?,
+            ms_ews_url: by_id(&doc, "ms-ews-url")?,
             doc: doc.clone(),
         });
         if let Some(host) = default_login_host {
@@ -115,6 +126,7 @@ impl<B: Backend + 'static> Panel<B> {
             panel.host.set_value(&host);
         }
         panel.sync_custom_row();
+        panel.sync_ews_row();
         panel.wire()?;
         Ok(panel)
     }
@@ -135,11 +147,14 @@ impl<B: Backend + 'static> Panel<B> {
             spawn_local(async move { me.add_salesforce().await });
         })?;
         let me = Rc::clone(self);
+        on(&self.ms_resource, "change", move |_| me.sync_ews_row())?;
+        let me = Rc::clone(self);
         on(&self.add_ms, "click", move |_| {
             let me = Rc::clone(&me);
             spawn_local(async move {
                 me.add_ms.set_disabled(true);
-                me.act(Request::AddMicrosoft {}).await;
+                let account = me.microsoft_choice();
+                me.act(Request::AddMicrosoft { account }).await;
                 me.add_ms.set_disabled(false);
             });
         })?;
@@ -159,6 +174,11 @@ impl<B: Backend + 'static> Panel<B> {
                 return;
             };
             let classes = button.class_list();
+            if classes.contains("report") {
+                let me = Rc::clone(&me);
+                spawn_local(async move { me.copy_report(id).await });
+                return;
+            }
             let request = if classes.contains("renew") {
                 // Silent first where the provider allows, the sign-in window otherwise.
                 Request::RenewNow { id }
@@ -190,18 +210,82 @@ impl<B: Backend + 'static> Panel<B> {
         };
     }
 
+    fn sync_ews_row(&self) {
+        let on_premises = self.ms_resource.value() == "exchange_on_premises";
+        let _ = if on_premises {
+            self.ms_ews_row.remove_attribute("hidden")
+        } else {
+            self.ms_ews_row.set_attribute("hidden", "")
+        };
+    }
+
+    /// What the person chose for a new Microsoft 365 account; blank takes the settings'.
+    fn microsoft_choice(&self) -> MicrosoftChoice {
+        let text = |s: String| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let resource = Resource::parse(&self.ms_resource.value());
+        MicrosoftChoice {
+            tenant: text(self.ms_tenant.value()),
+            resource,
+            ews_url: (resource == Some(Resource::ExchangeOnPremises))
+                .then(|| text(self.ms_ews_url.value()))
+                .flatten(),
+        }
+    }
+
     fn say(&self, text: &str, error: bool) {
         crate::ui::say(&self.message, text, error);
     }
 
     fn show_error(&self, error: &ErrorView) {
-        if error.field.as_deref() == Some("login_host") {
-            self.host_error.set_text_content(Some(&error.message));
-            let _ = self.host.set_attribute("aria-invalid", "true");
-            self.host.focus().ok();
-            self.say("", false);
-        } else {
-            self.say(&error.message, true);
+        for (input, slot) in [
+            (&self.host, "sf-host-error"),
+            (&self.ms_tenant, "ms-tenant-error"),
+            (&self.ms_ews_url, "ms-ews-url-error"),
+        ] {
+            let _ = input.remove_attribute("aria-invalid");
+            if let Some(e) = self.doc.get_element_by_id(slot) {
+                e.set_text_content(None);
+            }
+        }
+        let field = match error.field.as_deref() {
+            Some("login_host") => Some((&self.host, "sf-host-error")),
+            Some("ms-tenant") => Some((&self.ms_tenant, "ms-tenant-error")),
+            Some("ms-ews-url") => Some((&self.ms_ews_url, "ms-ews-url-error")),
+            _ => None,
+        };
+        match field {
+            Some((input, slot)) => {
+                if let Some(e) = self.doc.get_element_by_id(slot) {
+                    e.set_text_content(Some(&error.message));
+                }
+                let _ = input.set_attribute("aria-invalid", "true");
+                input.focus().ok();
+                self.say("", false);
+            }
+            None => self.say(&error.message, true),
+        }
+    }
+
+    /// Copies the connection's diagnostic report for the person to hand to an administrator;
+    /// where the page may not write the clipboard, the report is shown to copy by hand.
+    async fn copy_report(&self, id: ConnectionId) {
+        let text = match self.backend.ask(Request::Report { id: id.clone() }).await {
+            Response::Report { text } => text,
+            Response::Error { error } => return self.show_error(&error),
+            _ => return self.say("Unexpected answer from the background service.", true),
+        };
+        match crate::ui::copy_text(&text).await {
+            Ok(()) => self.say(
+                "Diagnostic report copied: paste it into a message to your administrator.",
+                false,
+            ),
+            Err(_) => {
+                let _ = crate::ui::show_report(&self.doc, &self.list, &id, &text);
+                self.say(
+                    "The report is shown under the connection: select it and copy it.",
+                    false,
+                );
+            }
         }
     }
 
@@ -255,10 +339,10 @@ impl<B: Backend + 'static> Panel<B> {
     async fn act(&self, request: Request) {
         let added = matches!(
             request,
-            Request::AddSalesforce { .. } | Request::AddMicrosoft {}
+            Request::AddSalesforce { .. } | Request::AddMicrosoft { .. }
         );
         let microsoft = match &request {
-            Request::AddMicrosoft {} => true,
+            Request::AddMicrosoft { .. } => true,
             Request::Check { id }
             | Request::RenewNow { id }
             | Request::SignInAgain { id }

@@ -175,6 +175,16 @@ pub fn render_connections(
                 &format!("Sign in to {} with another account", c.label),
             )?;
         }
+        if readable {
+            button(
+                doc,
+                &actions,
+                "report",
+                "Copy report",
+                &c.id,
+                &format!("Copy a diagnostic report on {who}"),
+            )?;
+        }
         button(
             doc,
             &actions,
@@ -184,6 +194,41 @@ pub fn render_connections(
             &format!("Disconnect {who}"),
         )?;
     }
+    Ok(())
+}
+
+/// Writes `text` to the clipboard (`navigator.clipboard.writeText`, which needs the click that
+/// asked for it).
+pub async fn copy_text(text: &str) -> Result<(), JsValue> {
+    let clipboard = web_sys::window()
+        .ok_or("no window")?
+        .navigator()
+        .clipboard();
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text)).await?;
+    Ok(())
+}
+
+/// Shows `text` read-only under connection `id`'s row, to be copied by hand.
+pub fn show_report(
+    doc: &Document,
+    list: &Element,
+    id: &ConnectionId,
+    text: &str,
+) -> Result<(), JsValue> {
+    let Some(row) = list
+        .query_selector(&format!("li[data-id=\"{}\"]", id.as_str()))
+        .ok()
+        .flatten()
+    else {
+        return Ok(());
+    };
+    let area = match row.query_selector("textarea.report-text")? {
+        Some(a) => a,
+        None => child(doc, &row, "textarea", "report-text", None)?,
+    };
+    area.set_attribute("readonly", "")?;
+    area.set_attribute("aria-label", "Diagnostic report")?;
+    area.set_text_content(Some(text));
     Ok(())
 }
 

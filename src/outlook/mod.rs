@@ -135,7 +135,7 @@ pub async fn outlook_main() -> Result<(), JsValue> {
         lock: WebLocks::default(),
     };
     let pane = Pane {
-        session: Session::new(ports, setup, salesforce),
+        session: Session::new(ports, setup, salesforce).with_about(crate::js::about()),
         banner_lock: MemoryLock::default(),
     };
     let panel = Panel::start(pane, config.default_login_host.clone()).await?;

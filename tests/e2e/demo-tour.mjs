@@ -31,7 +31,7 @@ try {
   await signIn(msLogin, 'ada@acme.example', 'tokenwatch');
   await msLogin.waitForSelector('#Accept');
   await msLogin.click('#Accept');
-  console.log('6. Signed in and accepted the permissions (openid profile offline_access EWS.AccessAsUser.All).');
+  console.log('6. Signed in and accepted the permissions (openid profile offline_access User.Read: Microsoft Graph).');
   await popup.waitForFunction(() => document.querySelectorAll('#connections li').length === 2 || document.getElementById('message').className.includes('error'), null, { timeout: 20_000 });
   console.log(`7. ${await popup.$eval('#message', (m) => m.textContent)}`);
   await popup.screenshot({ path: join(OUT, 'popup.png') });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -127,6 +128,27 @@ export async function storage(worker) {
 export async function message(popup, pattern) {
   await popup.waitForFunction((src) => new RegExp(src).test(document.getElementById('message').textContent), pattern.source, { timeout: 20_000 });
   return popup.$eval('#message', (m) => ({ text: m.textContent, role: m.getAttribute('role'), className: m.className }));
+}
+
+/** Clicks a Copy-report button and returns the report: what the page wrote to the real
+ *  clipboard (kept by the page for the test: Chromium will not let the test read the clipboard
+ *  back), or the text shown to copy by hand where the clipboard was refused. */
+export async function copyReport(page, button, shownSelector) {
+  await page.evaluate(() => {
+    if (!navigator.clipboard || window.copiedKept) return;
+    const write = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = (text) => { window.copied = text; return write(text); };
+    window.copiedKept = true;
+  });
+  await page.evaluate(() => { window.copied = undefined; document.getElementById('message').textContent = ''; });
+  await page.click(button);
+  await page.waitForFunction(() => /report/.test(document.getElementById('message').textContent));
+  const said = await page.textContent('#message');
+  const report = said.startsWith('Diagnostic report copied')
+    ? await page.evaluate(() => window.copied)
+    : await page.$eval(shownSelector, (t) => t.value);
+  assert.equal(typeof report, 'string', said);
+  return report;
 }
 
 /** Stops the extension's service worker through the DevTools protocol, as Chrome does when it

@@ -5,7 +5,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { admin, BUILD, launch, message, newProfile, openPopup, OUT, rows, signIn, startSim, storage, EXTENSION_ID } from './harness.mjs';
+import { admin, BUILD, copyReport, launch, message, newProfile, openPopup, OUT, rows, signIn, startSim, storage, EXTENSION_ID } from './harness.mjs';
 
 let sim;
 // The test build's Microsoft authority is this port (see xtask build).
@@ -32,10 +32,11 @@ test('a Microsoft 365 account added through login and consent shows Token valid;
   try {
     const popup = await openPopup(context);
     const login = await addMicrosoft(context, popup);
+    assert.match(login.url(), /prompt=select_account/, 'Add lets the person pick the account');
     await signIn(login, 'ada@acme.example', 'tokenwatch');
     // The consent page comes next in the same window.
     await login.waitForSelector('#Accept');
-    assert.match(await login.textContent('#scopes'), /EWS\.AccessAsUser\.All/);
+    assert.match(await login.textContent('#scopes'), /User\.Read/, 'Microsoft Graph by default');
     await login.click('#Accept');
     const said = await message(popup, /Connected/);
     assert.equal(said.text, 'Connected ada@acme.example — Token valid.');
@@ -44,10 +45,17 @@ test('a Microsoft 365 account added through login and consent shows Token valid;
     await popup.screenshot({ path: join(OUT, 'popup-microsoft.png') });
     assert.equal((await admin(sim, 'counters')).code_exchanges, 1, 'the code was redeemed with Origin (SPA registration)');
 
-    // Check now redeems the refresh token, again from the service worker.
+    // Check now proves the token at Microsoft Graph; once it has expired, the refresh token
+    // is redeemed from the service worker, with its Origin.
     await popup.click(`button.check[data-id="${ADA.id}"]`);
     assert.equal((await message(popup, /Token/)).text, 'ada@acme.example: Token valid.');
-    assert.equal((await admin(sim, 'counters')).refreshes, 1);
+    let counted = await admin(sim, 'counters');
+    assert.deepEqual([counted.graph_me, counted.refreshes], [1, 0]);
+    await admin(sim, 'expire-access', '');
+    await popup.click(`button.check[data-id="${ADA.id}"]`);
+    await message(popup, /Token/);
+    counted = await admin(sim, 'counters');
+    assert.deepEqual([counted.graph_me, counted.refreshes], [3, 1], 'refused, refreshed, proven');
 
     // No token in storage in the clear.
     const raw = JSON.stringify(await storage(worker));
@@ -56,6 +64,7 @@ test('a Microsoft 365 account added through login and consent shows Token valid;
     // The admin moves the redirect URI to "Mobile and desktop": the service worker's Origin
     // is now refused (AADSTS9002326) and the popup says what to change.
     await admin(sim, 'ms-registration', `client_id=${BUILD.microsoft_client_id}&registration=public_client`);
+    await admin(sim, 'expire-access', '');
     await popup.click(`button.check[data-id="${ADA.id}"]`);
     await message(popup, /Token expired/);
     const [broken] = await rows(popup);
@@ -98,8 +107,86 @@ test('a public-client registration works from the extension: its own token reque
     // success means the session rule removed it.
     assert.equal((await message(popup, /Connected|refused|Token expired|registration/)).text, 'Connected ada@acme.example — Token valid.');
     assert.equal((await admin(sim, 'counters')).code_exchanges, before + 1);
+    await admin(sim, 'expire-access', '');
+    const refreshes = (await admin(sim, 'counters')).refreshes;
     await popup.click(`button.check[data-id="${ADA.id}"]`);
     assert.equal((await message(popup, /: Token/)).text, 'ada@acme.example: Token valid.');
+    assert.equal((await admin(sim, 'counters')).refreshes, refreshes + 1, 'refreshed without Origin');
+  } finally {
+    await context.close();
+  }
+});
+
+const GRACE = 'ms:7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d:06ace06a-1111-4222-8333-444455556666';
+
+async function addWith(context, popup, { tenant = '', resource = '', username }) {
+  if (!(await popup.$eval('#ms-choices', (d) => d.open))) await popup.click('#ms-choices summary');
+  await popup.fill('#ms-tenant', tenant);
+  await popup.selectOption('#ms-resource', resource);
+  const login = await addMicrosoft(context, popup);
+  await signIn(login, username, 'tokenwatch');
+  // Consent is asked once per account and app (an earlier test may have given it).
+  const closed = login.waitForEvent('close').then(() => false);
+  if (await Promise.race([login.waitForSelector('#Accept').then(() => true, () => false), closed])) {
+    await login.click('#Accept');
+  }
+  return message(popup, new RegExp(`Connected ${username.replace('.', '\\.')}`));
+}
+
+test('two accounts of two tenants side by side, one on Graph and one on EWS in a tenant that retired EWS, and a diagnostic report copied', async () => {
+  const { context } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    const counted = await admin(sim, 'counters');
+    await addWith(context, popup, { username: 'ada@acme.example' });
+    await addWith(context, popup, { tenant: '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d', resource: 'exchange', username: 'grace@globex.example' });
+    assert.deepEqual((await rows(popup)).map((r) => [r.id, r.status]), [[ADA.id, 'Token valid'], [GRACE, 'Token valid']]);
+
+    // Check now reaches each account's resource.
+    await popup.click(`button.check[data-id="${ADA.id}"]`);
+    await message(popup, /ada@acme\.example: Token valid/);
+    await popup.click(`button.check[data-id="${GRACE}"]`);
+    await message(popup, /grace@globex\.example: Token valid/);
+    const after = await admin(sim, 'counters');
+    assert.equal(after.graph_me - counted.graph_me, 1, 'Ada is checked on Microsoft Graph');
+    assert.equal(after.ews - counted.ews, 1, 'Grace is checked on EWS');
+
+    // Exchange Online retires EWS for Grace's tenant: the row says so and what fixes it.
+    await admin(sim, 'faults', { ews_disabled: true });
+    await popup.click(`button.check[data-id="${GRACE}"]`);
+    await message(popup, /grace@globex\.example: Token expired/);
+    const grace = (await rows(popup)).find((r) => r.id === GRACE);
+    assert.equal(grace.detail, 'Exchange Online no longer accepts EWS for your organization (retired: blocked since 1 October 2026 unless an administrator allows it, switched off on 1 April 2027).');
+    const action = await popup.$eval(`li[data-id="${GRACE}"] .status-action`, (e) => e.textContent);
+    assert.match(action, /add the account again with Microsoft Graph/);
+    assert.equal((await rows(popup)).find((r) => r.id === ADA.id).status, 'Token valid', 'Ada on Graph is not affected');
+    await popup.screenshot({ path: join(OUT, 'popup-ews-retired.png') });
+    await admin(sim, 'faults', {});
+
+    // The diagnostic report: what an administrator needs, never a token.
+    const report = await copyReport(popup, `button.report[data-id="${GRACE}"]`, `li[data-id="${GRACE}"] textarea.report-text`);
+    for (const line of ['Tokenwatch diagnostic report', 'Provider: Microsoft', 'Account: grace@globex.example', 'Tenant: 7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d', 'Resource: Exchange Online (EWS)', 'Status: Token expired — Exchange Online no longer accepts EWS', 'History, newest first:']) {
+      assert.ok(report.includes(line), `the report lacks ${line}:\n${report}`);
+    }
+    assert.match(report, /Tokenwatch \d+\.\d+\.\d+ on Mozilla\/5\.0/);
+    for (const token of await admin(sim, 'issued-tokens')) assert.ok(!report.includes(token), 'a token in the report');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a tenant the person types wrong is refused next to its field, before any window opens', async () => {
+  const { context } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await popup.click('#ms-choices summary');
+    await popup.fill('#ms-tenant', 'not a tenant');
+    const pages = context.pages().length;
+    await popup.click('#add-microsoft');
+    await popup.waitForFunction(() => document.getElementById('ms-tenant-error').textContent !== '');
+    assert.match(await popup.textContent('#ms-tenant-error'), /^The tenant must be organizations, consumers/);
+    assert.equal(await popup.getAttribute('#ms-tenant', 'aria-invalid'), 'true');
+    assert.equal(context.pages().length, pages);
   } finally {
     await context.close();
   }

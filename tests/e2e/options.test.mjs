@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { admin, connect, EXTENSION_ID, launch, newProfile, openPopup, OUT, rows, storage } from './harness.mjs';
+import { admin, connect, copyReport, EXTENSION_ID, launch, newProfile, openPopup, OUT, rows, storage } from './harness.mjs';
 import { startSim } from './harness.mjs';
 
 let sim;
@@ -42,7 +42,7 @@ test('bad settings are refused next to their fields and nothing is saved; good o
     await options.fill('#warn_short', '');
     await options.click('#save');
     await options.waitForFunction(() => document.getElementById('err-microsoft_tenant').textContent !== '');
-    assert.equal(await errorOf(options, 'microsoft_tenant'), 'The tenant must be common, organizations, a tenant id (GUID) or a domain such as contoso.onmicrosoft.com.');
+    assert.equal(await errorOf(options, 'microsoft_tenant'), 'The tenant must be organizations, consumers (personal accounts), common, a tenant id (GUID) or a domain such as contoso.onmicrosoft.com.');
     assert.equal(await errorOf(options, 'microsoft_authority_host'), 'Only https addresses are allowed (http only for 127.0.0.1 / localhost).');
     assert.equal(await errorOf(options, 'schedule.check_interval_s'), 'Check interval must be between 10 and 43200 seconds.');
     assert.equal(await options.getAttribute('#microsoft_tenant', 'aria-invalid'), 'true');
@@ -56,7 +56,7 @@ test('bad settings are refused next to their fields and nothing is saved; good o
     await options.waitForFunction(() => document.getElementById('message').textContent.startsWith('Settings saved'));
     assert.deepEqual(JSON.parse((await storage(worker))['tokenwatch:settings']), {
       salesforce_consumer_key: null, microsoft_client_id: null, microsoft_authority_host: null,
-      microsoft_tenant: 'common', microsoft_registration: null, microsoft_resource: null, ews_url: null,
+      microsoft_tenant: 'common', microsoft_registration: null, microsoft_resource: null, microsoft_cloud: null, ews_url: null,
       schedule: { check_interval_s: 2700, warn_long_s: null, warn_short_s: null, warn_day_limited_s: null, silent_renew_lead_s: null },
     });
     await options.reload();
@@ -91,6 +91,13 @@ test('a connection shows its horizon and history, and a declared policy turns it
     await options.waitForSelector(`${card} .horizon`);
     assert.match(await options.textContent(`${card} .horizon`), /^Sign-in needed by /);
     await options.screenshot({ path: join(OUT, 'options-connection.png'), fullPage: true });
+
+    // The diagnostic report from the options page: the org, the policy just declared, no token.
+    const report = await copyReport(options, `${card} button.report`, `${card} textarea.report-text`);
+    for (const line of ['Provider: Salesforce', 'Account: ada@acme.example', 'Status: Expiring soon', 'Declared refresh token policy:']) {
+      assert.ok(report.includes(line), `the report lacks ${line}:\n${report}`);
+    }
+    for (const token of await admin(sim, 'issued-tokens')) assert.ok(!report.includes(token), 'a token in the report');
 
     await popup.reload();
     await popup.waitForSelector('#connections li');

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { admin, BUILD, launch, message, newProfile, openPopup, connect as connectExtension, OUT, rows, signIn, startSim } from './harness.mjs';
+import { admin, BUILD, copyReport, launch, message, newProfile, openPopup, connect as connectExtension, OUT, rows, signIn, startSim } from './harness.mjs';
 import { serveAddin } from '../outlook/serve.mjs';
 
 let served;
@@ -78,6 +78,14 @@ test('both providers connect through the Office dialog; a revoked org gets a ban
     for (const token of await admin(sim, 'issued-tokens')) assert.ok(!dump.includes(token), 'a token is stored in clear');
     assert.ok((await storedKeys(pane)).some((k) => k.startsWith('rec:')));
     assert.deepEqual(await banners(host), []);
+
+    // The pane copies the same diagnostic report, from its own engine.
+    const grace = listed.find((r) => r.id.startsWith('ms:'));
+    const report = await copyReport(pane, `button.report[data-id="${grace.id}"]`, `li[data-id="${grace.id}"] textarea.report-text`);
+    for (const line of ['Tokenwatch diagnostic report', 'Provider: Microsoft', 'Account: grace@globex.example', 'Resource: Microsoft Graph', 'Status: Token valid']) {
+      assert.ok(report.includes(line), `the report lacks ${line}:\n${report}`);
+    }
+    for (const token of await admin(sim, 'issued-tokens')) assert.ok(!report.includes(token), 'a token in the report');
 
     await admin(sim, 'revoke-user', 'username=ada@acme.example');
     const sf = listed.find((r) => r.id.startsWith('sf:'));

@@ -10,7 +10,7 @@ const RELEASE = process.env.TOKENWATCH_RELEASE_EXTENSION ?? join(EXTENSION, '../
 
 test('the release build loads in Chromium without a warning and asks for the providers\' hosts only', async () => {
   const manifest = JSON.parse(readFileSync(join(RELEASE, 'manifest.json'), 'utf8'));
-  assert.deepEqual(manifest.host_permissions, ['https://*.salesforce.com/*', 'https://*.force.com/*', 'https://login.microsoftonline.com/*']);
+  assert.deepEqual(manifest.host_permissions, ['https://*.salesforce.com/*', 'https://*.force.com/*', 'https://login.microsoftonline.com/*', 'https://graph.microsoft.com/*', 'https://outlook.office365.com/*']);
   assert.deepEqual(manifest.externally_connectable, { ids: [] });
   const { context, worker } = await launch(newProfile(), RELEASE);
   try {

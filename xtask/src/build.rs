@@ -111,10 +111,15 @@ pub fn run(_args: &[String]) -> Result<Built> {
     // what a content script can reach. It is never packaged.
     let mut test_manifest = dev_manifest.clone();
     test_manifest["name"] = json!("Tokenwatch (test)");
-    // The banner also runs on the simulator's Outlook stand-in page (`/outlook/`).
+    // The banner runs on every Outlook on the web host the release build lists, and on the
+    // simulator's Outlook stand-in page (`/outlook/`).
+    let mut outlook_matches = manifest["content_scripts"][0]["matches"].clone();
+    if let Some(list) = outlook_matches.as_array_mut() {
+        list.push(json!("http://127.0.0.1/outlook/*"));
+    }
     test_manifest["content_scripts"] = json!([
         { "matches": ["http://127.0.0.1/*"], "exclude_matches": ["http://127.0.0.1/outlook/*"], "js": ["probe.js"], "run_at": "document_idle" },
-        { "matches": ["https://outlook.office.com/*", "https://outlook.office365.com/*", "https://outlook.live.com/*", "http://127.0.0.1/outlook/*"], "js": ["banner.js"], "run_at": "document_idle" },
+        { "matches": outlook_matches, "js": ["banner.js"], "run_at": "document_idle" },
     ]);
     let test = root.join("dist/test/chrome");
     // Its Microsoft authority is the simulator the Microsoft E2E test starts on a port of its
