@@ -63,16 +63,8 @@ impl Page {
         })?;
         let me = Rc::clone(self);
         on(&details, "click", move |event: Event| {
-            let Some(button) = event
-                .target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
-                .filter(|t| t.class_list().contains("report"))
-            else {
-                return;
-            };
-            let Some(id) = button
-                .get_attribute("data-id")
-                .and_then(|id| ConnectionId::parse(&id))
+            let Some((button, id)) = crate::ui::connection_button(&event)
+                .filter(|(b, _)| b.class_list().contains("report"))
             else {
                 return;
             };

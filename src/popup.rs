@@ -160,17 +160,7 @@ impl<B: Backend + 'static> Panel<B> {
         })?;
         let me = Rc::clone(self);
         on(&self.list, "click", move |event: Event| {
-            let Some(button) = event
-                .target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
-                .and_then(|t| t.closest("button").ok().flatten())
-            else {
-                return;
-            };
-            let Some(id) = button
-                .get_attribute("data-id")
-                .and_then(|id| ConnectionId::parse(&id))
-            else {
+            let Some((button, id)) = crate::ui::connection_button(&event) else {
                 return;
             };
             let classes = button.class_list();

@@ -244,6 +244,17 @@ pub(crate) fn on(
     Ok(())
 }
 
+/// The connection button an event in a list came from (the click may land on the button's
+/// text), with the connection it names; `None` for clicks elsewhere or a malformed id.
+pub(crate) fn connection_button(event: &web_sys::Event) -> Option<(Element, ConnectionId)> {
+    let button = event
+        .target()
+        .and_then(|t| t.dyn_into::<Element>().ok())
+        .and_then(|t| t.closest("button").ok().flatten())?;
+    let id = ConnectionId::parse(&button.get_attribute("data-id")?)?;
+    Some((button, id))
+}
+
 /// The element `#id` of this page as `T`; a page without it is a packaging mistake, said so.
 pub(crate) fn by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
     doc.get_element_by_id(id)

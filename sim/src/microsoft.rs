@@ -238,25 +238,13 @@ fn ids(sim: &Sim) -> (String, String) {
     (guid(sim.mint("")), guid(sim.mint("")))
 }
 
-/// Microsoft's timestamp, `2026-11-29 17:50:00Z`.
+/// Microsoft's timestamp, `2026-11-29 17:50:00Z`: RFC 3339 with a space for the `T`.
 fn timestamp(sim: &Sim) -> String {
-    let secs = sim.now().div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let at =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(sim.now().max(0).unsigned_abs());
+    humantime::format_rfc3339_seconds(at)
+        .to_string()
+        .replacen('T', " ", 1)
 }
 
 /// An error body in Microsoft's shape ("Microsoft identity platform error codes", "Error
