@@ -69,7 +69,7 @@ async fn session() -> Rc<WorkerSession> {
         .as_ref()
         .filter(|m| m.registration == Registration::PublicClient)
         .map(|m| m.authority.host.origin());
-    let _ = dnr::strip_origin_for_token_endpoint(strip.as_deref(), &runtime::id()).await;
+    let _ = dnr::strip_origin_for_token_endpoint(strip.as_deref(), runtime::own().host()).await;
     let salesforce = match (
         setup.effective.salesforce_consumer_key.clone(),
         redirect("salesforce"),
@@ -91,7 +91,7 @@ pub async fn handle_message(message: JsValue, sender: JsValue) -> JsValue {
 
 async fn answer(message: JsValue, sender: JsValue) -> Response {
     let sender: MessageSender = crate::js::from_js(&sender).unwrap_or_default();
-    let kind = sender::classify(&sender, &runtime::id());
+    let kind = sender::classify(&sender, &runtime::own());
     if kind == SenderKind::Foreign {
         return Response::forbidden();
     }

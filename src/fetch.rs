@@ -15,7 +15,11 @@ pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
-    async fn fetch_request(request: &web_sys::Request) -> Result<JsValue, JsValue>;
+    fn fetch_request_call(request: &web_sys::Request) -> Result<JsValue, JsValue>;
+}
+
+async fn fetch_request(request: &web_sys::Request) -> Result<JsValue, JsValue> {
+    crate::js::settle(fetch_request_call(request)).await
 }
 
 /// Why a request produced no HTTP response.

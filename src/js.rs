@@ -131,6 +131,18 @@ pub fn deferred() -> (js_sys::Promise, js_sys::Function) {
     (promise, resolve.expect("the executor runs synchronously"))
 }
 
+/// Awaits what a browser API call gave: a thrown error is `Err` at once (the call is imported
+/// with `catch`), a promise is awaited, and a plain value (an API that answers synchronously,
+/// or one a browser does not have) is taken as it is. Awaiting the call directly as an `async`
+/// import would hand a missing API's `undefined` to `then` and abort the worker's wasm
+/// mid-task (seen in Firefox, which has no `storage.local.setAccessLevel`).
+pub async fn settle(called: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
+    let promise = called?
+        .dyn_into::<js_sys::Promise>()
+        .unwrap_or_else(|value| js_sys::Promise::resolve(&value));
+    wasm_bindgen_futures::JsFuture::from(promise).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::join;

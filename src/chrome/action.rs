@@ -7,13 +7,25 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["chrome", "action"], js_name = setBadgeText)]
-    async fn set_badge_text(details: JsValue) -> Result<JsValue, JsValue>;
+    fn set_badge_text_call(details: JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch, js_namespace = ["chrome", "action"], js_name = setBadgeBackgroundColor)]
-    async fn set_badge_background_color(details: JsValue) -> Result<JsValue, JsValue>;
+    fn set_badge_background_color_call(details: JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch, js_namespace = ["chrome", "action"], js_name = setTitle)]
-    async fn set_title(details: JsValue) -> Result<JsValue, JsValue>;
+    fn set_title_call(details: JsValue) -> Result<JsValue, JsValue>;
+}
+
+async fn set_badge_text(details: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(set_badge_text_call(details)).await
+}
+
+async fn set_badge_background_color(details: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(set_badge_background_color_call(details)).await
+}
+
+async fn set_title(details: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(set_title_call(details)).await
 }
 
 fn one(key: &str, value: &str) -> Result<JsValue, JsError> {

@@ -7,10 +7,18 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["chrome", "alarms"], js_name = create)]
-    async fn create_raw(name: &str, info: JsValue) -> Result<JsValue, JsValue>;
+    fn create_raw_call(name: &str, info: JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch, js_namespace = ["chrome", "alarms"], js_name = clear)]
-    async fn clear_raw(name: &str) -> Result<JsValue, JsValue>;
+    fn clear_raw_call(name: &str) -> Result<JsValue, JsValue>;
+}
+
+async fn create_raw(name: &str, info: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(create_raw_call(name, info)).await
+}
+
+async fn clear_raw(name: &str) -> Result<JsValue, JsValue> {
+    crate::js::settle(clear_raw_call(name)).await
 }
 
 /// Sets (or moves) the alarm `name` to fire once at `when_ms` (epoch milliseconds). One named

@@ -8,7 +8,11 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["chrome", "declarativeNetRequest"], js_name = updateSessionRules)]
-    async fn update_session_rules(options: JsValue) -> Result<JsValue, JsValue>;
+    fn update_session_rules_call(options: JsValue) -> Result<JsValue, JsValue>;
+}
+
+async fn update_session_rules(options: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(update_session_rules_call(options)).await
 }
 
 /// The id of the rule.
@@ -16,10 +20,12 @@ const ORIGIN_RULE: u32 = 1;
 
 /// With `Some(authority_origin)`, removes `Origin` from requests this extension itself makes to
 /// `{authority_origin}/{tenant}/oauth2/v2.0/token` (and nothing else: no other URL, no page's
-/// requests); with `None`, removes the rule.
+/// requests); with `None`, removes the rule. `initiator_host` is the host of the extension's
+/// own origin: its id in Chromium, its per-profile UUID in Firefox (`moz-extension://<uuid>`),
+/// which is what each browser matches `initiatorDomains` against.
 pub async fn strip_origin_for_token_endpoint(
     authority_origin: Option<&str>,
-    extension_id: &str,
+    initiator_host: &str,
 ) -> Result<(), JsError> {
     let add = match authority_origin {
         Some(origin) => json!([{
@@ -31,7 +37,7 @@ pub async fn strip_origin_for_token_endpoint(
             },
             "condition": {
                 "regexFilter": format!("^{}/[^/?#]+/oauth2/v2\\.0/token$", regex_escape(origin)),
-                "initiatorDomains": [extension_id],
+                "initiatorDomains": [initiator_host],
                 "resourceTypes": ["xmlhttprequest", "other"]
             }
         }]),

@@ -7,10 +7,14 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["chrome", "identity"], js_name = launchWebAuthFlow)]
-    async fn launch_web_auth_flow(details: JsValue) -> Result<JsValue, JsValue>;
+    fn launch_web_auth_flow_call(details: JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_namespace = ["chrome", "identity"], js_name = getRedirectURL)]
     fn get_redirect_url(path: &str) -> String;
+}
+
+async fn launch_web_auth_flow(details: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(launch_web_auth_flow_call(details)).await
 }
 
 #[derive(Serialize)]

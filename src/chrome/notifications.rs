@@ -7,10 +7,18 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["chrome", "notifications"], js_name = create)]
-    async fn create_raw(id: &str, options: JsValue) -> Result<JsValue, JsValue>;
+    fn create_raw_call(id: &str, options: JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch, js_namespace = ["chrome", "notifications"], js_name = clear)]
-    async fn clear_raw(id: &str) -> Result<JsValue, JsValue>;
+    fn clear_raw_call(id: &str) -> Result<JsValue, JsValue>;
+}
+
+async fn create_raw(id: &str, options: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(create_raw_call(id, options)).await
+}
+
+async fn clear_raw(id: &str) -> Result<JsValue, JsValue> {
+    crate::js::settle(clear_raw_call(id)).await
 }
 
 #[derive(Serialize)]

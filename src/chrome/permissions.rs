@@ -7,10 +7,18 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["chrome", "permissions"], js_name = request)]
-    async fn request_raw(permissions: JsValue) -> Result<JsValue, JsValue>;
+    fn request_raw_call(permissions: JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch, js_namespace = ["chrome", "permissions"], js_name = contains)]
-    async fn contains_raw(permissions: JsValue) -> Result<JsValue, JsValue>;
+    fn contains_raw_call(permissions: JsValue) -> Result<JsValue, JsValue>;
+}
+
+async fn request_raw(permissions: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(request_raw_call(permissions)).await
+}
+
+async fn contains_raw(permissions: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(contains_raw_call(permissions)).await
 }
 
 fn origins(patterns: &[String]) -> Result<JsValue, JsError> {

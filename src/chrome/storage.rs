@@ -7,19 +7,43 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = get)]
-    async fn local_get(keys: JsValue) -> Result<JsValue, JsValue>;
+    fn local_get_call(keys: JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = set)]
-    async fn local_set(items: JsValue) -> Result<JsValue, JsValue>;
+    fn local_set_call(items: JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = remove)]
-    async fn local_remove(keys: JsValue) -> Result<JsValue, JsValue>;
+    fn local_remove_call(keys: JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = getKeys)]
-    async fn local_get_keys() -> Result<JsValue, JsValue>;
+    fn local_get_keys_call() -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = setAccessLevel)]
-    async fn local_set_access_level(details: JsValue) -> Result<JsValue, JsValue>;
+    fn local_set_access_level_call(details: JsValue) -> Result<JsValue, JsValue>;
+}
+
+async fn local_get(keys: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(local_get_call(keys)).await
+}
+
+async fn local_set(items: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(local_set_call(items)).await
+}
+
+async fn local_remove(keys: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(local_remove_call(keys)).await
+}
+
+async fn local_get_keys() -> Result<JsValue, JsValue> {
+    crate::js::settle(local_get_keys_call()).await
+}
+
+async fn local_set_access_level(details: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(local_set_access_level_call(details)).await
+}
+
+async fn managed_get(keys: JsValue) -> Result<JsValue, JsValue> {
+    crate::js::settle(managed_get_call(keys)).await
 }
 
 /// Restricts `chrome.storage.local` to trusted contexts (the extension's pages and worker), so
@@ -100,7 +124,7 @@ pub async fn list(prefix: &str) -> Result<Vec<(String, String)>, JsError> {
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "managed"], js_name = get)]
-    async fn managed_get(keys: JsValue) -> Result<JsValue, JsValue>;
+    fn managed_get_call(keys: JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// Everything an administrator pushed through policy (`chrome.storage.managed`); the default

@@ -146,6 +146,26 @@ pub fn run(_args: &[String]) -> Result<Built> {
     std::fs::copy(root.join("tests/e2e/probe/probe.js"), fast.join("probe.js"))
         .map_err(|e| format!("probe.js: {e}"))?;
 
+    // The same test build for Firefox (an event page, its own id and redirect host), with a
+    // probe that reads the banner's closed shadow root for the test (WebDriver cannot).
+    let mut firefox_test_manifest = firefox_manifest(&test_manifest)?;
+    if let Some(scripts) = firefox_test_manifest["content_scripts"].as_array_mut() {
+        scripts.push(json!({
+            "matches": ["http://127.0.0.1/outlook/*"],
+            "js": ["shadow-probe.js"],
+            "run_at": "document_start",
+        }));
+    }
+    let test_firefox = root.join("dist/test/firefox");
+    let fast_firefox = root.join("dist/test-fast/firefox");
+    for (dir, config) in [(&test_firefox, &test_config), (&fast_firefox, &fast_config)] {
+        assemble(dir, &out, &firefox_test_manifest, config)?;
+        for probe in ["probe.js", "shadow-probe.js"] {
+            std::fs::copy(root.join("tests/e2e/probe").join(probe), dir.join(probe))
+                .map_err(|e| format!("{probe}: {e}"))?;
+        }
+    }
+
     // The fault test build: every record write waits 2.5 s, so a test can stop the worker
     // between a provider's answer and its storage.
     let mut faults_config = test_config.clone();
@@ -167,6 +187,7 @@ pub fn run(_args: &[String]) -> Result<Built> {
         "microsoft_sim_port": TEST_MS_SIM_PORT,
         "salesforce_production_port": TEST_SF_PRODUCTION_PORT,
         "salesforce_sandbox_port": TEST_SF_SANDBOX_PORT,
+        "firefox_id": FIREFOX_ID,
     }))
     .map_err(|e| e.to_string())?;
     write(&root.join("dist/dev/build-info.json"), &info)?;

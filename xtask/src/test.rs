@@ -61,6 +61,8 @@ pub fn run(args: &[String]) -> Result {
     crate::package::zip_all(&built)?;
     crate::run(cargo().args(["build", "-p", "tokenwatch-sim"]))?;
     tools::ensure_chromium()?;
+    tools::ensure_firefox()?;
+    let geckodriver = tools::ensure_geckodriver()?;
     let root = root();
     // Adapter tests where they run: wasm-bindgen-test in Chromium, in a page and in a service
     // worker; webdriver.json gives Chromium its flags.
@@ -93,7 +95,9 @@ pub fn run(args: &[String]) -> Result {
                 root.join("target/debug/tokenwatch-sim"),
             )
             .env("TOKENWATCH_DEV_EXTENSION", &built.test)
-            .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM),
+            .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM)
+            .env("TOKENWATCH_FIREFOX", tools::FIREFOX)
+            .env("TOKENWATCH_GECKODRIVER", geckodriver),
     )
 }
 

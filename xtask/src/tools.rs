@@ -8,6 +8,10 @@ use std::process::Command;
 pub const CHROMIUM: &str = "/usr/lib/chromium/chromium";
 /// Where Debian's ChromeDriver lives.
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Where Debian's Firefox ESR lives.
+pub const FIREFOX: &str = "/usr/lib/firefox-esr/firefox-esr";
+/// The geckodriver that drives it (crates.io; `--allow-system-access` needs 0.37).
+const GECKODRIVER_VERSION: &str = "0.37.1";
 
 /// The `wasm-bindgen` version pinned with `=` in the root `Cargo.toml`; the CLI must match it.
 pub fn wasm_bindgen_version() -> Result<String> {
@@ -114,6 +118,37 @@ pub fn ensure_chromium() -> Result {
         "/usr/lib/chromium/chromium",
         &["chromium", "chromium-driver"],
     )
+}
+
+/// Debian's Firefox ESR.
+pub fn ensure_firefox() -> Result {
+    ensure_apt(FIREFOX, &["firefox-esr"])
+}
+
+/// geckodriver at its pinned version, installed under `~/.cache/tokenwatch/tools` (about three
+/// minutes, once; verified here without `--locked`).
+pub fn ensure_geckodriver() -> Result<PathBuf> {
+    let prefix = home()
+        .join(".cache/tokenwatch/tools")
+        .join(format!("geckodriver-{GECKODRIVER_VERSION}"));
+    let bin = prefix.join("bin/geckodriver");
+    let ok = Command::new(&bin)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(GECKODRIVER_VERSION));
+    if !ok {
+        eprintln!("installing geckodriver {GECKODRIVER_VERSION} (a few minutes, once)");
+        run(cargo()
+            .args([
+                "install",
+                "geckodriver",
+                "--version",
+                GECKODRIVER_VERSION,
+                "--root",
+            ])
+            .arg(&prefix))?;
+    }
+    Ok(bin)
 }
 
 /// Installs Debian `packages` unless `probe` (a command name or a path) is present.
