@@ -184,6 +184,9 @@ impl Page {
                 note.remove_attribute("hidden")
             };
         }
+        if let Some(ignored) = &settings.ignored {
+            self.say(ignored, true);
+        }
         if !settings.problems.is_empty() {
             self.show_field_errors(&settings.problems);
             self.say(

@@ -6,12 +6,19 @@
 use crate::chrome::storage;
 use crate::config;
 use crate::js::join;
+use crate::sealer::WebCryptoSealer;
 use tokenwatch_core::messages::{ErrorCode, Response, SettingsView};
 use tokenwatch_core::settings::SettingsValues;
+use tokenwatch_core::vault::signed::{self, Unverified};
 use url::Url;
 
-/// Where the person's own settings are kept (no secret in them).
+/// Where the person's own settings are kept (no secret in them), signed: a content script
+/// can write `storage.local` in Firefox, and a forged authority host must not redirect a
+/// sign-in.
 const KEY: &str = "tokenwatch:settings";
+
+/// What the options page says when the stored settings failed their check.
+const IGNORED: &str = "Your saved settings were changed outside Tokenwatch (they failed their integrity check), so they are not in force: your administrator's and the build's settings apply. Review the fields below and save to use your own again.";
 
 /// The three layers and the build's whole configuration.
 #[derive(Debug, Default)]
@@ -22,6 +29,8 @@ pub struct Layers {
     pub own: SettingsValues,
     /// The build's `config.json`.
     pub build_config: config::Config,
+    /// The person's stored layer failed its integrity check and is not in force.
+    pub own_ignored: bool,
 }
 
 impl Layers {
@@ -32,15 +41,24 @@ impl Layers {
             config::load(),
         )
         .await;
-        let own = own
-            .ok()
-            .flatten()
-            .and_then(|s| serde_json::from_slice(s.as_bytes()).ok())
-            .unwrap_or_default();
+        let (own, own_ignored) = match own.ok().flatten() {
+            None => (SettingsValues::default(), false),
+            Some(stored) => match signed::verify(&WebCryptoSealer::default(), KEY, &stored).await {
+                Ok(body) => (
+                    serde_json::from_slice(body.as_bytes()).unwrap_or_default(),
+                    false,
+                ),
+                // The key store failed: nothing is known about the value, so it is not used,
+                // and nothing is claimed about who wrote it.
+                Err(Unverified::Backend(_)) => (SettingsValues::default(), false),
+                Err(_) => (SettingsValues::default(), true),
+            },
+        };
         Self {
             managed,
             own,
             build_config: build.unwrap_or_default(),
+            own_ignored,
         }
     }
 
@@ -69,6 +87,7 @@ pub async fn view(microsoft_redirect: &Url) -> Response {
             own: layers.own,
             effective,
             problems,
+            ignored: layers.own_ignored.then(|| IGNORED.to_owned()),
         },
     }
 }
@@ -85,7 +104,10 @@ pub async fn save(values: SettingsValues, microsoft_redirect: &Url) -> Response 
         return Response::Invalid { errors };
     }
     let stored = match serde_json::to_string(&values) {
-        Ok(s) => storage::set(KEY, &s).await.map_err(|e| e.to_string()),
+        Ok(body) => match signed::sign(&WebCryptoSealer::default(), KEY, body).await {
+            Ok(s) => storage::set(KEY, &s).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        },
         Err(e) => Err(e.to_string()),
     };
     if let Err(e) = stored {

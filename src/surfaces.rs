@@ -14,6 +14,7 @@ use tokenwatch_core::ids::ConnectionId;
 use tokenwatch_core::messages::ConnectionView;
 use tokenwatch_core::ports::{Clock, Store, StoreError};
 use tokenwatch_core::time::Timestamp;
+use tokenwatch_core::vault::signed;
 
 /// The alarm that drives the schedule. One name: a missed alarm fires once, not in a burst.
 const TICK_ALARM: &str = "tokenwatch-tick";
@@ -63,26 +64,32 @@ pub async fn snooze(engine: &Engine<WorkerPorts>, id: &ConnectionId, now: Timest
 }
 
 /// What was announced, through the engine's mirrored store: a warm worker's tick reads it from
-/// memory.
+/// memory. It is signed like the heads: a forged entry (a content script can write the store in
+/// Firefox) would silence a notification, so one that fails its check counts as nothing
+/// announced, and the worst a forgery does is announce again.
 async fn load_announced(engine: &Engine<WorkerPorts>) -> Announced {
-    engine
-        .ports()
-        .store()
-        .get(ANNOUNCED_KEY)
+    let ports = engine.ports();
+    let Some(stored) = ports.store().get(ANNOUNCED_KEY).await.ok().flatten() else {
+        return Announced::default();
+    };
+    signed::verify(ports.sealer(), ANNOUNCED_KEY, &stored)
         .await
         .ok()
-        .flatten()
-        .and_then(|s| serde_json::from_slice(s.as_bytes()).ok())
+        .and_then(|body| serde_json::from_slice(body.as_bytes()).ok())
         .unwrap_or_default()
 }
 
 async fn save_announced(engine: &Engine<WorkerPorts>, announced: &Announced) {
-    let store = engine.ports().store();
+    let ports = engine.ports();
+    let store = ports.store();
     let _ = if announced.entries.is_empty() {
         store.delete(ANNOUNCED_KEY).await
     } else {
         match serde_json::to_string(announced) {
-            Ok(s) => store.put(ANNOUNCED_KEY, s).await,
+            Ok(body) => match signed::sign(ports.sealer(), ANNOUNCED_KEY, body).await {
+                Ok(s) => store.put(ANNOUNCED_KEY, s).await,
+                Err(e) => Err(StoreError::Backend(e.to_string())),
+            },
             Err(e) => Err(StoreError::Backend(e.to_string())),
         }
     };

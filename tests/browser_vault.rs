@@ -36,7 +36,8 @@ in_memory!(swapped_record);
 in_memory!(unknown_version);
 in_memory!(wrong_key_id);
 in_memory!(compare_and_swap);
-in_memory!(migrates_clear_records);
+in_memory!(never_seals_clear_records);
+in_memory!(forged_heads_are_ignored);
 
 #[wasm_bindgen_test]
 async fn the_key_survives_a_restart_and_is_not_extractable() {

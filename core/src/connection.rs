@@ -193,6 +193,9 @@ pub enum Event {
     ExpiringSoon,
     /// Now Unreachable.
     Unreachable,
+    /// The stored schedule beside the sealed record failed its integrity check (something
+    /// other than Tokenwatch wrote it) and was ignored.
+    StoredScheduleIgnored,
 }
 
 impl Event {
@@ -220,6 +223,7 @@ impl From<Event> for String {
             Event::TokenExpired => "Token expired",
             Event::ExpiringSoon => "Expiring soon",
             Event::Unreachable => "Can't reach",
+            Event::StoredScheduleIgnored => "Stored schedule ignored",
         }
         .into()
     }
@@ -235,6 +239,7 @@ impl TryFrom<String> for Event {
             "Token valid" => Event::TokenValid,
             "Token expired" => Event::TokenExpired,
             "Expiring soon" => Event::ExpiringSoon,
+            "Stored schedule ignored" => Event::StoredScheduleIgnored,
             // Earlier versions stored the provider's name with it.
             "Can't reach" | "Can't reach Salesforce" | "Can't reach Microsoft" => {
                 Event::Unreachable

@@ -412,6 +412,10 @@ pub struct SettingsView {
     pub locked: Vec<Field>,
     /// Why the settings in force are not usable, if they are not.
     pub problems: Vec<FieldError>,
+    /// Set when the person's saved settings failed their integrity check (something other
+    /// than Tokenwatch wrote them) and are not in force: what to do about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
 }
 
 /// One line of the in-mail banner: enough to say who needs a sign-in, nothing more.

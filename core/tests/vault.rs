@@ -27,7 +27,8 @@ conformance_test!(swapped_record);
 conformance_test!(unknown_version);
 conformance_test!(wrong_key_id);
 conformance_test!(compare_and_swap);
-conformance_test!(migrates_clear_records);
+conformance_test!(never_seals_clear_records);
+conformance_test!(forged_heads_are_ignored);
 
 #[test]
 fn lost_key() {
@@ -150,5 +151,53 @@ fn a_clear_text_record_under_another_connections_key_is_quarantined_not_migrated
         block_on(store.get(&format!("quarantine:{}:0", b.id)))
             .unwrap()
             .is_some()
+    );
+}
+
+/// What a content script (Firefox lets it write `storage.local`) or another program writes
+/// beside the sealed record cannot stop, delay or fake a check: a head that says `parked` and
+/// dates the next check years ahead is ignored, the due check runs, and the connection's
+/// history says what was ignored.
+#[test]
+fn a_forged_parked_head_cannot_stop_the_scheduled_check() {
+    let w = world();
+    let login = LoginChoice::Custom {
+        host: SIM_URL.into(),
+    };
+    let view = block_on(w.engine.connect_salesforce(&login)).unwrap();
+    let key = format!("conn:{}", view.id);
+    let forged = serde_json::json!({
+        "gen": 1,
+        "glance": { "parked": true, "next": 4_102_444_800_000u64 }
+    })
+    .to_string();
+    block_on(w.engine.ports().store.put(&key, forged.clone())).unwrap();
+
+    // Past the first due check: the forged head would have parked it for good.
+    w.clock.advance_ms(2 * 3_600_000);
+    let before = w.sim.counters();
+    let tick = block_on(w.engine.tick()).unwrap();
+    assert_eq!(tick.checked, 1, "the forged head was obeyed");
+    assert!(
+        w.sim.counters().userinfo > before.userinfo,
+        "no check reached the org"
+    );
+    let next = tick.next_wakeup.unwrap();
+    assert!(
+        next.as_millis() < 4_102_444_800_000,
+        "the forged date was obeyed"
+    );
+
+    // The head is the vault's own again, and the history says what was ignored.
+    assert_ne!(
+        block_on(w.engine.ports().store.get(&key)).unwrap().unwrap(),
+        forged
+    );
+    let listed = block_on(w.engine.list()).unwrap();
+    assert_eq!(listed[0].status.title, "Token valid");
+    let history = block_on(w.engine.details(&view.id)).unwrap().history;
+    assert!(
+        history.iter().any(|h| h.title == "Stored schedule ignored"),
+        "{history:?}"
     );
 }

@@ -189,3 +189,43 @@ test('Firefox: the banner on the Outlook stand-in names who needs a sign-in insi
     await ff.close();
   }
 });
+
+test('Firefox: a content script that writes storage.local steers nothing and loses nothing: a forged head, a planted clear record, forged settings and notifications', async () => {
+  const ff = await launchFirefox();
+  try {
+    const popup = await ff.openExtensionPage('popup.html');
+    await addSalesforce(ff, popup, 'ada@acme.example');
+    const EVE = 'sf:00D5g000004AcmeEAA:0055g000004EveXEAA';
+    const planted = JSON.stringify({ v: 3, id: EVE, tokens: { access: 'planted-access', refresh: 'planted-refresh' } });
+    const plant = encodeURIComponent(JSON.stringify({
+      [`conn:${ADA_SF}`]: JSON.stringify({ gen: 1, glance: { parked: true, next: 4102444800000 } }),
+      [`conn:${EVE}`]: planted,
+      'tokenwatch:settings': JSON.stringify({ microsoft_authority_host: 'https://login.evil.example' }),
+      'tokenwatch:announced': JSON.stringify({ entries: [] }),
+    }));
+    // The test build's probe content script writes them from a web page.
+    await ff.openWebPage(`${sim.url}/admin/health#plant=${plant}`);
+    const probe = JSON.parse(await ff.waitFor(() => ff.run('return document.documentElement.dataset.tokenwatchProbe ?? null'), 'the probe'));
+    assert.equal(probe.plant, 'written', 'Firefox lets a content script write storage.local');
+    // Back to the popup (closing the web page), drawn afresh.
+    await ff.closeTab(popup);
+    await ff.run('location.reload()');
+    await ff.waitFor(async () => (await ff.rows()).length === 2, 'both rows');
+
+    const before = await admin(sim, 'counters');
+    await ff.click(`button.check[data-id="${ADA_SF}"]`);
+    assert.equal(await ff.message(/ada@acme\.example: Token/), 'ada@acme.example: Token valid.');
+    assert.ok((await admin(sim, 'counters')).userinfo > before.userinfo, 'the forged parked head was obeyed');
+    const eve = (await ff.rows()).find((r) => r.id === EVE);
+    assert.equal(eve.status, 'Token expired');
+    assert.match(eve.detail, /could not be decrypted .*set aside, not deleted/);
+    const stored = await ff.runAsync('const done = arguments[arguments.length - 1]; chrome.storage.local.get(null).then(done)');
+    assert.ok(!Object.keys(stored).some((k) => k.startsWith(`rec:${EVE}`)), 'a planted record was sealed');
+    assert.equal(stored[`quarantine:${EVE}:0`], planted, 'what was planted is kept');
+    const settings = await ff.runAsync("const done = arguments[arguments.length - 1]; chrome.runtime.sendMessage({ v: 2, request: { type: 'get_settings' } }).then(done)");
+    assert.equal(settings.settings.effective.microsoft_authority_host, `http://127.0.0.1:${BUILD.microsoft_sim_port}`);
+    assert.match(settings.settings.ignored, /changed outside Tokenwatch/);
+  } finally {
+    await ff.close();
+  }
+});

@@ -54,7 +54,7 @@ test('bad settings are refused next to their fields and nothing is saved; good o
     await options.fill('#check_interval', '45');
     await options.click('#save');
     await options.waitForFunction(() => document.getElementById('message').textContent.startsWith('Settings saved'));
-    assert.deepEqual(JSON.parse((await storage(worker))['tokenwatch:settings']), {
+    assert.deepEqual(JSON.parse(JSON.parse((await storage(worker))['tokenwatch:settings']).body), {
       salesforce_consumer_key: null, microsoft_client_id: null, microsoft_authority_host: null,
       microsoft_tenant: 'common', microsoft_registration: null, microsoft_resource: null, microsoft_cloud: null, ews_url: null,
       schedule: { check_interval_s: 2700, warn_long_s: null, warn_short_s: null, warn_day_limited_s: null, silent_renew_lead_s: null },

@@ -31,9 +31,12 @@ test('no token the simulator issued is in extension storage or anywhere in the p
 
     const stored = await storage(worker);
     assert.deepEqual(Object.keys(stored).sort(), [`conn:${ID}`, `rec:${ID}:1`]);
-    // The head: the generation and, in clear, only when the next check is due (no alert:
-    // the connection is healthy). Everything else is in the sealed record.
-    const head = JSON.parse(stored[`conn:${ID}`]);
+    // The head, signed: the generation and, readable, only when the next check is due (no
+    // alert: the connection is healthy). Everything else is in the sealed record.
+    const signedHead = JSON.parse(stored[`conn:${ID}`]);
+    assert.deepEqual(Object.keys(signedHead).sort(), ['body', 'kid', 'nonce', 'signed', 'tag']);
+    assert.equal(Buffer.from(signedHead.tag, 'base64url').length, 16, 'a 128-bit GMAC tag');
+    const head = JSON.parse(signedHead.body);
     assert.deepEqual(Object.keys(head).sort(), ['gen', 'glance']);
     assert.equal(head.gen, 1);
     assert.deepEqual(Object.keys(head.glance), ['next']);
@@ -73,10 +76,12 @@ test('a content script on a web page can neither read the records nor ask the wo
     await connect(context, popup, sim.url, 'ada@acme.example');
 
     const page = await context.newPage();
-    await page.goto(`${sim.url}/admin/health`);
+    const plant = encodeURIComponent(JSON.stringify({ [`conn:${ID}`]: '{"gen":1,"glance":{"parked":true}}' }));
+    await page.goto(`${sim.url}/admin/health#plant=${plant}`);
     await page.waitForFunction(() => document.documentElement.dataset.tokenwatchProbe, null, { timeout: 20_000 });
     const report = JSON.parse(await page.evaluate(() => document.documentElement.dataset.tokenwatchProbe));
     assert.match(report.storage, /^denied: /, report.storage);
+    assert.match(report.plant, /^denied: /, 'Chrome keeps content scripts from writing storage.local too');
     const answer = JSON.parse(report.message);
     assert.equal(answer.type, 'error');
     assert.equal(answer.error.code, 'forbidden');
@@ -137,11 +142,63 @@ test('a warm worker sees what another context changed in storage (its in-memory 
       }
       assert.deepEqual(await list(), want);
     };
-    // This page (not the worker) damages the head, then removes it.
-    await popup.evaluate((key) => chrome.storage.local.set({ [key]: 'not json' }), `conn:${ID}`);
+    // This page (not the worker) damages the record, then removes the head. (A damaged head
+    // alone is rebuilt from the record: see the test below.)
+    await popup.evaluate((key) => chrome.storage.local.set({ [key]: 'not json' }), `rec:${ID}:1`);
     await until(['unknown user']);
     await popup.evaluate((key) => chrome.storage.local.remove(key), `conn:${ID}`);
     await until([]);
+  } finally {
+    await context.close();
+  }
+});
+
+test('what something else writes into storage.local steers nothing and loses nothing: a forged head, a planted clear record, forged settings', async () => {
+  const { context, worker } = await launch(newProfile());
+  try {
+    const popup = await openPopup(context);
+    await connect(context, popup, sim.url, 'ada@acme.example');
+    const EVE = 'sf:00D5g000004AcmeEAA:0055g000004EveXEAA';
+    const planted = JSON.stringify({ v: 3, id: EVE, tokens: { access: 'planted-access', refresh: 'planted-refresh' } });
+    // Written as another program with the profile would (a content script cannot here:
+    // Chrome restricts storage.local to the extension's own pages; Firefox does not, see
+    // firefox.test.mjs).
+    await popup.evaluate(([ada, eve, clear]) => chrome.storage.local.set({
+      [`conn:${ada}`]: JSON.stringify({ gen: 1, glance: { parked: true, next: 4102444800000 } }),
+      [`conn:${eve}`]: clear,
+      'tokenwatch:settings': JSON.stringify({ microsoft_authority_host: 'https://login.evil.example', salesforce_consumer_key: 'evil' }),
+    }), [ID, EVE, planted]);
+    await stopServiceWorker(context, popup);
+
+    // The forged head does not park Ada: a check reaches the org, and her history says what
+    // was ignored.
+    await popup.reload();
+    await popup.waitForSelector(`li[data-id="${ID}"]`);
+    const before = await admin(sim, 'counters');
+    await popup.click(`button.check[data-id="${ID}"]`);
+    assert.equal((await message(popup, /ada@acme\.example: Token/)).text, 'ada@acme.example: Token valid.');
+    assert.ok((await admin(sim, 'counters')).userinfo > before.userinfo);
+    const listed = await rows(popup);
+    assert.equal(listed.find((r) => r.id === ID).status, 'Token valid');
+    // The planted record is shown as unreadable, never sealed, and kept aside.
+    const eve = listed.find((r) => r.id === EVE);
+    assert.equal(eve.status, 'Token expired');
+    assert.match(eve.detail, /could not be decrypted .*set aside, not deleted/);
+    const stored = await storage(worker);
+    assert.ok(!Object.keys(stored).some((k) => k.startsWith(`rec:${EVE}`)), 'a planted record was sealed');
+    assert.equal(stored[`quarantine:${EVE}:0`], planted, 'what was planted is kept');
+    assert.ok(JSON.parse(stored[`conn:${ID}`]).tag, 'Ada\'s head is the vault\'s own again');
+
+    // The forged settings are not in force, and the options page says so.
+    const answer = await popup.evaluate(() => chrome.runtime.sendMessage({ v: 2, request: { type: 'get_settings' } }));
+    assert.equal(answer.settings.effective.microsoft_authority_host, `http://127.0.0.1:${(await import('./harness.mjs')).BUILD.microsoft_sim_port}`);
+    assert.equal(answer.settings.effective.salesforce_consumer_key, 'tokenwatch-dev');
+    assert.match(answer.settings.ignored, /changed outside Tokenwatch/);
+    const options = await context.newPage();
+    await options.goto(popup.url().replace('popup.html', 'options.html'));
+    await options.waitForFunction(() => /changed outside Tokenwatch/.test(document.getElementById('message').textContent));
+    const details = await options.waitForSelector(`section.detail[data-id="${ID}"] .history`);
+    assert.match(await details.textContent(), /Stored schedule ignored/);
   } finally {
     await context.close();
   }

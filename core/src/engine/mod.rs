@@ -126,6 +126,8 @@ where
 #[derive(Debug)]
 pub struct Engine<P> {
     ports: P,
+    /// The heads this engine verified, so a tick does not verify an unchanged head again.
+    verified_heads: crate::vault::VerifiedHeads,
     salesforce: Option<SalesforceApp>,
     microsoft: Option<MicrosoftApp>,
     timing: Timing,
@@ -142,6 +144,7 @@ impl<P: Ports> Engine<P> {
     pub fn new(ports: P, salesforce: Option<SalesforceApp>) -> Self {
         Self {
             ports,
+            verified_heads: Default::default(),
             salesforce,
             microsoft: None,
             timing: Timing::default(),
@@ -237,7 +240,7 @@ impl<P: Ports> Engine<P> {
     }
 
     fn vault(&self) -> Vault<'_, P::Store, P::Sealer> {
-        Vault::new(self.ports.store(), self.ports.sealer())
+        Vault::new(self.ports.store(), self.ports.sealer()).with(self.now(), &self.verified_heads)
     }
 
     fn now(&self) -> Timestamp {

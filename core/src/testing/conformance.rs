@@ -267,31 +267,110 @@ pub async fn compare_and_swap<S: Store, C: Sealer>(store: &S, sealer: &C) -> Che
     }
 }
 
-/// A record Tokenwatch 0.1 stored in clear is sealed when first read, and no clear copy stays.
-pub async fn migrates_clear_records<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
+/// A connection planted in clear at a head (a content script can write the store in
+/// Firefox; the first build stored records so) is never sealed: it reads as unreadable, what
+/// was there is kept in quarantine, and no record is made of it.
+pub async fn never_seals_clear_records<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
     let vault = Vault::new(store, sealer);
     let conn = fixture(9);
     let clear = serde_json::to_string(&conn).expect("serializes");
     store
-        .put(&format!("{HEAD_PREFIX}{}", conn.id), clear)
+        .put(&format!("{HEAD_PREFIX}{}", conn.id), clear.clone())
         .await
         .map_err(|e| e.to_string())?;
     match load(&vault, &conn.id).await? {
-        Loaded::Ok {
-            conn: back,
-            generation: 1,
-        } => ensure(back.account == conn.account, "migrated account")?,
-        other => return Err(format!("migration gave {other:?}")),
+        Loaded::Unreadable {
+            reason: Unreadable::UnknownFormat,
+            ..
+        } => {}
+        other => return Err(format!("a planted clear record gave {other:?}")),
     }
-    let all = all_values(store).await?;
+    let records = store.list("rec:").await.map_err(|e| e.to_string())?;
+    ensure(records.is_empty(), "a planted clear record was sealed")?;
+    let kept = store.list("quarantine:").await.map_err(|e| e.to_string())?;
     ensure(
-        !all.contains(ACCESS) && !all.contains(REFRESH),
-        "a clear-text token survived the migration",
+        kept.iter().any(|(_, v)| *v == clear),
+        "what was planted is not kept in quarantine",
     )?;
     match load(&vault, &conn.id).await? {
-        Loaded::Ok { generation: 1, .. } => Ok(()),
-        other => Err(format!("reading the migrated record gave {other:?}")),
+        Loaded::Unreadable { .. } => Ok(()),
+        other => Err(format!("reading it again gave {other:?}")),
     }
+}
+
+/// A head rewritten by something other than the vault — parked, dated years ahead, marked
+/// unreadable, pointing at another generation, copied from another connection, or left
+/// unsigned — is ignored: the glance knows nothing from it, the load opens the newest record
+/// and writes the head again, after which the glance shows the record's own schedule.
+pub async fn forged_heads_are_ignored<S: Store, C: Sealer>(store: &S, sealer: &C) -> Check {
+    let vault = Vault::new(store, sealer);
+    let conn = fixture(4);
+    let other = fixture(5);
+    vault.save(&other, 0).await.map_err(|e| e.to_string())?;
+    let generation = vault.save(&conn, 0).await.map_err(|e| e.to_string())?;
+    let head_key = format!("{HEAD_PREFIX}{}", conn.id);
+    let genuine = store
+        .get(&head_key)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no head")?;
+    let other_head = store
+        .get(&format!("{HEAD_PREFIX}{}", other.id))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no head")?;
+    let mut body: serde_json::Value = serde_json::from_str(&genuine).map_err(|e| e.to_string())?;
+    let inner: serde_json::Value =
+        serde_json::from_str(body["body"].as_str().ok_or("no body")?).map_err(|e| e.to_string())?;
+    let mut with = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut inner = inner.clone();
+        change(&mut inner);
+        body["body"] = inner.to_string().into();
+        body.to_string()
+    };
+    let forgeries = [
+        ("parked", with(&|h| h["glance"]["parked"] = true.into())),
+        (
+            "dated ahead",
+            with(&|h| h["glance"]["next"] = 4_102_444_800_000u64.into()),
+        ),
+        ("unreadable", with(&|h| h["unreadable"] = "tampered".into())),
+        ("another generation", with(&|h| h["gen"] = 99.into())),
+        ("unsigned", inner.to_string()),
+        ("another connection's head", other_head),
+    ];
+    for (what, forged) in forgeries {
+        store
+            .put(&head_key, forged)
+            .await
+            .map_err(|e| e.to_string())?;
+        let glance = vault.glance().await.map_err(|e| e.to_string())?;
+        let seen = glance
+            .iter()
+            .find(|(id, _)| *id == conn.id)
+            .map(|(_, g)| g.clone());
+        ensure(
+            seen == Some(crate::vault::Glance::Unknown),
+            &format!("a {what} head was believed: {seen:?}"),
+        )?;
+        match load(&vault, &conn.id).await? {
+            Loaded::Ok {
+                conn: back,
+                generation: g,
+            } if back.tokens.refresh.secret() == conn.tokens.refresh.secret()
+                && g == generation => {}
+            other => return Err(format!("after a {what} head, the load gave {other:?}")),
+        }
+        let glance = vault.glance().await.map_err(|e| e.to_string())?;
+        ensure(
+            glance.iter().any(|(id, g)| {
+                *id == conn.id
+                    && *g == crate::vault::Glance::Known(crate::vault::Schedule::of(&conn))
+            }),
+            &format!("after a {what} head, the head was not written again"),
+        )?;
+    }
+    Ok(())
 }
 
 /// After `lose_key` (the host's way of destroying the key), a saved connection reads as

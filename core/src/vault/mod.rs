@@ -5,7 +5,7 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `conn:<id>` | head: `{"gen":N}` (or `{"gen":N,"unreadable":"…"}` once quarantined) |
+//! | `conn:<id>` | head, [signed](signed): `{"gen":N,"glance":{…}}` (or `{"gen":N,"unreadable":"…"}` once quarantined) |
 //! | `rec:<id>:<N>` | [`SealedRecord`] of generation N |
 //! | `quarantine:<id>:<N>` | a record that failed to open, kept aside, never deleted silently |
 //!
@@ -15,14 +15,23 @@
 //! cannot overwrite a newer one. The associated data of each seal names the format version and
 //! the exact storage key, so a record copied to another connection or generation, or relabelled
 //! with another version, fails to open.
+//!
+//! The head is an index the vault itself can rebuild: it is signed, and a head that fails its
+//! tag (written by something else, or by an earlier build) is ignored — the newest record of the
+//! connection that opens is the truth, the head is written again from it, and the
+//! connection's history says so. A forged `parked`, `next` or `alert` therefore never stops or
+//! delays a check, and nothing found in clear is ever sealed.
 
-use crate::connection::Connection;
+pub mod signed;
+
+use crate::connection::{Connection, Event};
 use crate::ids::ConnectionId;
 use crate::ports::{Store, StoreError};
 use crate::status::{Alert, Unreadable};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// Version of the sealed record format.
@@ -197,17 +206,76 @@ fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The heads a long-lived engine has verified, by storage key: the exact text each had, so
+/// a tick need not verify an unchanged head again.
+pub type VerifiedHeads = RefCell<BTreeMap<String, String>>;
+
 /// Sealed connection storage over a [`Store`] and a [`Sealer`].
 #[derive(Debug)]
 pub struct Vault<'a, S, C> {
     store: &'a S,
     sealer: &'a C,
+    now: Option<crate::time::Timestamp>,
+    verified: Option<&'a VerifiedHeads>,
 }
 
 impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
     /// A vault over `store`, sealing with `sealer`.
     pub fn new(store: &'a S, sealer: &'a C) -> Self {
-        Self { store, sealer }
+        Self {
+            store,
+            sealer,
+            now: None,
+            verified: None,
+        }
+    }
+
+    /// The same vault, which dates what it notes in a connection's history (a head that failed
+    /// its check) at `now`, and remembers the heads it verified in `verified`.
+    pub fn with(mut self, now: crate::time::Timestamp, verified: &'a VerifiedHeads) -> Self {
+        self.now = Some(now);
+        self.verified = Some(verified);
+        self
+    }
+
+    /// The head stored under `key` as `raw`, when its tag verifies.
+    async fn verified_head(&self, key: &str, raw: &str) -> Result<Head, signed::Unverified> {
+        if let Some(memo) = self.verified {
+            if memo.borrow().get(key).is_some_and(|seen| seen == raw) {
+                if let Ok(head) = Self::head_body(raw) {
+                    return Ok(head);
+                }
+            }
+        }
+        let body = signed::verify(self.sealer, key, raw).await?;
+        let head = serde_json::from_slice::<Head>(body.as_bytes())
+            .map_err(|_| signed::Unverified::Rejected)?;
+        if let Some(memo) = self.verified {
+            memo.borrow_mut().insert(key.to_owned(), raw.to_owned());
+        }
+        Ok(head)
+    }
+
+    /// The head inside an already verified stored text.
+    fn head_body(raw: &str) -> Result<Head, ()> {
+        #[derive(Deserialize)]
+        struct Body {
+            body: String,
+        }
+        let body: Body = serde_json::from_slice(raw.as_bytes()).map_err(|_| ())?;
+        serde_json::from_slice(body.body.as_bytes()).map_err(|_| ())
+    }
+
+    /// Writes `head` for `id`, signed.
+    async fn put_head(&self, id: &ConnectionId, head: &Head) -> Result<(), VaultError> {
+        let key = head_key(id);
+        let body = serde_json::to_string(head).expect("a head serializes");
+        let stored = signed::sign(self.sealer, &key, body).await?;
+        self.store.put(&key, stored.clone()).await?;
+        if let Some(memo) = self.verified {
+            memo.borrow_mut().insert(key, stored);
+        }
+        Ok(())
     }
 
     /// Every connection id with a head, in order.
@@ -221,34 +289,34 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
             .collect())
     }
 
-    /// Every connection's head, read in one pass without opening a record.
+    /// Every connection's head, read in one pass without opening a record. A head whose tag
+    /// does not verify says nothing: [`Glance::Unknown`], so the record is opened.
     pub async fn glance(&self) -> Result<Vec<(ConnectionId, Glance)>, VaultError> {
-        Ok(self
-            .store
-            .list(HEAD_PREFIX)
-            .await?
-            .into_iter()
-            .filter_map(|(k, raw)| {
-                let id = ConnectionId::parse(&k[HEAD_PREFIX.len()..])?;
-                let glance = match serde_json::from_slice::<Head>(raw.as_bytes()) {
-                    Ok(Head {
-                        unreadable: Some(reason),
-                        ..
-                    }) => Glance::Unreadable(reason),
-                    Ok(Head {
-                        glance: Some(schedule),
-                        ..
-                    }) => Glance::Known(schedule),
-                    _ => Glance::Unknown,
-                };
-                Some((id, glance))
-            })
-            .collect())
+        let mut out = Vec::new();
+        for (key, raw) in self.store.list(HEAD_PREFIX).await? {
+            let Some(id) = ConnectionId::parse(&key[HEAD_PREFIX.len()..]) else {
+                continue;
+            };
+            let glance = match self.verified_head(&key, &raw).await {
+                Ok(Head {
+                    unreadable: Some(reason),
+                    ..
+                }) => Glance::Unreadable(reason),
+                Ok(Head {
+                    glance: Some(schedule),
+                    ..
+                }) => Glance::Known(schedule),
+                _ => Glance::Unknown,
+            };
+            out.push((id, glance));
+        }
+        Ok(out)
     }
 
     /// Loads `id`. A record that cannot be opened is copied to quarantine and the head marked,
-    /// so the next load answers at once and the data stays for inspection. A record stored in
-    /// clear by Tokenwatch 0.1 (before sealing) is sealed on the way.
+    /// so the next load answers at once and the data stays for inspection. A head that fails
+    /// its tag is rebuilt from the newest record that opens; a connection found in clear
+    /// (planted, or from the first build, before sealing) is never sealed: it is quarantined.
     pub async fn load(&self, id: &ConnectionId) -> Result<Option<Loaded>, VaultError> {
         let Some(raw_head) = self.store.get(&head_key(id)).await? else {
             return Ok(None);
@@ -283,25 +351,10 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         raw_head: String,
         read: Option<&BTreeMap<String, String>>,
     ) -> Result<Loaded, VaultError> {
-        if let Ok(legacy) = Connection::from_json(raw_head.as_bytes()) {
-            if legacy.id != *id {
-                return self
-                    .quarantine(id, 0, &raw_head, Unreadable::UnknownFormat)
-                    .await;
-            }
-            let generation = self.migrate(&legacy).await?;
-            return Ok(Loaded::Ok {
-                conn: Box::new(legacy),
-                generation,
-            });
-        }
-        let head: Head = match serde_json::from_slice(raw_head.as_bytes()) {
-            Ok(h) => h,
-            Err(_) => {
-                return self
-                    .quarantine(id, 0, &raw_head, Unreadable::UnknownFormat)
-                    .await;
-            }
+        let head = match self.verified_head(&head_key(id), &raw_head).await {
+            Ok(head) => head,
+            Err(signed::Unverified::Backend(e)) => return Err(SealError::Backend(e).into()),
+            Err(_) => return self.recover(id, &raw_head, read).await,
         };
         if let Some(reason) = head.unreadable {
             return Ok(Loaded::Unreadable {
@@ -319,23 +372,34 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
                 .quarantine(id, head.generation, "", Unreadable::Missing)
                 .await;
         };
+        match self.open_record(id, &key, &raw).await? {
+            Ok(conn) => Ok(Loaded::Ok {
+                conn: Box::new(conn),
+                generation: head.generation,
+            }),
+            Err(reason) => self.quarantine(id, head.generation, &raw, reason).await,
+        }
+    }
+
+    /// Opens the sealed record `raw` stored under `key` for `id`: the connection, or why it
+    /// cannot be read; `Err` only when the crypto backend failed (the record may open later).
+    async fn open_record(
+        &self,
+        id: &ConnectionId,
+        key: &str,
+        raw: &str,
+    ) -> Result<Result<Connection, Unreadable>, VaultError> {
         let record = match serde_json::from_slice::<SealedRecord>(raw.as_bytes()) {
             Ok(r) if r.v == SEAL_VERSION => r,
-            _ => {
-                return self
-                    .quarantine(id, head.generation, &raw, Unreadable::UnknownFormat)
-                    .await;
-            }
+            _ => return Ok(Err(Unreadable::UnknownFormat)),
         };
         let (Ok(nonce), Ok(ciphertext)) = (
             URL_SAFE_NO_PAD.decode(&record.nonce),
             URL_SAFE_NO_PAD.decode(&record.ciphertext),
         ) else {
-            return self
-                .quarantine(id, head.generation, &raw, Unreadable::Tampered)
-                .await;
+            return Ok(Err(Unreadable::Tampered));
         };
-        let aad = associated_data(record.v, &key);
+        let aad = associated_data(record.v, key);
         let plain = match self
             .sealer
             .open(&record.kid, &nonce, &aad, &ciphertext)
@@ -343,19 +407,79 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         {
             Ok(p) => p,
             Err(e) => match unreadable(&e) {
-                Some(reason) => {
-                    return self.quarantine(id, head.generation, &raw, reason).await;
-                }
+                Some(reason) => return Ok(Err(reason)),
                 None => return Err(e.into()),
             },
         };
-        match Connection::from_json(&plain) {
-            Ok(conn) if conn.id == *id => Ok(Loaded::Ok {
-                conn: Box::new(conn),
-                generation: head.generation,
-            }),
-            _ => {
-                self.quarantine(id, head.generation, &raw, Unreadable::UnknownFormat)
+        Ok(match Connection::from_json(&plain) {
+            Ok(conn) if conn.id == *id => Ok(conn),
+            _ => Err(Unreadable::UnknownFormat),
+        })
+    }
+
+    /// `id`'s head failed its tag: the newest of its records that opens is the connection (each
+    /// record's seal names its own generation, so none can pose as another), the head is
+    /// written again from it, and its history notes what was ignored. With no record that
+    /// opens, the connection is quarantined and what was stored kept aside.
+    async fn recover(
+        &self,
+        id: &ConnectionId,
+        raw_head: &str,
+        read: Option<&BTreeMap<String, String>>,
+    ) -> Result<Loaded, VaultError> {
+        let prefix = format!("{RECORD_PREFIX}{id}:");
+        let mut records: Vec<(u64, String, String)> = match read {
+            Some(snapshot) => snapshot
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            None => self.store.list(&prefix).await?,
+        }
+        .into_iter()
+        .filter_map(|(k, v)| Some((k[prefix.len()..].parse::<u64>().ok()?, k, v)))
+        .collect();
+        records.sort_by_key(|r| std::cmp::Reverse(r.0));
+        let mut first_failure = None;
+        for (generation, key, raw) in &records {
+            match self.open_record(id, key, raw).await? {
+                Ok(mut conn) => {
+                    if let Some(now) = self.now {
+                        conn.record(
+                            now,
+                            Event::StoredScheduleIgnored,
+                            "its stored schedule failed the integrity check; rebuilt from the sealed record".into(),
+                        );
+                        let generation = self.swap_in(&conn, *generation).await?;
+                        return Ok(Loaded::Ok {
+                            conn: Box::new(conn),
+                            generation,
+                        });
+                    }
+                    self.put_head(
+                        id,
+                        &Head {
+                            generation: *generation,
+                            unreadable: None,
+                            glance: Some(Schedule::of(&conn)),
+                        },
+                    )
+                    .await?;
+                    return Ok(Loaded::Ok {
+                        conn: Box::new(conn),
+                        generation: *generation,
+                    });
+                }
+                Err(reason) => {
+                    first_failure.get_or_insert((*generation, raw.clone(), reason));
+                }
+            }
+        }
+        match first_failure {
+            Some((generation, raw, reason)) => self.quarantine(id, generation, &raw, reason).await,
+            None => {
+                let generation = records.first().map_or(0, |r| r.0);
+                self.quarantine(id, generation, raw_head, Unreadable::UnknownFormat)
                     .await
             }
         }
@@ -385,14 +509,15 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         Ok(())
     }
 
-    /// The generation of `id` read from its head alone, without decrypting; `None` when there
-    /// is no such connection. A head that is not a generation head (a clear-text record from the
-    /// first build, or damage) goes through [`Vault::load`], which migrates or quarantines it.
+    /// The generation of `id` read from its head alone, without opening the record; `None`
+    /// when there is no such connection. A head that fails its tag goes through
+    /// [`Vault::load`], which rebuilds or quarantines it.
     pub async fn generation(&self, id: &ConnectionId) -> Result<Option<u64>, VaultError> {
-        let Some(raw) = self.store.get(&head_key(id)).await? else {
+        let key = head_key(id);
+        let Some(raw) = self.store.get(&key).await? else {
             return Ok(None);
         };
-        if let Ok(head) = serde_json::from_slice::<Head>(raw.as_bytes()) {
+        if let Ok(head) = self.verified_head(&key, &raw).await {
             return Ok(Some(head.generation));
         }
         Ok(self.load(id).await?.map(|loaded| match loaded {
@@ -400,13 +525,19 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         }))
     }
 
+    /// The generation a save compares against. A head that fails its tag is no generation a
+    /// writer can have read: the save is refused as a conflict, and the load that follows
+    /// rebuilds the head.
     async fn current_gen(&self, id: &ConnectionId) -> Result<u64, VaultError> {
-        let Some(raw) = self.store.get(&head_key(id)).await? else {
+        let key = head_key(id);
+        let Some(raw) = self.store.get(&key).await? else {
             return Ok(0);
         };
-        Ok(serde_json::from_slice::<Head>(raw.as_bytes())
-            .map(|h| h.generation)
-            .unwrap_or(0))
+        match self.verified_head(&key, &raw).await {
+            Ok(head) => Ok(head.generation),
+            Err(signed::Unverified::Backend(e)) => Err(SealError::Backend(e).into()),
+            Err(_) => Err(VaultError::Conflict),
+        }
     }
 
     /// Seals `conn` as generation `current + 1`, writes it, then moves the head to it (the
@@ -429,25 +560,19 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
         let record =
             serde_json::to_string(&record).map_err(|e| StoreError::Backend(e.to_string()))?;
         self.store.put(&key, record).await?;
-        let head = serde_json::to_string(&Head {
+        let head = Head {
             generation,
             unreadable: None,
             glance: Some(Schedule::of(conn)),
-        })
-        .expect("a head serializes");
-        if let Err(e) = self.store.put(&head_key(id), head).await {
+        };
+        if let Err(e) = self.put_head(id, &head).await {
             let _ = self.store.delete(&key).await;
-            return Err(e.into());
+            return Err(e);
         }
         if current > 0 {
             let _ = self.store.delete(&record_key(id, current)).await;
         }
         Ok(generation)
-    }
-
-    /// Seals a clear-text record as generation 1; replacing the clear-text head is the swap.
-    async fn migrate(&self, legacy: &Connection) -> Result<u64, VaultError> {
-        self.swap_in(legacy, 0).await
     }
 
     async fn quarantine(
@@ -470,12 +595,7 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
             unreadable: Some(reason.clone()),
             glance: None,
         };
-        self.store
-            .put(
-                &head_key(id),
-                serde_json::to_string(&head).expect("a head serializes"),
-            )
-            .await?;
+        self.put_head(id, &head).await?;
         Ok(Loaded::Unreadable { reason, generation })
     }
 }
