@@ -188,3 +188,93 @@ fn a_connection_whose_data_is_unreadable_cannot_be_renewed_but_can_be_disconnect
         "quarantined copies go too"
     );
 }
+
+/// Every sign-in is an approval at Salesforce, five per user and app, the sixth dropping the
+/// oldest — perhaps another tool's. Signing in again, re-adding the org or changing to the
+/// same account revokes the refresh token it replaces once the new one is saved, so six
+/// renewals leave one approval, and the connection keeps working.
+#[test]
+fn renewing_or_re_adding_revokes_the_replaced_approval_so_approvals_never_pile_up() {
+    let w = world();
+    let id = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    assert_eq!(w.sim.approvals("ada@acme.example"), Some(1));
+    let replaced = common::stored(&w, &id).tokens.refresh.secret().clone();
+    let revocations = w.sim.counters().revocations;
+    for round in 0..6 {
+        match round % 3 {
+            0 => block_on(w.engine.sign_in_again(&id)).unwrap(),
+            1 => block_on(w.engine.connect_salesforce(&sim_login())).unwrap(),
+            _ => block_on(w.engine.change_account(&id)).unwrap(),
+        };
+        assert_eq!(
+            w.sim.approvals("ada@acme.example"),
+            Some(1),
+            "round {round}"
+        );
+    }
+    assert_eq!(w.sim.counters().revocations, revocations + 6);
+    assert!(
+        !w.sim.issued_tokens().contains(&replaced),
+        "the first refresh token still works"
+    );
+    assert_eq!(
+        block_on(w.engine.check(&id)).unwrap().status.title,
+        "Token valid"
+    );
+}
+
+/// The in-mail banner asks from inside a web page: when its Renew ends in a sign-in as another
+/// account, it learns a fixed sentence and the code, not the two accounts' names or anything
+/// the provider said.
+#[test]
+fn the_banner_learns_a_fixed_sentence_and_a_code_never_another_accounts_name() {
+    use tokenwatch_core::messages::{ErrorCode, Request, Response};
+    use tokenwatch_core::sender::SenderKind;
+    use tokenwatch_core::session::{Session, Setup, Surface};
+    use tokenwatch_core::settings::SettingsValues;
+    let w = world();
+    let ports = common::fresh_ports(w.engine.ports());
+    let redirect = url::Url::parse(common::MS_REDIRECT).unwrap();
+    let setup = Setup::of(
+        &SettingsValues::default(),
+        &SettingsValues::default(),
+        &redirect,
+        Surface::ExtensionWorker,
+    );
+    let app = tokenwatch_core::salesforce::SalesforceApp::new(
+        common::CLIENT_ID.into(),
+        url::Url::parse(common::REDIRECT).unwrap(),
+    );
+    let session = Session::new(ports, setup, Some(app));
+    let added = block_on(session.answer(
+        Request::AddSalesforce { login: sim_login() },
+        SenderKind::ExtensionPage,
+    ));
+    let Response::Connection { connection, .. } = added.response else {
+        panic!("{:?}", added.response);
+    };
+    *session.engine().ports().identity.username.borrow_mut() = "grace@globex.example".into();
+    let answer = block_on(session.answer(
+        Request::SignInAgain {
+            id: connection.id.clone(),
+        },
+        SenderKind::ContentScript,
+    ));
+    let Response::Error { error } = answer.response else {
+        panic!("{:?}", answer.response);
+    };
+    assert_eq!(error.code, ErrorCode::WrongAccount);
+    assert!(!error.message.contains("grace"), "{}", error.message);
+    assert!(!error.message.contains("ada@"), "{}", error.message);
+    // The popup, asking the same, is told the whole story.
+    let answer = block_on(session.answer(
+        Request::SignInAgain { id: connection.id },
+        SenderKind::ExtensionPage,
+    ));
+    let Response::Error { error } = answer.response else {
+        panic!("{:?}", answer.response);
+    };
+    assert!(error.message.contains("grace@globex.example"));
+}

@@ -229,22 +229,38 @@ fn transient_failures_leave_the_connection_healthy_and_say_so() {
 
 #[test]
 fn a_sixth_approval_revokes_the_oldest() {
+    // Six places sign the same person in (six profiles, or other tools on the same app), none
+    // revoking another's: Salesforce keeps five approvals and drops the oldest, here the first
+    // connection, which then needs a sign-in. (Within one profile Tokenwatch revokes what a new
+    // sign-in replaces: salesforce_account.rs.)
     let w = world();
     let id = block_on(w.engine.connect_salesforce(&sim_login()))
         .unwrap()
         .id;
     let first = common::stored(&w, &id).tokens.refresh.secret().to_owned();
+    let elsewhere = || {
+        let app = tokenwatch_core::salesforce::SalesforceApp::new(
+            common::CLIENT_ID.into(),
+            url::Url::parse(common::REDIRECT).unwrap(),
+        );
+        tokenwatch_core::Engine::new(common::fresh_ports(w.engine.ports()), Some(app))
+    };
     for _ in 0..4 {
-        block_on(w.engine.connect_salesforce(&sim_login())).unwrap();
+        block_on(elsewhere().connect_salesforce(&sim_login())).unwrap();
     }
     assert!(
         w.sim.refresh_token_is_live(&first),
         "five approvals are allowed"
     );
-    block_on(w.engine.connect_salesforce(&sim_login())).unwrap();
+    block_on(elsewhere().connect_salesforce(&sim_login())).unwrap();
     assert!(
         !w.sim.refresh_token_is_live(&first),
         "the sixth revokes the oldest"
+    );
+    assert_eq!(w.sim.approvals("ada@acme.example"), Some(5));
+    assert_eq!(
+        block_on(w.engine.refresh_tokens(&id)).unwrap().status.title,
+        "Token expired"
     );
 }
 

@@ -1,6 +1,7 @@
 //! The admin API that tests and the demo use to script the simulator over HTTP.
 //!
-//! `GET /admin/health`, `GET /admin/counters`, `GET /admin/issued-tokens` (for leak searches), `POST /admin/faults` (JSON [`crate::Faults`]),
+//! `GET /admin/health`, `GET /admin/counters`, `GET /admin/issued-tokens` (for leak searches),
+//! `GET /admin/approvals?username=…` (the user's live Salesforce approvals), `POST /admin/faults` (JSON [`crate::Faults`]),
 //! `POST /admin/expire-access`, `POST /admin/revoke-user`, `POST /admin/deactivate-user`,
 //! `POST /admin/change-password` (form `username=`), `POST /admin/rotation` (`on`/`off`),
 //! `POST /admin/refresh-policy` (JSON [`crate::RefreshPolicy`]), `POST /admin/partner-rules`
@@ -19,6 +20,14 @@ pub(crate) fn handle(sim: &Sim, endpoint: &str, req: &SimRequest) -> SimResponse
         (&Method::GET, "health") => text(StatusCode::OK, "ok"),
         (&Method::GET, "issued-tokens") => {
             json(StatusCode::OK, &serde_json::json!(sim.issued_tokens()))
+        }
+        (&Method::GET, "approvals") => {
+            let query = req.uri().query().unwrap_or_default().as_bytes().to_vec();
+            let params = pairs(&query);
+            match one(&params, "username").and_then(|u| sim.approvals(u)) {
+                Some(n) => json(StatusCode::OK, &serde_json::json!(n)),
+                None => text(StatusCode::NOT_FOUND, "no such user"),
+            }
         }
         (&Method::GET, "counters") => json(
             StatusCode::OK,

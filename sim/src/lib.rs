@@ -613,6 +613,22 @@ impl Sim {
         self.state().refresh.contains_key(token)
     }
 
+    /// How many live Salesforce approvals (sign-ins with a refresh token) `username` holds, over
+    /// every app: Salesforce keeps five per user and app and drops the oldest for a sixth.
+    pub fn approvals(&self, username: &str) -> Option<usize> {
+        let user = self.user_index(username)?;
+        let state = self.state();
+        let mut approvals: Vec<(String, u64)> = state
+            .refresh
+            .values()
+            .filter(|g| g.user == user)
+            .map(|g| (g.client_id.clone(), g.approval))
+            .collect();
+        approvals.sort_unstable();
+        approvals.dedup();
+        Some(approvals.len())
+    }
+
     /// Every token the simulator ever issued and still knows, for leak searches.
     pub fn issued_tokens(&self) -> Vec<String> {
         let mut all: Vec<String> = {

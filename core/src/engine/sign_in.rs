@@ -8,7 +8,7 @@ use crate::ids::{ConnectionId, Provider};
 use crate::messages::{ConnectionView, LoginChoice, MicrosoftChoice};
 use crate::ports::{Identity, Interaction};
 use crate::provider::shared::{Intent, SignedIn};
-use crate::provider::{App, Target};
+use crate::provider::{self, App, Target};
 use crate::salesforce::SHARED_APP_IDLE_DAYS;
 use crate::schedule::ScheduleState;
 use crate::status::Status;
@@ -170,15 +170,19 @@ impl<P: Ports> Engine<P> {
         } else {
             DeclaredPolicy::default()
         };
-        let (connected_at, history, policy, generation) =
+        let (connected_at, history, policy, generation, replaced) =
             match self.vault().load(&signed.id).await? {
-                Some(Loaded::Ok { conn, generation }) => {
-                    (conn.connected_at, conn.history, conn.policy, generation)
-                }
+                Some(Loaded::Ok { conn, generation }) => (
+                    conn.connected_at,
+                    conn.history.clone(),
+                    conn.policy,
+                    generation,
+                    Some(conn),
+                ),
                 Some(Loaded::Unreadable { generation, .. }) => {
-                    (now, Vec::new(), first_policy, generation)
+                    (now, Vec::new(), first_policy, generation, None)
                 }
-                None => (now, Vec::new(), first_policy, 0),
+                None => (now, Vec::new(), first_policy, 0, None),
             };
         let mut conn = Connection {
             v: RECORD_VERSION,
@@ -201,6 +205,15 @@ impl<P: Ports> Engine<P> {
         conn.record(now, signed.event, with);
         self.settle(&mut conn, now);
         self.vault().save(&conn, generation).await?;
+        // Each Salesforce sign-in is an approval of its own, and Salesforce keeps five per
+        // user and app (the sixth drops the oldest, which may be another tool's): once the new
+        // tokens are saved, the refresh token they replace is revoked (RFC 7009), with the
+        // access tokens issued from it. Microsoft has no revocation a public client may call.
+        if let Some(old) = replaced {
+            if old.tokens.refresh.secret() != conn.tokens.refresh.secret() {
+                let _ = provider::revoke(self.ports.http(), &old).await;
+            }
+        }
         Ok(ConnectionView::of(&conn))
     }
 }
