@@ -5,8 +5,10 @@
 // Plain JavaScript on purpose: loading the wasm into every Outlook tab would cost far more
 // than these lines.
 (() => {
-  if (window.top !== window || document.documentElement.dataset.tokenwatchBanner) return;
-  document.documentElement.dataset.tokenwatchBanner = '1';
+  // One banner per page. The guard lives in this script's own world, which the page cannot
+  // reach: a DOM attribute would let the page switch the banner off.
+  if (window.top !== window || globalThis.tokenwatchBannerShown) return;
+  globalThis.tokenwatchBannerShown = true;
   const t = (key, subs) => chrome.i18n.getMessage(key, subs) || key;
 
   const host = document.createElement('div');

@@ -458,6 +458,28 @@ pub struct ErrorView {
     pub field: Option<String>,
 }
 
+impl ErrorView {
+    /// What a surface inside a web page (the in-mail banner) is told of a failure: a fixed
+    /// sentence for the code, with nothing from the provider or another account in it.
+    pub fn for_web_page(code: ErrorCode) -> Self {
+        let message = match code {
+            ErrorCode::Cancelled => "The sign-in window was closed before it finished.",
+            ErrorCode::WrongAccount => {
+                "That sign-in was with another account, so nothing was changed. Open Tokenwatch to renew with the right one."
+            }
+            ErrorCode::Unreachable => {
+                "The provider could not be reached. Tokenwatch will try again."
+            }
+            _ => "Renewing did not finish. Open Tokenwatch to see why and what fixes it.",
+        };
+        Self {
+            code,
+            message: message.to_owned(),
+            field: None,
+        }
+    }
+}
+
 /// A connection as every surface shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionView {

@@ -4,7 +4,7 @@
 //! alarms, in-mail banners) stays in its shell.
 
 use crate::engine::{Engine, Ports};
-use crate::messages::{ErrorCode, Request, Response};
+use crate::messages::{ErrorCode, ErrorView, Request, Response};
 use crate::microsoft::Registration;
 use crate::salesforce::SalesforceApp;
 use crate::sender::SenderKind;
@@ -148,9 +148,13 @@ impl<P: Ports> Session<P> {
         );
         let response = self.engine.handle(request).await;
         let response = match (kind, response) {
-            (SenderKind::ContentScript, r @ (Response::Error { .. } | Response::Banner { .. })) => {
-                r
-            }
+            (SenderKind::ContentScript, r @ Response::Banner { .. }) => r,
+            // The banner lives in a web page: it gets a fixed sentence and the code, never the
+            // provider's own words nor another account's name (a wrong-account renewal names
+            // both accounts); the popup shows the whole story.
+            (SenderKind::ContentScript, Response::Error { error }) => Response::Error {
+                error: ErrorView::for_web_page(error.code),
+            },
             (SenderKind::ContentScript, _) => self.engine.handle(Request::BannerStatus {}).await,
             (_, r) => r,
         };

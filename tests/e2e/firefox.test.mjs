@@ -52,7 +52,7 @@ async function addMicrosoft(ff, popup, username) {
   return ff.message(/Connected|failed|refused|Sign-in/);
 }
 
-test('Firefox: a Salesforce org and a Microsoft 365 account connect through identity.launchWebAuthFlow; the options page shows Firefox\'s redirect URLs; Check now works', async () => {
+test('Firefox: a Salesforce org and a Microsoft 365 account connect through identity.launchWebAuthFlow; the options page shows the Firefox redirect URLs; Check now works', async () => {
   const ff = await launchFirefox();
   try {
     const popup = await ff.openExtensionPage('popup.html');
@@ -81,7 +81,7 @@ test('Firefox: a Salesforce org and a Microsoft 365 account connect through iden
   }
 });
 
-test('Firefox: a public-client registration works: the session rule finds the extension\'s requests by Firefox\'s own initiator and removes Origin', async () => {
+test('Firefox: a public-client registration works: the session rule finds the extension requests by the initiator Firefox reports and removes Origin', async () => {
   await admin(ms, 'faults', {});
   const ff = await launchFirefox();
   try {
@@ -163,8 +163,8 @@ test('Firefox: the banner on the Outlook stand-in names who needs a sign-in insi
     const html = await ff.run('return document.documentElement.outerHTML');
     for (const token of await admin(sim, 'issued-tokens')) assert.ok(!html.includes(token));
     const seen = async () => {
-      await ff.run("document.documentElement.removeAttribute('data-tokenwatch-banner'); document.dispatchEvent(new Event('tokenwatch-probe-banner'))");
-      return JSON.parse(await ff.waitFor(() => ff.run('return document.documentElement.dataset.tokenwatchBanner ?? null'), 'the banner probe'));
+      await ff.run("document.documentElement.removeAttribute('data-tokenwatch-banner-probe'); document.dispatchEvent(new Event('tokenwatch-probe-banner'))");
+      return JSON.parse(await ff.waitFor(() => ff.run('return document.documentElement.dataset.tokenwatchBannerProbe ?? null'), 'the banner probe'));
     };
     const banner = await seen();
     assert.equal(banner.mode, 'closed');

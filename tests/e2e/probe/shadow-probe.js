@@ -21,5 +21,5 @@ document.addEventListener('tokenwatch-probe-banner', () => {
       seen.renew = { x: Math.round(r.x + r.width / 2), y: Math.round(r.y + r.height / 2) };
     }
   }
-  document.documentElement.dataset.tokenwatchBanner = JSON.stringify(seen);
+  document.documentElement.dataset.tokenwatchBannerProbe = JSON.stringify(seen);
 });
