@@ -123,6 +123,11 @@ export class Firefox {
     const handle = await this.waitFor(async () => (await this.handles()).find((h) => !before.has(h)), `a tab for ${path}`);
     await this.switchTo(handle);
     await this.waitFor(async () => (await this.run('return document.readyState')) === 'complete' && (await this.url()).startsWith(this.origin), `${path} loaded`);
+    // The popup's buttons are wired once its wasm has started, which is after the load event:
+    // a click before that is lost. The first drawn list says it has started.
+    if (path.startsWith('popup.html')) {
+      await this.waitFor(() => this.run("return !document.getElementById('empty').hidden || !!document.querySelector('#connections li')"), 'the popup to draw its list');
+    }
     return handle;
   }
 
