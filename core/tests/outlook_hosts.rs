@@ -57,3 +57,22 @@ fn the_add_ins_manifests_list_every_outlook_on_the_web_host() {
         assert!(valid.contains(&host), "manifest.json lacks {host}");
     }
 }
+
+/// The add-in's sign-in start page goes only to sign-in hosts it allows; its list of
+/// Microsoft's is the core's, cloud by cloud.
+#[test]
+fn the_add_ins_start_page_allows_every_microsoft_sign_in_host_and_no_other() {
+    let script = read("www/auth/start.js");
+    let start = script.find("const MICROSOFT = [").expect("the list");
+    let end = start + script[start..].find("];").expect("its end");
+    let listed: Vec<&str> = script[start..end].split('\'').skip(1).step_by(2).collect();
+    let mut expected: Vec<&str> = tokenwatch_core::microsoft::Cloud::ALL
+        .iter()
+        .flat_map(|c| c.authority_hosts().iter().copied())
+        .collect();
+    expected.sort_unstable();
+    expected.dedup();
+    let mut sorted = listed.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, expected);
+}

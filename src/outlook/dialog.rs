@@ -66,9 +66,12 @@ impl OfficeIdentity {
             .pane
             .join("auth/start.html")
             .expect("a relative path joins any http(s) URL");
-        start
-            .query_pairs_mut()
-            .append_pair("to", authorize.as_str());
+        // In the fragment: never sent to the add-in's host, so `state`, `nonce` and the PKCE
+        // challenge stay out of its logs.
+        let fragment: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("to", authorize.as_str())
+            .finish();
+        start.set_fragment(Some(&fragment));
         let dialog = Dialog::open(start.as_str())
             .await
             .map_err(|e| dialog_refused(e.code))?;

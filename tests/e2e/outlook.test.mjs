@@ -222,3 +222,46 @@ test('a 24-hour Microsoft sign-in is renewed silently in a hidden frame, without
     await context.close();
   }
 });
+
+test('the add-in sign-in pages: the start page goes only to allowed sign-in hosts and keeps the authorize URL out of the query; the callback drops the code from the address; only Outlook and the add-in may frame its pages', async () => {
+  const { context } = await launch(newProfile());
+  try {
+    const page = await context.newPage();
+    const start = `${served.addin}/auth/start.html`;
+    // Another host's authorize endpoint: refused, and the page stays (its host in the words).
+    const evil = 'https://login.evil.example/services/oauth2/authorize?client_id=x&state=s';
+    await page.goto(`${start}#to=${encodeURIComponent(evil)}`);
+    await page.waitForFunction(() => /not a sign-in host this add-in allows/.test(document.getElementById('message').textContent));
+    assert.equal(new URL(page.url()).host, new URL(served.addin).host);
+    assert.equal(new URL(page.url()).hash, '', 'the authorize URL left the address bar');
+    // The query is not read any more: a link built the old way goes nowhere.
+    const ours = `${sim.url}/services/oauth2/authorize?response_type=code&client_id=${BUILD.consumer_key}&state=s&code_challenge=c`;
+    await page.goto(`${start}?to=${encodeURIComponent(ours)}`);
+    await page.waitForFunction(() => /not one Tokenwatch made/.test(document.getElementById('message').textContent));
+    // The configured host, in the fragment: on to the provider.
+    // (From a blank page: the start page took its own address back to a bare path, and a
+    // fragment-only change of it would not load it again. The Office dialog is a new window.)
+    await page.goto('about:blank');
+    await page.goto(`${start}#to=${encodeURIComponent(ours)}`);
+    await page.waitForURL((u) => u.origin === sim.url || u.href.startsWith(sim.url), { timeout: 10_000 });
+
+    // The callback page takes the code off its address at once.
+    await page.goto(`${served.addin}/auth/salesforce.html?code=aPrx.code-value&state=s`);
+    await page.waitForFunction(() => location.search === '');
+    assert.ok(!page.url().includes('code-value'));
+
+    // Every page carries frame-ancestors as a header; a page elsewhere cannot frame the pane.
+    const r = await fetch(`${served.addin}/taskpane.html`);
+    assert.match(r.headers.get('content-security-policy'), /^frame-ancestors 'self' /);
+    // A page of no allowed origin (a blank page's origin is opaque) cannot frame the pane;
+    // the dev host page, on an allowed origin, frames it in every other test here.
+    const framing = await context.newPage();
+    await framing.setContent(`<iframe id="f" src="${served.addin}/taskpane.html"></iframe>`);
+    await framing.waitForTimeout(1500);
+    const child = framing.frames().find((f) => f !== framing.mainFrame());
+    assert.ok(child, 'the frame exists');
+    assert.equal(await child.$('#connections'), null, 'the pane rendered inside a foreign page');
+  } finally {
+    await context.close();
+  }
+});

@@ -28,13 +28,24 @@ function listen(handler, port) {
   });
 }
 
-/** Serves files under `dir`; `overrides` maps a path ("/config.json") to a body. */
-function files(dir, overrides) {
+/** The headers a `_headers` file (the format static hosts read) sets for every path. */
+async function headersFile(dir) {
+  let text = '';
+  try { text = await readFile(join(dir, '_headers'), 'utf8'); } catch { return {}; }
+  return Object.fromEntries(text.split('\n')
+    .filter((line) => /^\s+[A-Za-z-]+:/.test(line))
+    .map((line) => { const i = line.indexOf(':'); return [line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim()]; }));
+}
+
+/** Serves files under `dir` with the headers its `_headers` file names; `overrides` maps a
+ *  path ("/config.json") to a body. */
+async function files(dir, overrides) {
   const base = resolve(dir);
+  const extra = await headersFile(base);
   return async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const send = (status, type, body) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
       res.end(body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed');
@@ -57,8 +68,8 @@ function files(dir, overrides) {
 export async function serveAddin({ dir = DEV_ADDIN, addinPort = 0, hostPort = 0, config } = {}) {
   const overrides = new Map();
   if (config) overrides.set('/config.json', () => JSON.stringify(config()));
-  const addinServer = await listen(files(dir, overrides), addinPort);
-  const hostServer = await listen(files(join(dir, 'dev'), new Map()), hostPort);
+  const addinServer = await listen(await files(dir, overrides), addinPort);
+  const hostServer = await listen(await files(join(dir, 'dev'), new Map()), hostPort);
   const addin = `http://127.0.0.1:${addinServer.address().port}`;
   const host = `http://127.0.0.1:${hostServer.address().port}`;
   return {

@@ -5,6 +5,9 @@
 // redirect URL and the state, and redeems the code with the PKCE verifier only it holds.
 (() => {
   const url = location.href;
+  // The authorization code leaves the address bar and the history at once: nothing after this
+  // line (a reload, the Back button, a screenshot of the address) shows it again.
+  history.replaceState(null, '', location.pathname);
   const done = (text) => {
     const m = document.getElementById('message');
     if (m) m.textContent = text;

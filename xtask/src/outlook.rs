@@ -38,8 +38,12 @@ pub fn assemble(wasm_out: &Path, release_config: &Value, dev_config: &Value) -> 
         )?;
     }
 
+    write(&release.join("_headers"), &headers(&release_ancestors()))?;
+
     let dev = root.join("dist/dev/outlook");
     pages(&dev, wasm_out, dev_config)?;
+    // The dev host page (Outlook's stand-in) is another loopback port.
+    write(&dev.join("_headers"), &headers("'self' http://127.0.0.1:*"))?;
     copy_tree(&root.join("www/dev"), &dev.join("dev"))?;
     for page in [
         "taskpane.html",
@@ -67,8 +71,10 @@ pub fn assemble(wasm_out: &Path, release_config: &Value, dev_config: &Value) -> 
     Ok(dev)
 }
 
-/// The https origin (optionally with a path) the add-in is served from, without a trailing
-/// slash.
+/// The https origin the add-in is served from, without a trailing slash. It must be an origin
+/// of its own, with no path: the pane's sealed records (`localStorage`), its key (IndexedDB)
+/// and the sign-in pages' messages are scoped by origin, so another application on the same
+/// origin could reach them.
 fn addin_origin(value: Option<&str>) -> Result<String> {
     let origin = value
         .map(str::trim)
@@ -78,9 +84,14 @@ fn addin_origin(value: Option<&str>) -> Result<String> {
     let host = origin.strip_prefix("https://").ok_or_else(|| {
         format!("TOKENWATCH_ADDIN_ORIGIN must be an https address (Office loads add-ins over https only), not {origin:?}")
     })?;
-    if host.is_empty() || host.contains(['?', '#', ' ', '"', '<', '>', '&']) {
+    if host.is_empty() || host.contains(['?', '#', ' ', '"', '<', '>', '&', '@', '\\']) {
         return Err(format!(
             "TOKENWATCH_ADDIN_ORIGIN is not a usable address: {origin:?}"
+        ));
+    }
+    if host.contains('/') {
+        return Err(format!(
+            "TOKENWATCH_ADDIN_ORIGIN must be an origin of its own, with no path ({origin:?}): the add-in's stored records, its key and its sign-in messages are scoped by origin, so serve it from a host (or port) no other application uses, such as https://tokenwatch.contoso.com"
         ));
     }
     Ok(origin.to_owned())
@@ -140,6 +151,25 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Who may frame the add-in's pages in a real deployment: itself (the silent renewal's hidden
+/// frame) and Outlook on the web on each of its hosts, in every cloud.
+fn release_ancestors() -> String {
+    std::iter::once("'self'".to_owned())
+        .chain(tokenwatch_core::microsoft::outlook_web_hosts().map(|h| format!("https://{h}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The response headers the add-in's pages need beyond their own `<meta>` policy:
+/// `frame-ancestors` works only as a header. In the `_headers` format that static hosts such as
+/// Netlify and Cloudflare Pages read; the README gives the same lines for nginx and IIS, and the
+/// test server serves them.
+fn headers(ancestors: &str) -> String {
+    format!(
+        "/*\n  Content-Security-Policy: frame-ancestors {ancestors}\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: no-referrer\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,11 +178,32 @@ mod tests {
     fn the_addin_origin_must_be_https() {
         assert_eq!(addin_origin(None).unwrap(), "https://localhost:3000");
         assert_eq!(
-            addin_origin(Some("https://tw.example.com/addin/")).unwrap(),
-            "https://tw.example.com/addin"
+            addin_origin(Some("https://tw.example.com/")).unwrap(),
+            "https://tw.example.com"
+        );
+        assert_eq!(
+            addin_origin(Some("https://tw.example.com:8443")).unwrap(),
+            "https://tw.example.com:8443"
         );
         assert!(addin_origin(Some("http://tw.example.com")).is_err());
         assert!(addin_origin(Some("https://")).is_err());
         assert!(addin_origin(Some("https://a.example/\"><script>")).is_err());
+    }
+
+    #[test]
+    fn the_addin_needs_an_origin_of_its_own() {
+        let refused = addin_origin(Some("https://apps.contoso.com/tokenwatch")).unwrap_err();
+        assert!(refused.contains("origin of its own"), "{refused}");
+        assert!(addin_origin(Some("https://user@apps.contoso.com")).is_err());
+    }
+
+    #[test]
+    fn the_pages_may_be_framed_only_by_themselves_and_outlook_on_the_web() {
+        let h = headers(&release_ancestors());
+        assert!(h.starts_with("/*\n  Content-Security-Policy: frame-ancestors 'self' https://outlook.cloud.microsoft https://outlook.office.com"));
+        for host in tokenwatch_core::microsoft::outlook_web_hosts() {
+            assert!(h.contains(&format!(" https://{host}")), "{host}");
+        }
+        assert!(!h["/*".len()..].contains('*'), "no wildcard ancestor: {h}");
     }
 }
