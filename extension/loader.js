@@ -1,4 +1,5 @@
-// The one loader: every page and the service worker import the wasm through this file.
+// The pages' loader: the popup, the options page and the Outlook task pane import their wasm
+// through this file (the service worker loads its own, in worker.js).
 import init, * as tokenwatch from './tokenwatch.js';
 
 let ready;

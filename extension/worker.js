@@ -2,16 +2,18 @@
 // the event loop, and the wasm loads asynchronously, so the listeners are registered here,
 // synchronously, and each event is forwarded to Rust (src/background.rs). Nothing is logged:
 // errors could carry provider text.
-import { load } from './loader.js';
+// The worker has a wasm of its own (the engine, the vault, oauth2); the pages load a smaller
+// one through loader.js.
+import init, * as worker from './tokenwatch_worker.js';
 
 // The build's configuration is fetched beside the wasm rather than after it: the engine's first
 // start needs both. A failed fetch hands over nothing and the engine fetches it itself.
 const configText = fetch(new URL('./config.json', import.meta.url))
   .then((r) => (r.ok ? r.text() : null))
   .catch(() => null);
-const tokenwatch = load().then((tw) => {
-  tw.use_config_text(configText);
-  return tw;
+const tokenwatch = init({ module_or_path: new URL('./tokenwatch_worker_bg.wasm', import.meta.url) }).then(() => {
+  worker.use_config_text(configText);
+  return worker;
 });
 
 // Performance marks (names and times only) let `cargo xtask bench` read how long a start takes

@@ -117,6 +117,7 @@ thread_local! {
 
 /// The service worker starts fetching `config.json` while the wasm loads (the engine's first
 /// start needs both) and hands the promise of its text here.
+#[cfg(feature = "worker")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn use_config_text(text: js_sys::Promise) {
     PREFETCHED.with(|p| *p.borrow_mut() = Some(text));

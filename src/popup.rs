@@ -83,6 +83,7 @@ pub struct Panel<B> {
 }
 
 /// Entry point, called by `popup.js` once the wasm is loaded.
+#[cfg(feature = "pages")]
 #[wasm_bindgen]
 pub async fn popup_main() -> Result<(), JsValue> {
     let default_host = match crate::config::load().await {

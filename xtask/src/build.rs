@@ -47,8 +47,37 @@ pub struct Built {
     pub firefox: PathBuf,
     /// The id the manifest `key` pins.
     pub extension_id: String,
-    /// gzip -9 size of the release wasm plus its glue.
-    pub shipped_gzip_bytes: usize,
+    /// Each surface's wasm and glue as built for release.
+    pub surfaces: Vec<Surface>,
+}
+
+/// One surface's wasm, as wasm-bindgen and wasm-opt left it: `<dir>/<name>.js` (the glue) and
+/// `<dir>/<name>_bg.wasm`.
+#[derive(Debug, Clone)]
+pub struct Surface {
+    /// `worker`, `pages` (the popup and the options page) or `pane` (the Outlook task pane).
+    pub surface: &'static str,
+    pub dir: PathBuf,
+    pub name: &'static str,
+    pub wasm_bytes: usize,
+    pub wasm_gzip_bytes: usize,
+    pub glue_bytes: usize,
+    pub glue_gzip_bytes: usize,
+}
+
+impl Surface {
+    /// The two files every context that runs this surface loads.
+    pub fn files(&self) -> [String; 2] {
+        [
+            format!("{}.js", self.name),
+            format!("{}_bg.wasm", self.name),
+        ]
+    }
+
+    /// wasm + glue, gzip -9.
+    pub fn gzip_bytes(&self) -> usize {
+        self.wasm_gzip_bytes + self.glue_gzip_bytes
+    }
 }
 
 /// Rust's wasm32 target features (LLVM's defaults), which wasm-opt must be told about.
@@ -67,8 +96,11 @@ pub fn run(_args: &[String]) -> Result<Built> {
     let bindgen = tools::ensure_wasm_bindgen()?;
     tools::ensure_npm()?;
     let root = root();
-    let out = build_wasm(&bindgen, &[], "target/wasm-out")?;
-    let wasm = out.join("tokenwatch_bg.wasm");
+    // The worker's wasm and the pages' (popup and options page): each exports only its own
+    // entry points, so a page holds no engine, vault or oauth2 (checked below by name).
+    let worker = build_wasm(&bindgen, "worker", "worker", "tokenwatch_worker")?;
+    let pages = build_wasm(&bindgen, "pages", "pages", "tokenwatch")?;
+    let out = [&worker, &pages];
 
     let manifest: Value = read_json(&root.join("extension/manifest.json"))?;
     let extension_id = extension_id(&manifest)?;
@@ -195,63 +227,65 @@ pub fn run(_args: &[String]) -> Result<Built> {
     write(&root.join("dist/test-fast/build-info.json"), &info)?;
     write(&root.join("dist/test-faults/build-info.json"), &info)?;
 
-    // The Outlook add-in: its own wasm, with the task pane (the extension's leaves it out).
-    let pane_out = build_wasm(
-        &bindgen,
-        &["--features", "outlook"],
-        "target/wasm-out-outlook",
-    )?;
-    let outlook_dev = crate::outlook::assemble(&pane_out, &release_config, &dev_config)?;
-    let pane_wasm =
-        std::fs::read(pane_out.join("tokenwatch_bg.wasm")).map_err(|e| e.to_string())?;
+    // The Outlook add-in: its own wasm, the task pane with its engine (it has no worker).
+    let pane = build_wasm(&bindgen, "outlook", "pane", "tokenwatch")?;
+    let outlook_dev = crate::outlook::assemble(&pane, &release_config, &dev_config)?;
     eprintln!(
-        "built dist/outlook and {} — pane wasm {} bytes, {} gzip -9",
+        "built dist/chrome, dist/firefox, dist/dev/chrome, dist/outlook and {} (extension id {extension_id}) in {:.1} s",
         outlook_dev
             .strip_prefix(&root)
             .unwrap_or(&outlook_dev)
             .display(),
-        pane_wasm.len(),
-        gzip_len(&pane_wasm)
-    );
-
-    let wasm_bytes = std::fs::read(&wasm).map_err(|e| e.to_string())?;
-    let glue = std::fs::read(out.join("tokenwatch.js")).map_err(|e| e.to_string())?;
-    eprintln!(
-        "built dist/chrome and dist/dev/chrome (extension id {extension_id}) in {:.1} s\n  wasm {} bytes, {} gzip -9; glue {} bytes, {} gzip -9",
         started.elapsed().as_secs_f64(),
-        wasm_bytes.len(),
-        gzip_len(&wasm_bytes),
-        glue.len(),
-        gzip_len(&glue),
     );
+    for s in [&worker, &pages, &pane] {
+        eprintln!(
+            "  {:<6} wasm {} bytes, {} gzip -9; glue {} bytes, {} gzip -9",
+            s.surface, s.wasm_bytes, s.wasm_gzip_bytes, s.glue_bytes, s.glue_gzip_bytes
+        );
+    }
     Ok(Built {
         dev,
         test,
         firefox,
         extension_id,
-        shipped_gzip_bytes: gzip_len(&wasm_bytes) + gzip_len(&glue),
+        surfaces: vec![worker, pages, pane],
     })
 }
 
-/// The shell's wasm with `features`, through wasm-bindgen and wasm-opt into `out` (relative to
-/// the repository): `tokenwatch.js` and `tokenwatch_bg.wasm`.
-fn build_wasm(bindgen: &Path, features: &[&str], out: &str) -> Result<PathBuf> {
+/// The shell's wasm with `feature` (one surface's entry points), through wasm-bindgen and
+/// wasm-opt into `target/wasm-out/<feature>/<name>.js` and `<name>_bg.wasm`.
+fn build_wasm(
+    bindgen: &Path,
+    feature: &str,
+    surface: &'static str,
+    name: &'static str,
+) -> Result<Surface> {
     let root = root();
     crate::run(
         cargo()
             .args(["build", "--release", "--target", "wasm32-unknown-unknown"])
-            .args(["-p", "tokenwatch", "--lib"])
-            .args(features),
+            .args(["-p", "tokenwatch", "--lib", "--features", feature]),
     )?;
-    let out = root.join(out);
+    let out = root.join("target/wasm-out").join(feature);
     let _ = std::fs::remove_dir_all(&out);
     crate::run(
         Command::new(bindgen)
-            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                name,
+                "--out-dir",
+            ])
             .arg(&out)
             .arg(root.join("target/wasm32-unknown-unknown/release/tokenwatch.wasm")),
     )?;
-    let wasm = out.join("tokenwatch_bg.wasm");
+    let wasm = out.join(format!("{name}_bg.wasm"));
+    // What the surface holds, read from the function names before wasm-opt strips them.
+    let names = crate::wasm_names::function_names(&read_bytes(&wasm)?)?;
+    crate::wasm_names::check_surface(surface, &names)?;
     crate::run(
         tools::wasm_opt()
             .arg(&wasm)
@@ -263,7 +297,21 @@ fn build_wasm(bindgen: &Path, features: &[&str], out: &str) -> Result<PathBuf> {
             .arg("-o")
             .arg(&wasm),
     )?;
-    Ok(out)
+    let wasm_bytes = read_bytes(&wasm)?;
+    let glue = read_bytes(&out.join(format!("{name}.js")))?;
+    Ok(Surface {
+        surface,
+        dir: out,
+        name,
+        wasm_bytes: wasm_bytes.len(),
+        wasm_gzip_bytes: gzip_len(&wasm_bytes),
+        glue_bytes: glue.len(),
+        glue_gzip_bytes: gzip_len(&glue),
+    })
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The simulator builds' configuration: the simulator's consumer key and single-page-app
@@ -329,7 +377,7 @@ pub fn extension_id(manifest: &Value) -> Result<String> {
         .collect())
 }
 
-fn assemble(dir: &Path, wasm_out: &Path, manifest: &Value, config: &Value) -> Result {
+fn assemble(dir: &Path, wasm: &[&Surface], manifest: &Value, config: &Value) -> Result {
     let _ = std::fs::remove_dir_all(dir);
     copy_tree(&root().join("extension"), dir)?;
     write(
@@ -340,8 +388,11 @@ fn assemble(dir: &Path, wasm_out: &Path, manifest: &Value, config: &Value) -> Re
         &dir.join("config.json"),
         &serde_json::to_string_pretty(config).map_err(|e| e.to_string())?,
     )?;
-    for f in ["tokenwatch.js", "tokenwatch_bg.wasm"] {
-        std::fs::copy(wasm_out.join(f), dir.join(f)).map_err(|e| format!("copy {f}: {e}"))?;
+    for surface in wasm {
+        for f in surface.files() {
+            std::fs::copy(surface.dir.join(&f), dir.join(&f))
+                .map_err(|e| format!("copy {f}: {e}"))?;
+        }
     }
     Ok(())
 }

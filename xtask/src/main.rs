@@ -14,6 +14,7 @@ mod outlook;
 mod package;
 mod test;
 mod tools;
+mod wasm_names;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

@@ -8,7 +8,7 @@
 //!   for Outlook and Office.js on this machine, and configured for the provider simulator. It is
 //!   never packaged or shipped.
 
-use crate::build::{copy_tree, write};
+use crate::build::{Surface, copy_tree, write};
 use crate::{Result, root};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -24,12 +24,12 @@ pub const DEMO_HOST_PORT: u16 = 17400;
 /// What the manifests point at when `TOKENWATCH_ADDIN_ORIGIN` is not set.
 const DEFAULT_ORIGIN: &str = "https://localhost:3000";
 
-/// The release add-in and the dev add-in, from the pane's wasm in `wasm_out`.
-pub fn assemble(wasm_out: &Path, release_config: &Value, dev_config: &Value) -> Result<PathBuf> {
+/// The release add-in and the dev add-in, from the pane's wasm.
+pub fn assemble(wasm: &Surface, release_config: &Value, dev_config: &Value) -> Result<PathBuf> {
     let root = root();
     let origin = addin_origin(std::env::var("TOKENWATCH_ADDIN_ORIGIN").ok().as_deref())?;
     let release = root.join("dist/outlook");
-    pages(&release, wasm_out, release_config)?;
+    pages(&release, wasm, release_config)?;
     for name in ["manifest.xml", "manifest.json"] {
         let template = read(&root.join("www").join(name))?;
         write(
@@ -41,7 +41,7 @@ pub fn assemble(wasm_out: &Path, release_config: &Value, dev_config: &Value) -> 
     write(&release.join("_headers"), &headers(&release_ancestors()))?;
 
     let dev = root.join("dist/dev/outlook");
-    pages(&dev, wasm_out, dev_config)?;
+    pages(&dev, wasm, dev_config)?;
     // The dev host page (Outlook's stand-in) is another loopback port.
     write(&dev.join("_headers"), &headers("'self' http://127.0.0.1:*"))?;
     copy_tree(&root.join("www/dev"), &dev.join("dev"))?;
@@ -99,7 +99,7 @@ fn addin_origin(value: Option<&str>) -> Result<String> {
 
 /// The pages every add-in build has: `www/` without the dev host, the manifest templates and
 /// the README; the popup's styles and the wasm loader shared with the extension; the wasm.
-fn pages(dir: &Path, wasm_out: &Path, config: &Value) -> Result {
+fn pages(dir: &Path, wasm: &Surface, config: &Value) -> Result {
     let root = root();
     let _ = std::fs::remove_dir_all(dir);
     copy_tree(&root.join("www"), dir)?;
@@ -132,8 +132,8 @@ fn pages(dir: &Path, wasm_out: &Path, config: &Value) -> Result {
     copy(&callback, &dir.join("auth/salesforce.html"))?;
     copy(&callback, &dir.join("auth/microsoft.html"))?;
     std::fs::remove_file(&callback).map_err(|e| format!("{}: {e}", callback.display()))?;
-    for f in ["tokenwatch.js", "tokenwatch_bg.wasm"] {
-        copy(&wasm_out.join(f), &dir.join(f))?;
+    for f in wasm.files() {
+        copy(&wasm.dir.join(&f), &dir.join(&f))?;
     }
     write(
         &dir.join("config.json"),

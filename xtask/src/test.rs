@@ -13,7 +13,7 @@ pub fn run(args: &[String]) -> Result {
         "--workspace",
         "--all-targets",
         "--features",
-        "tokenwatch/outlook",
+        "tokenwatch/worker,tokenwatch/pages,tokenwatch/outlook",
         "--",
         "-D",
         "warnings",
@@ -38,18 +38,23 @@ pub fn run(args: &[String]) -> Result {
         "tokenwatch",
         "--all-targets",
         "--features",
-        "outlook",
+        "worker,pages,outlook",
         "--",
         "-D",
         "warnings",
     ]))?;
-    crate::run(cargo().args(["test", "--workspace", "--features", "tokenwatch/outlook"]))?;
+    crate::run(cargo().args([
+        "test",
+        "--workspace",
+        "--features",
+        "tokenwatch/worker,tokenwatch/pages,tokenwatch/outlook",
+    ]))?;
     if skip_browser {
         eprintln!("browser tests skipped (--no-browser)");
         return Ok(());
     }
     let built = build::run(&[])?;
-    check_size_budget(built.shipped_gzip_bytes)?;
+    check_size_budget(&built.surfaces)?;
     lint_firefox(&built.firefox)?;
     // The add-in's manifests, as built, against Microsoft's schema and converter (npm).
     crate::run(
@@ -142,24 +147,35 @@ fn lint_firefox(dir: &std::path::Path) -> Result {
     }
 }
 
-/// The release wasm + glue, gzip -9, against `size-budget.json`: deterministic, so it is a test.
-fn check_size_budget(size: usize) -> Result {
+/// Each surface's release wasm + glue, gzip -9, against `size-budget.json`: deterministic, so
+/// it is a test.
+fn check_size_budget(surfaces: &[build::Surface]) -> Result {
     let path = root().join("size-budget.json");
     let budget: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
     )
     .map_err(|e| format!("size-budget.json: {e}"))?;
-    let max = budget["wasm_and_glue_gzip_bytes"]
-        .as_u64()
-        .ok_or("size-budget.json: wasm_and_glue_gzip_bytes must be a number")?;
-    if size as u64 > max {
-        return Err(format!(
-            "the release wasm + glue is {size} bytes gzip, over the budget of {max} in size-budget.json"
-        ));
+    for s in surfaces {
+        let max = budget["surfaces"][s.surface]["wasm_and_glue_gzip_bytes"]
+            .as_u64()
+            .ok_or_else(|| {
+                format!(
+                    "size-budget.json: surfaces.{}.wasm_and_glue_gzip_bytes must be a number",
+                    s.surface
+                )
+            })?;
+        let size = s.gzip_bytes() as u64;
+        if size > max {
+            return Err(format!(
+                "the {} wasm + glue is {size} bytes gzip, over the budget of {max} in size-budget.json",
+                s.surface
+            ));
+        }
+        eprintln!(
+            "size budget: {} {size} of {max} bytes gzip ({:.1}%)",
+            s.surface,
+            size as f64 * 100.0 / max as f64
+        );
     }
-    eprintln!(
-        "size budget: {size} of {max} bytes gzip ({:.1}%)",
-        size as f64 * 100.0 / max as f64
-    );
     Ok(())
 }
