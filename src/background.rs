@@ -95,12 +95,9 @@ async fn answer(message: JsValue, sender: JsValue) -> Response {
     if kind == SenderKind::Foreign {
         return Response::forbidden();
     }
-    let request = match js_sys::JSON::stringify(&message)
-        .ok()
-        .and_then(|text| text.as_string())
-        .ok_or(tokenwatch_core::messages::MessageError::Malformed)
-        .and_then(|text| Envelope::decode(&text))
-    {
+    let request = match Envelope::decode_with(crate::js::from_js(&message), || {
+        crate::js::from_js(&message)
+    }) {
         Ok(request) => request,
         Err(e) => return Response::error(ErrorCode::Malformed, e.to_string()),
     };

@@ -143,7 +143,8 @@ pub async fn load_from(url: &str) -> Result<Config, String> {
 }
 
 fn parse(text: &str) -> Result<Config, String> {
-    serde_json::from_slice(text.as_bytes()).map_err(|e| format!("config.json: {e}"))
+    crate::js::from_json_text(text)
+        .ok_or_else(|| "config.json is not JSON of the expected shape".to_owned())
 }
 
 #[cfg(test)]

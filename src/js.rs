@@ -1,22 +1,45 @@
-//! The conversions between JavaScript and Rust values: errors, and serde types through JSON text.
+//! The conversions between JavaScript and Rust values: errors, and serde types through
+//! serde-wasm-bindgen, the one conversion between Rust values and JavaScript values.
 
 use wasm_bindgen::{JsCast, JsValue};
 
-/// A plain JavaScript value (objects, not `Map`s, as `chrome.*` APIs and messaging need) from a
-/// serde type, through JSON text: one serde format in the wasm instead of two. `null` if it
-/// cannot be written (nothing here has non-string map keys).
+/// A plain JavaScript value from a serde type, as JSON would have it (objects, not `Map`s, as
+/// `chrome.*` APIs and messaging need; `None` as `null`). `null` if it cannot be written
+/// (nothing here has non-string map keys).
 pub fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|text| js_sys::JSON::parse(&text).ok())
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .unwrap_or(JsValue::NULL)
 }
 
-/// A serde type from a JavaScript value, through `JSON.stringify`; `None` for what JSON cannot
-/// hold (`undefined`, cycles, BigInt) or what does not fit `T`.
+/// A serde type from a JavaScript value; `None` for what does not fit `T`.
 pub fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
-    let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
-    serde_json::from_slice(text.as_bytes()).ok()
+    serde_wasm_bindgen::from_value(value.clone()).ok()
+}
+
+/// JSON text of a serde type, written by the JavaScript engine's own `JSON.stringify` (for
+/// what is stored as text, such as a signed body).
+#[cfg(target_arch = "wasm32")]
+pub fn to_json_text<T: serde::Serialize + ?Sized>(value: &T) -> Option<String> {
+    js_sys::JSON::stringify(&to_js(value)).ok()?.as_string()
+}
+
+/// A serde type from JSON text, read by the JavaScript engine's own `JSON.parse`.
+#[cfg(target_arch = "wasm32")]
+pub fn from_json_text<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    from_js(&js_sys::JSON::parse(text).ok()?)
+}
+
+/// Outside a JavaScript engine (the shell's native tests), the same through serde_json.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn to_json_text<T: serde::Serialize + ?Sized>(value: &T) -> Option<String> {
+    serde_json::to_string(value).ok()
+}
+
+/// Outside a JavaScript engine (the shell's native tests), the same through serde_json.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn from_json_text<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_str(text).ok()
 }
 
 /// A failure of a browser API, as the one conversion from a thrown JavaScript value reads it:

@@ -44,10 +44,7 @@ impl Layers {
         let (own, own_ignored) = match own.ok().flatten() {
             None => (SettingsValues::default(), false),
             Some(stored) => match signed::verify(&WebCryptoSealer::default(), KEY, &stored).await {
-                Ok(body) => (
-                    serde_json::from_slice(body.as_bytes()).unwrap_or_default(),
-                    false,
-                ),
+                Ok(body) => (crate::js::from_json_text(&body).unwrap_or_default(), false),
                 // The key store failed: nothing is known about the value, so it is not used,
                 // and nothing is claimed about who wrote it.
                 Err(Unverified::Backend(_)) => (SettingsValues::default(), false),
@@ -103,12 +100,12 @@ pub async fn save(values: SettingsValues, microsoft_redirect: &Url) -> Response 
     {
         return Response::Invalid { errors };
     }
-    let stored = match serde_json::to_string(&values) {
-        Ok(body) => match signed::sign(&WebCryptoSealer::default(), KEY, body).await {
+    let stored = match crate::js::to_json_text(&values) {
+        Some(body) => match signed::sign(&WebCryptoSealer::default(), KEY, body).await {
             Ok(s) => storage::set(KEY, &s).await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         },
-        Err(e) => Err(e.to_string()),
+        None => Err("they could not be written as JSON".to_owned()),
     };
     if let Err(e) = stored {
         return Response::error(

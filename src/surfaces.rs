@@ -75,7 +75,7 @@ async fn load_announced(engine: &Engine<WorkerPorts>) -> Announced {
     signed::verify(ports.sealer(), ANNOUNCED_KEY, &stored)
         .await
         .ok()
-        .and_then(|body| serde_json::from_slice(body.as_bytes()).ok())
+        .and_then(|body| crate::js::from_json_text(&body))
         .unwrap_or_default()
 }
 
@@ -85,12 +85,12 @@ async fn save_announced(engine: &Engine<WorkerPorts>, announced: &Announced) {
     let _ = if announced.entries.is_empty() {
         store.delete(ANNOUNCED_KEY).await
     } else {
-        match serde_json::to_string(announced) {
-            Ok(body) => match signed::sign(ports.sealer(), ANNOUNCED_KEY, body).await {
+        match crate::js::to_json_text(announced) {
+            Some(body) => match signed::sign(ports.sealer(), ANNOUNCED_KEY, body).await {
                 Ok(s) => store.put(ANNOUNCED_KEY, s).await,
                 Err(e) => Err(StoreError::Backend(e.to_string())),
             },
-            Err(e) => Err(StoreError::Backend(e.to_string())),
+            None => Err(StoreError::Backend("not written as JSON".to_owned())),
         }
     };
 }

@@ -586,20 +586,36 @@ impl Envelope {
     /// Reads a request from untrusted JSON text. Another version is refused as such, whether
     /// or not its request would read here; only what does not read is looked at twice.
     pub fn decode(text: &str) -> Result<Request, MessageError> {
-        #[derive(Deserialize)]
-        struct Version {
-            v: u64,
-        }
-        let version = |v: u64| MessageError::Version(u32::try_from(v).unwrap_or(u32::MAX));
-        match serde_json::from_slice::<Envelope>(text.as_bytes()) {
-            Ok(e) if e.v == PROTOCOL_VERSION => Ok(e.request),
-            Ok(e) => Err(version(e.v.into())),
-            Err(_) => match serde_json::from_slice::<Version>(text.as_bytes()) {
-                Ok(Version { v }) if v != u64::from(PROTOCOL_VERSION) => Err(version(v)),
+        Self::decode_with(
+            serde_json::from_slice::<Envelope>(text.as_bytes()).ok(),
+            || serde_json::from_slice::<VersionOnly>(text.as_bytes()).ok(),
+        )
+    }
+
+    /// [`Envelope::decode`] for any format: `envelope` is the message read as an envelope
+    /// (`None` if it did not read), `version` reads only its version, and is called only when
+    /// the envelope did not read.
+    pub fn decode_with(
+        envelope: Option<Envelope>,
+        version: impl FnOnce() -> Option<VersionOnly>,
+    ) -> Result<Request, MessageError> {
+        let other = |v: u64| MessageError::Version(u32::try_from(v).unwrap_or(u32::MAX));
+        match envelope {
+            Some(e) if e.v == PROTOCOL_VERSION => Ok(e.request),
+            Some(e) => Err(other(e.v.into())),
+            None => match version() {
+                Some(VersionOnly { v }) if v != u64::from(PROTOCOL_VERSION) => Err(other(v)),
                 _ => Err(MessageError::Malformed),
             },
         }
     }
+}
+
+/// A message's version alone, to refuse another version as such when its request does not read.
+#[derive(Debug, Deserialize)]
+pub struct VersionOnly {
+    /// The protocol version.
+    pub v: u64,
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! extension's own requests to a Microsoft token endpoint, for public-client registrations.
 
 use crate::js::{JsError, js_error};
-use serde_json::json;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -27,27 +27,71 @@ pub async fn strip_origin_for_token_endpoint(
     authority_origin: Option<&str>,
     initiator_host: &str,
 ) -> Result<(), JsError> {
-    let add = match authority_origin {
-        Some(origin) => json!([{
-            "id": ORIGIN_RULE,
-            "priority": 1,
-            "action": {
-                "type": "modifyHeaders",
-                "requestHeaders": [{ "header": "origin", "operation": "remove" }]
+    let add_rules = match authority_origin {
+        Some(origin) => vec![Rule {
+            id: ORIGIN_RULE,
+            priority: 1,
+            action: Action {
+                kind: "modifyHeaders",
+                request_headers: [Header {
+                    header: "origin",
+                    operation: "remove",
+                }],
             },
-            "condition": {
-                "regexFilter": format!("^{}/[^/?#]+/oauth2/v2\\.0/token$", regex_escape(origin)),
-                "initiatorDomains": [initiator_host],
-                "resourceTypes": ["xmlhttprequest", "other"]
-            }
-        }]),
-        None => json!([]),
+            condition: Condition {
+                regex_filter: format!("^{}/[^/?#]+/oauth2/v2\\.0/token$", regex_escape(origin)),
+                initiator_domains: [initiator_host],
+                resource_types: ["xmlhttprequest", "other"],
+            },
+        }],
+        None => Vec::new(),
     };
-    let options = json!({ "removeRuleIds": [ORIGIN_RULE], "addRules": add });
+    let options = UpdateRuleOptions {
+        remove_rule_ids: [ORIGIN_RULE],
+        add_rules,
+    };
     update_session_rules(crate::js::to_js(&options))
         .await
         .map_err(js_error)?;
     Ok(())
+}
+
+/// `chrome.declarativeNetRequest.UpdateRuleOptions`, with only what this rule uses.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateRuleOptions<'a> {
+    remove_rule_ids: [u32; 1],
+    add_rules: Vec<Rule<'a>>,
+}
+
+#[derive(Serialize)]
+struct Rule<'a> {
+    id: u32,
+    priority: u32,
+    action: Action,
+    condition: Condition<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Action {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    request_headers: [Header; 1],
+}
+
+#[derive(Serialize)]
+struct Header {
+    header: &'static str,
+    operation: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Condition<'a> {
+    regex_filter: String,
+    initiator_domains: [&'a str; 1],
+    resource_types: [&'static str; 2],
 }
 
 fn regex_escape(s: &str) -> String {

@@ -267,25 +267,38 @@ fn build_wasm(
             .args(["build", "--release", "--target", "wasm32-unknown-unknown"])
             .args(["-p", "tokenwatch", "--lib", "--features", feature]),
     )?;
-    let out = root.join("target/wasm-out").join(feature);
+    finish_wasm(
+        bindgen,
+        &root.join("target/wasm32-unknown-unknown/release/tokenwatch.wasm"),
+        &root.join("target/wasm-out").join(feature),
+        surface,
+        name,
+    )
+}
+
+/// A cargo-built wasm through wasm-bindgen (glue for `--target web`) and wasm-opt, into
+/// `out/<name>.js` and `out/<name>_bg.wasm`, with what `surface` must and must not hold checked
+/// on the way.
+pub fn finish_wasm(
+    bindgen: &Path,
+    input: &Path,
+    out: &Path,
+    surface: &'static str,
+    name: &'static str,
+) -> Result<Surface> {
+    let out = out.to_path_buf();
     let _ = std::fs::remove_dir_all(&out);
     crate::run(
         Command::new(bindgen)
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                name,
-                "--out-dir",
-            ])
+            .args(["--target", "web", "--no-typescript", "--out-name", name])
+            .arg("--out-dir")
             .arg(&out)
-            .arg(root.join("target/wasm32-unknown-unknown/release/tokenwatch.wasm")),
+            .arg(input),
     )?;
     let wasm = out.join(format!("{name}_bg.wasm"));
     // What the surface holds, read from the function names before wasm-opt strips them.
-    let names = crate::wasm_names::function_names(&read_bytes(&wasm)?)?;
-    crate::wasm_names::check_surface(surface, &names)?;
+    let functions = crate::wasm_names::functions(&read_bytes(&wasm)?)?;
+    crate::wasm_names::check_surface(surface, &functions)?;
     crate::run(
         tools::wasm_opt()
             .arg(&wasm)
@@ -395,6 +408,16 @@ fn assemble(dir: &Path, wasm: &[&Surface], manifest: &Value, config: &Value) -> 
         }
     }
     Ok(())
+}
+
+/// Copies one file, making its folder.
+pub(crate) fn copy(from: &Path, to: &Path) -> Result {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("{}: {e}", from.display()))
 }
 
 pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result {

@@ -8,7 +8,7 @@
 //!   for Outlook and Office.js on this machine, and configured for the provider simulator. It is
 //!   never packaged or shipped.
 
-use crate::build::{Surface, copy_tree, write};
+use crate::build::{Surface, copy, copy_tree, write};
 use crate::{Result, root};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -139,12 +139,6 @@ fn pages(dir: &Path, wasm: &Surface, config: &Value) -> Result {
         &dir.join("config.json"),
         &serde_json::to_string_pretty(config).map_err(|e| e.to_string())?,
     )
-}
-
-fn copy(from: &Path, to: &Path) -> Result {
-    std::fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| format!("{}: {e}", from.display()))
 }
 
 fn read(path: &Path) -> Result<String> {
