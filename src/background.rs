@@ -86,7 +86,14 @@ async fn session() -> Rc<WorkerSession> {
 /// `chrome.runtime.onMessage`: checks the sender, decodes the request, answers it.
 #[wasm_bindgen]
 pub async fn handle_message(message: JsValue, sender: JsValue) -> JsValue {
-    crate::js::to_js(&answer(message, sender).await)
+    let response = answer(message, sender).await;
+    // The popup's first paint, next time: kept without holding up this answer (the browser
+    // applies the writes in the order they are made).
+    if let Some(list) = response.connections() {
+        let list = list.to_vec();
+        wasm_bindgen_futures::spawn_local(async move { crate::known::remember(&list).await });
+    }
+    crate::js::to_js(&response)
 }
 
 async fn answer(message: JsValue, sender: JsValue) -> Response {

@@ -23,6 +23,7 @@ pub mod chrome;
 pub mod config;
 pub mod fetch;
 pub mod js;
+pub mod known;
 #[cfg(feature = "pages")]
 pub mod options;
 #[cfg(feature = "outlook")]

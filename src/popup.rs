@@ -26,6 +26,10 @@ pub trait Backend {
     /// Makes sure `host` can be reached, asking the person while the click still counts as
     /// theirs; the error says what to do.
     async fn may_reach(&self, host: &LoginHost) -> Result<(), String>;
+    /// The list as last known, to paint before the answer comes (none by default).
+    async fn known(&self) -> Option<Vec<ConnectionView>> {
+        None
+    }
 }
 
 /// The extension popup's backend: messages to the service worker, host permissions from
@@ -36,6 +40,10 @@ pub struct Worker;
 impl Backend for Worker {
     async fn ask(&self, request: Request) -> Response {
         crate::ui::ask(request).await
+    }
+
+    async fn known(&self) -> Option<Vec<ConnectionView>> {
+        crate::known::recall().await
     }
 
     /// A login host outside the shipped host access (`*.salesforce.com`, `*.force.com`) is
@@ -86,12 +94,10 @@ pub struct Panel<B> {
 #[cfg(feature = "pages")]
 #[wasm_bindgen]
 pub async fn popup_main() -> Result<(), JsValue> {
-    let default_host = match crate::config::load().await {
-        Ok(config) => config.default_login_host,
-        Err(_) => None,
-    };
-    let panel = Panel::start(Worker, default_host).await?;
-    panel.refresh().await;
+    let panel = Panel::start(Worker, None).await?;
+    // The list does not wait for the build's configuration, which only preselects a host.
+    let (config, ()) = crate::js::join(crate::config::load(), panel.first_refresh()).await;
+    panel.offer_login_host(config.ok().and_then(|c| c.default_login_host));
     Ok(())
 }
 
@@ -122,14 +128,21 @@ impl<B: Backend + 'static> Panel<B> {
             ms_ews_url: by_id(&doc, "ms-ews-url")?,
             doc: doc.clone(),
         });
-        if let Some(host) = default_login_host {
-            panel.kind.set_value("custom");
-            panel.host.set_value(&host);
-        }
+        panel.offer_login_host(default_login_host);
         panel.sync_custom_row();
         panel.sync_ews_row();
         panel.wire()?;
         Ok(panel)
+    }
+
+    /// Preselects the build's own login host (the simulator builds'), unless the person has
+    /// already typed one.
+    pub fn offer_login_host(&self, host: Option<String>) {
+        if let Some(host) = host.filter(|_| self.host.value().is_empty()) {
+            self.kind.set_value("custom");
+            self.host.set_value(&host);
+            self.sync_custom_row();
+        }
     }
 
     /// The backend this panel asks.
@@ -282,7 +295,32 @@ impl<B: Backend + 'static> Panel<B> {
 
     /// Redraws the list from the backend.
     pub async fn refresh(&self) {
-        match self.backend.ask(Request::ListConnections {}).await {
+        let answer = self.backend.ask(Request::ListConnections {}).await;
+        self.draw_answer(answer);
+    }
+
+    /// The first drawing: the last known list at once, where the backend keeps one, while the
+    /// list as it is now is asked for; that answer is drawn when it comes, and the last known
+    /// list is not drawn after it.
+    pub async fn first_refresh(&self) {
+        let answered = std::cell::Cell::new(false);
+        let known = async {
+            if let Some(list) = self.backend.known().await {
+                if !answered.get() {
+                    self.draw(&list);
+                }
+            }
+        };
+        let now = async {
+            let answer = self.backend.ask(Request::ListConnections {}).await;
+            answered.set(true);
+            self.draw_answer(answer);
+        };
+        crate::js::join(known, now).await;
+    }
+
+    fn draw_answer(&self, answer: Response) {
+        match answer {
             Response::Connections { connections } => self.draw(&connections),
             Response::Error { error } => self.show_error(&error),
             _ => self.say("Unexpected answer from the background service.", true),

@@ -248,6 +248,18 @@ pub enum Response {
 
 crate::tag_first!(Response, "type", wire);
 
+impl Response {
+    /// Every connection, where this answer carries them all (a list, or an action's answer).
+    pub fn connections(&self) -> Option<&[ConnectionView]> {
+        match self {
+            Self::Connections { connections }
+            | Self::Connection { connections, .. }
+            | Self::Disconnected { connections, .. } => Some(connections),
+            _ => None,
+        }
+    }
+}
+
 /// `text` as a sentence for the person: a capital first letter and a closing full stop. ASCII
 /// only: the messages are Tokenwatch's own English, and full Unicode case tables would cost the
 /// wasm about 7 KB gzip.
