@@ -115,9 +115,9 @@ thread_local! {
     static PREFETCHED: std::cell::RefCell<Option<js_sys::Promise>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The service worker starts fetching `config.json` while the wasm loads (the engine's first
-/// start needs both) and hands the promise of its text here.
-#[cfg(feature = "worker")]
+/// The service worker and the pages start fetching `config.json` while the wasm loads (the
+/// engine's first start needs both) and hand the promise of its text here.
+#[cfg(any(feature = "worker", feature = "pages"))]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn use_config_text(text: js_sys::Promise) {
     PREFETCHED.with(|p| *p.borrow_mut() = Some(text));
@@ -136,7 +136,7 @@ pub async fn load() -> Result<Config, String> {
 
 /// Reads the configuration at `url` (the Outlook add-in's, beside its task pane).
 pub async fn load_from(url: &str) -> Result<Config, String> {
-    let text = crate::fetch::get_text(url)
+    let text = crate::js::fetch_text(url)
         .await
         .map_err(|e| e.to_string())?;
     parse(&text)

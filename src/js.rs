@@ -154,6 +154,38 @@ pub fn deferred() -> (js_sys::Promise, js_sys::Function) {
     (promise, resolve.expect("the executor runs synchronously"))
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global `fetch` with a URL alone (a window's or a worker's).
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn fetch_url(url: &str) -> Result<JsValue, JsValue>;
+}
+
+/// The text of one of Tokenwatch's own files (`config.json`, packaged beside the wasm) through
+/// the global `fetch`: provider requests go through [`crate::fetch`], which this does not
+/// need, so a page that reads only its own files holds none of it.
+pub async fn fetch_text(url: &str) -> Result<String, JsError> {
+    let response: web_sys::Response = settle(fetch_url(url))
+        .await
+        .map_err(js_error)?
+        .dyn_into()
+        .map_err(js_error)?;
+    if !response.ok() {
+        return Err(JsError {
+            name: "HttpError".into(),
+            message: format!("HTTP {}", response.status()),
+        });
+    }
+    settle(response.text().map(JsValue::from))
+        .await
+        .map_err(js_error)?
+        .as_string()
+        .ok_or_else(|| JsError {
+            name: "TypeError".into(),
+            message: "not text".into(),
+        })
+}
+
 /// Awaits what a browser API call gave: a thrown error is `Err` at once (the call is imported
 /// with `catch`), a promise is awaited, and a plain value (an API that answers synchronously,
 /// or one a browser does not have) is taken as it is. Awaiting the call directly as an `async`

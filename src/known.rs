@@ -17,8 +17,13 @@ pub async fn remember(connections: &[ConnectionView]) {
     let _ = storage::session_set(KEY, &crate::js::to_js(connections)).await;
 }
 
-/// The last known list, if there is one and it reads (the popup, before the worker answers).
-pub async fn recall() -> Option<Vec<ConnectionView>> {
-    let value = storage::session_get(KEY).await.ok()?;
+/// The last known list, if there is one and it reads (the popup, before the worker answers):
+/// `prefetched` is `popup.js`'s read of `chrome.storage.session`, begun while the wasm loaded
+/// (under the same key as [`KEY`]); without it, it is read now.
+pub async fn recall(prefetched: Option<js_sys::Promise>) -> Option<Vec<ConnectionView>> {
+    let value = match prefetched {
+        Some(p) => wasm_bindgen_futures::JsFuture::from(p).await.ok()?,
+        None => storage::session_get(KEY).await.ok()?,
+    };
     crate::js::from_js(&value)
 }

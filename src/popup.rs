@@ -33,9 +33,12 @@ pub trait Backend {
 }
 
 /// The extension popup's backend: messages to the service worker, host permissions from
-/// `chrome.permissions`.
+/// `chrome.permissions`, the last known list from `chrome.storage.session`.
 #[derive(Debug, Default)]
-pub struct Worker;
+pub struct Worker {
+    /// The last known list as `popup.js` began reading it, taken by the first drawing.
+    known: std::cell::RefCell<Option<js_sys::Promise>>,
+}
 
 impl Backend for Worker {
     async fn ask(&self, request: Request) -> Response {
@@ -43,7 +46,8 @@ impl Backend for Worker {
     }
 
     async fn known(&self) -> Option<Vec<ConnectionView>> {
-        crate::known::recall().await
+        let prefetched = self.known.borrow_mut().take();
+        crate::known::recall(prefetched).await
     }
 
     /// A login host outside the shipped host access (`*.salesforce.com`, `*.force.com`) is
@@ -90,11 +94,15 @@ pub struct Panel<B> {
     doc: Document,
 }
 
-/// Entry point, called by `popup.js` once the wasm is loaded.
+/// Entry point, called by `popup.js` once the wasm is loaded, with its read of the last known
+/// list (begun while the wasm loaded).
 #[cfg(feature = "pages")]
 #[wasm_bindgen]
-pub async fn popup_main() -> Result<(), JsValue> {
-    let panel = Panel::start(Worker, None).await?;
+pub async fn popup_main(known: js_sys::Promise) -> Result<(), JsValue> {
+    let worker = Worker {
+        known: std::cell::RefCell::new(Some(known)),
+    };
+    let panel = Panel::start(worker, None).await?;
     // The list does not wait for the build's configuration, which only preselects a host.
     let (config, ()) = crate::js::join(crate::config::load(), panel.first_refresh()).await;
     panel.offer_login_host(config.ok().and_then(|c| c.default_login_host));

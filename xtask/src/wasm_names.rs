@@ -14,6 +14,7 @@ fn rules(surface: &str) -> (&'static [&'static str], &'static [&'static str]) {
         // serde-wasm-bindgen is the pages' one conversion: serde_json's text parser and writer
         // stay in the worker (where oauth2 and the stored records need them). Its `Value` is
         // here, 3.9 KB raw: `tag_first!`'s path for a tag that comes later buffers into it.
+        // A page reaches no provider: it holds no HTTP client.
         "pages" => (
             &[
                 ENGINE,
@@ -21,6 +22,7 @@ fn rules(surface: &str) -> (&'static [&'static str], &'static [&'static str]) {
                 OAUTH2,
                 "serde_json::de::",
                 "serde_json::ser::",
+                "tokenwatch::fetch::",
             ],
             &["tokenwatch::popup::", "tokenwatch::options::"],
         ),
