@@ -1,10 +1,13 @@
-//! `cargo xtask bench [reps]`: builds the release extension, then runs `tests/bench/bench.mjs`
+//! `cargo xtask bench [reps]`: builds the release extension and the benchmark's floor (a
+//! minimal wasm-bindgen module in an extension of its own), then runs `tests/bench/bench.mjs`
 //! in one headless Chromium against the provider simulator, beside the peers in `bench/`
 //! (msal-browser, jsforce, oauth4webapi, pinned in `bench/package-lock.json` and installed only
 //! here). Writes `target/bench/report.json` and `target/bench/report.md`. Timings belong in this
 //! report, never in the tests: the machines are shared and noisy.
 
 use crate::{Result, build, cargo, root, tools};
+use serde_json::json;
+use std::path::PathBuf;
 use std::process::Command;
 
 pub fn run(args: &[String]) -> Result {
@@ -17,6 +20,7 @@ pub fn run(args: &[String]) -> Result {
         None => 20,
     };
     let built = build::run(&[])?;
+    let floor = floor_extension()?;
     tools::ensure_chromium()?;
     tools::ensure_npm_in(&root().join("bench"))?;
     crate::run(cargo().args(["build", "-p", "tokenwatch-sim"]))?;
@@ -31,8 +35,54 @@ pub fn run(args: &[String]) -> Result {
                 root.join("target/debug/tokenwatch-sim"),
             )
             .env("TOKENWATCH_DEV_EXTENSION", &built.dev)
+            .env("TOKENWATCH_BENCH_FLOOR_EXTENSION", &floor)
             .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM),
     )?;
     eprintln!("report: target/bench/report.md, target/bench/report.json");
     Ok(())
+}
+
+/// `target/bench/floor-extension`: an MV3 extension whose service worker starts the smallest
+/// wasm-bindgen module (bench/noop) the way Tokenwatch's worker starts its own.
+fn floor_extension() -> Result<PathBuf> {
+    let root = root();
+    crate::run(
+        cargo()
+            .args(["build", "--release", "--target", "wasm32-unknown-unknown"])
+            .args(["-p", "tokenwatch-bench-noop", "--lib"]),
+    )?;
+    let wasm = build::finish_wasm(
+        &tools::ensure_wasm_bindgen()?,
+        &root.join("target/wasm32-unknown-unknown/release/tokenwatch_bench_noop.wasm"),
+        &root.join("target/wasm-out/noop"),
+        "noop",
+        "noop",
+    )?;
+    let dir = root.join("target/bench/floor-extension");
+    let _ = std::fs::remove_dir_all(&dir);
+    for f in wasm.files() {
+        build::copy(&wasm.dir.join(&f), &dir.join(&f))?;
+    }
+    build::copy(
+        &root.join("tests/bench/noop-worker.js"),
+        &dir.join("noop-worker.js"),
+    )?;
+    let manifest = json!({
+        "manifest_version": 3,
+        "name": "Tokenwatch benchmark floor",
+        "version": "1.0",
+        "background": { "service_worker": "noop-worker.js", "type": "module" },
+        "content_security_policy": {
+            "extension_pages": "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'"
+        },
+    });
+    build::write(
+        &dir.join("manifest.json"),
+        &serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?,
+    )?;
+    eprintln!(
+        "built the floor: noop wasm + glue {} bytes gzip",
+        wasm.gzip_bytes()
+    );
+    Ok(dir)
 }
