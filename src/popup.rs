@@ -316,6 +316,9 @@ impl<B: Backend + 'static> Panel<B> {
             if let Some(list) = self.backend.known().await {
                 if !answered.get() {
                     self.draw(&list);
+                    // Said to assistive technology, and to anything that reads the list: this
+                    // is the last known list, and the current one is coming.
+                    let _ = self.list.set_attribute("aria-busy", "true");
                 }
             }
         };
@@ -323,6 +326,7 @@ impl<B: Backend + 'static> Panel<B> {
             let answer = self.backend.ask(Request::ListConnections {}).await;
             answered.set(true);
             self.draw_answer(answer);
+            let _ = self.list.remove_attribute("aria-busy");
         };
         crate::js::join(known, now).await;
     }

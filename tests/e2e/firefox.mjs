@@ -237,6 +237,8 @@ export class Firefox {
 
   /** The popup's rows, as the Chromium tests read them. */
   async rows() {
+    // The worker's answer, not the last known list the popup paints first (aria-busy).
+    await this.waitFor(() => this.run("return document.getElementById('connections')?.getAttribute('aria-busy') !== 'true'"), 'the popup to draw the worker\'s list');
     return this.run(`return [...document.querySelectorAll('#connections li')].map((li) => ({
       id: li.dataset.id,
       label: li.querySelector('.label')?.textContent,

@@ -83,6 +83,11 @@ export async function openPopup(context) {
   return page;
 }
 
+/** Waits until the popup shows the worker's answer, not the last known list (aria-busy). */
+export async function settled(popup) {
+  await popup.waitForSelector('#connections:not([aria-busy="true"])', { state: 'attached' });
+}
+
 /** Starts "Add Salesforce org" for `host` and returns the simulator's login window. */
 export async function startAdd(context, popup, host) {
   await popup.selectOption('#sf-host-kind', 'custom');
@@ -110,6 +115,7 @@ export async function connect(context, popup, simUrl, username) {
 
 /** The popup's rows as plain data. */
 export async function rows(popup) {
+  await settled(popup);
   return popup.$$eval('#connections li', (items) => items.map((li) => ({
     id: li.dataset.id,
     label: li.querySelector('.label')?.textContent,

@@ -103,6 +103,8 @@ test('a lost key turns the connection into Needs sign-in with its cause, and sig
     }));
     await stopServiceWorker(context, popup);
     await popup.reload();
+    // The popup paints the list as the worker last answered it (the key was there then), and
+    // draws the worker's answer over it: rows() waits for that.
     await popup.waitForSelector('#connections li');
     const [row] = await rows(popup);
     assert.equal(row.status, 'Token expired');
