@@ -114,18 +114,3 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
         .body(bytes.to_vec())
         .map_err(|e| FetchError::Invalid(e.to_string()))
 }
-
-/// GETs a file packaged with the extension (or any URL) as text.
-pub async fn get_text(url: &str) -> Result<String, FetchError> {
-    let request = http::Request::get(url)
-        .body(Vec::new())
-        .map_err(|e| FetchError::Invalid(e.to_string()))?;
-    let response = send(request).await?;
-    if response.status() != http::StatusCode::OK {
-        return Err(FetchError::Network(format!(
-            "HTTP {}",
-            response.status().as_u16()
-        )));
-    }
-    String::from_utf8(response.into_body()).map_err(|_| FetchError::Invalid("not UTF-8".into()))
-}

@@ -9,7 +9,7 @@
 use crate::chrome::storage;
 use tokenwatch_core::messages::ConnectionView;
 
-/// The `chrome.storage.session` key.
+/// The `chrome.storage.session` key (`extension/popup.js` reads the same one).
 const KEY: &str = "tokenwatch:known";
 
 /// Keeps `connections` as the last known list (the worker, after each answer that holds it).
@@ -17,13 +17,12 @@ pub async fn remember(connections: &[ConnectionView]) {
     let _ = storage::session_set(KEY, &crate::js::to_js(connections)).await;
 }
 
-/// The last known list, if there is one and it reads (the popup, before the worker answers):
-/// `prefetched` is `popup.js`'s read of `chrome.storage.session`, begun while the wasm loaded
-/// (under the same key as [`KEY`]); without it, it is read now.
-pub async fn recall(prefetched: Option<js_sys::Promise>) -> Option<Vec<ConnectionView>> {
-    let value = match prefetched {
-        Some(p) => wasm_bindgen_futures::JsFuture::from(p).await.ok()?,
-        None => storage::session_get(KEY).await.ok()?,
-    };
+/// The last known list, if there is one and it reads (the popup, before the worker answers),
+/// from `popup.js`'s read of `chrome.storage.session` under [`KEY`], begun while the wasm
+/// loaded.
+pub async fn recall(prefetched: js_sys::Promise) -> Option<Vec<ConnectionView>> {
+    let value = wasm_bindgen_futures::JsFuture::from(prefetched)
+        .await
+        .ok()?;
     crate::js::from_js(&value)
 }

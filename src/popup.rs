@@ -46,7 +46,7 @@ impl Backend for Worker {
     }
 
     async fn known(&self) -> Option<Vec<ConnectionView>> {
-        let prefetched = self.known.borrow_mut().take();
+        let prefetched = self.known.borrow_mut().take()?;
         crate::known::recall(prefetched).await
     }
 

@@ -138,24 +138,13 @@ pub async fn managed<T: serde::de::DeserializeOwned + Default>() -> T {
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "session"], js_name = get)]
-    fn session_get_call(keys: JsValue) -> Result<JsValue, JsValue>;
-
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "session"], js_name = set)]
     fn session_set_call(items: JsValue) -> Result<JsValue, JsValue>;
 }
 
-/// The value under `key` in `chrome.storage.session`: held in memory for the browser session,
-/// never written to disk, and open only to the extension's own pages and worker (content
-/// scripts cannot read it unless the extension opens it, which Tokenwatch never does).
-pub async fn session_get(key: &str) -> Result<JsValue, JsError> {
-    let items = crate::js::settle(session_get_call(JsValue::from_str(key)))
-        .await
-        .map_err(js_error)?;
-    Reflect::get(&items, &JsValue::from_str(key)).map_err(js_error)
-}
-
-/// Keeps `value` under `key` in `chrome.storage.session`.
+/// Keeps `value` under `key` in `chrome.storage.session`: held in memory for the browser
+/// session, never written to disk, and open only to the extension's own pages and worker
+/// (content scripts cannot read it unless the extension opens it, which Tokenwatch never does).
 pub async fn session_set(key: &str, value: &JsValue) -> Result<(), JsError> {
     let items = Object::new();
     Reflect::set(&items, &JsValue::from_str(key), value).map_err(js_error)?;

@@ -5,7 +5,7 @@
 use crate::Result;
 
 /// The crates and modules a surface must not hold, and those it must, as they appear in a
-/// function name (v0 and legacy mangling both keep the path's segments readable).
+/// function name (the linker writes them demangled: `tokenwatch_core::engine::Engine<P>::handle`).
 fn rules(surface: &str) -> (&'static [&'static str], &'static [&'static str]) {
     const ENGINE: &str = "tokenwatch_core::engine::";
     const VAULT: &str = "tokenwatch_core::vault::";
@@ -109,7 +109,7 @@ pub fn functions(wasm: &[u8]) -> Result<Vec<Function>> {
                     }
                     for _ in 0..f.leb()? {
                         let index = f.leb()? as usize;
-                        names.insert(index, readable(&f.name()?));
+                        names.insert(index, f.name()?);
                     }
                 }
             }
@@ -165,26 +165,6 @@ fn limits(s: &mut Reader<'_>) -> Result {
     Ok(())
 }
 
-/// `_ZN5oauth28revocation…17h0123E` → `oauth2::revocation::…`; other names as they are.
-fn readable(name: &str) -> String {
-    let Some(mut rest) = name.strip_prefix("_ZN") else {
-        return name.to_owned();
-    };
-    let mut parts = Vec::new();
-    loop {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let Ok(len) = rest[..digits].parse::<usize>() else {
-            break;
-        };
-        let Some(part) = rest.get(digits..digits + len) else {
-            break;
-        };
-        parts.push(part);
-        rest = &rest[digits + len..];
-    }
-    parts.join("::")
-}
-
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -224,15 +204,6 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn legacy_mangled_names_read_as_paths() {
-        assert_eq!(
-            readable("_ZN15tokenwatch_core6engine6Engine6handle17h0123456789abcdefE"),
-            "tokenwatch_core::engine::Engine::handle::h0123456789abcdef"
-        );
-        assert_eq!(readable("memcpy"), "memcpy");
-    }
 
     #[test]
     fn a_page_holding_the_engine_is_refused_and_one_without_it_passes() {
