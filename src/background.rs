@@ -47,9 +47,13 @@ async fn session() -> Rc<WorkerSession> {
         return session;
     }
     // Where the browser cannot restrict storage, sealing still keeps the tokens unreadable.
-    let (_, layers) = join(
-        storage::restrict_to_trusted_contexts(),
-        settings::Layers::read(),
+    // The key is read from IndexedDB meanwhile: the settings and the heads need it next.
+    let ((_, layers), ()) = join(
+        join(
+            storage::restrict_to_trusted_contexts(),
+            settings::Layers::read(),
+        ),
+        crate::sealer::WebCryptoSealer::default().preload(),
     )
     .await;
     if let Some(ms) = layers.build_config.test_hooks.record_write_delay_ms {
@@ -69,7 +73,12 @@ async fn session() -> Rc<WorkerSession> {
         .as_ref()
         .filter(|m| m.registration == Registration::PublicClient)
         .map(|m| m.authority.host.origin());
-    let _ = dnr::strip_origin_for_token_endpoint(strip.as_deref(), runtime::own().host()).await;
+    // Set while the start goes on; every request waits for it (`fetch::send_after`).
+    let host = runtime::own().host().to_owned();
+    crate::fetch::send_after(wasm_bindgen_futures::future_to_promise(async move {
+        let _ = dnr::strip_origin_for_token_endpoint(strip.as_deref(), &host).await;
+        Ok(JsValue::UNDEFINED)
+    }));
     let salesforce = match (
         setup.effective.salesforce_consumer_key.clone(),
         redirect("salesforce"),

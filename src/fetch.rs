@@ -22,6 +22,19 @@ async fn fetch_request(request: &web_sys::Request) -> Result<JsValue, JsValue> {
     crate::js::settle(fetch_request_call(request)).await
 }
 
+thread_local! {
+    /// What every request waits for before it is sent: the worker's network rule for its token
+    /// requests (see `background.rs`), set while the rest of the start goes on.
+    static SEND_AFTER: std::cell::RefCell<Option<js_sys::Promise>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Requests from now on are sent once `ready` has settled (however it settles).
+#[cfg(feature = "worker")]
+pub fn send_after(ready: js_sys::Promise) {
+    SEND_AFTER.with(|s| *s.borrow_mut() = Some(ready));
+}
+
 /// Why a request produced no HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -54,6 +67,9 @@ impl<'c> AsyncHttpClient<'c> for FetchClient {
 }
 
 async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
+    if let Some(ready) = SEND_AFTER.with(|s| s.borrow().clone()) {
+        let _ = JsFuture::from(ready).await;
+    }
     let init = RequestInit::new();
     init.set_method(request.method().as_str());
     init.set_redirect(RequestRedirect::Manual);

@@ -12,11 +12,16 @@ use web_sys::CryptoKey;
 pub const KEY_DATABASE: &str = "tokenwatch-keys";
 const KEY_ENTRY: &str = "vault";
 
+thread_local! {
+    /// The key of each database once read, shared by every sealer of this context (the
+    /// settings and the engine use the same key and read it from IndexedDB once).
+    static KEYS: RefCell<Vec<(String, (String, CryptoKey))>> = const { RefCell::new(Vec::new()) };
+}
+
 /// WebCrypto sealing with the key from IndexedDB.
 #[derive(Debug)]
 pub struct WebCryptoSealer {
     database: String,
-    cached: RefCell<Option<(String, CryptoKey)>>,
 }
 
 impl Default for WebCryptoSealer {
@@ -34,14 +39,37 @@ impl WebCryptoSealer {
     pub fn with_database(name: &str) -> Self {
         Self {
             database: name.to_owned(),
-            cached: RefCell::new(None),
         }
     }
 
     /// Drops the in-memory copy of the key, as a worker restart does; the next use reads
     /// IndexedDB again.
     pub fn forget_cached_key(&self) {
-        *self.cached.borrow_mut() = None;
+        KEYS.with(|k| k.borrow_mut().retain(|(db, _)| db != &self.database));
+    }
+
+    fn cached(&self) -> Option<(String, CryptoKey)> {
+        KEYS.with(|k| {
+            k.borrow()
+                .iter()
+                .find(|(db, _)| db == &self.database)
+                .map(|(_, found)| found.clone())
+        })
+    }
+
+    fn remember(&self, found: &(String, CryptoKey)) {
+        self.forget_cached_key();
+        KEYS.with(|k| k.borrow_mut().push((self.database.clone(), found.clone())));
+    }
+
+    /// Reads the stored key into memory ahead of its first use (nothing is created, and a
+    /// failure is left for that use to report).
+    pub async fn preload(&self) {
+        if self.cached().is_none() {
+            if let Ok(Some(found)) = self.stored().await {
+                self.remember(&found);
+            }
+        }
     }
 
     /// The stored key, if any: `{kid, key}` in the key database.
@@ -49,13 +77,18 @@ impl WebCryptoSealer {
         let db = idb::open(&self.database).await.map_err(backend)?;
         let entry = idb::get(&db, KEY_ENTRY).await.map_err(backend)?;
         db.close();
-        if entry.is_undefined() {
+        Self::key_of(&entry)
+    }
+
+    /// The `{kid, key}` of a stored entry; `None` for no entry.
+    fn key_of(entry: &JsValue) -> Result<Option<(String, CryptoKey)>, SealError> {
+        if entry.is_undefined() || entry.is_null() {
             return Ok(None);
         }
-        let kid = js_sys::Reflect::get(&entry, &"kid".into())
+        let kid = js_sys::Reflect::get(entry, &"kid".into())
             .ok()
             .and_then(|k| k.as_string());
-        let key = js_sys::Reflect::get(&entry, &"key".into())
+        let key = js_sys::Reflect::get(entry, &"key".into())
             .ok()
             .and_then(|k| k.dyn_into::<CryptoKey>().ok());
         match (kid, key) {
@@ -67,7 +100,7 @@ impl WebCryptoSealer {
     /// The key, creating it when none exists. Two contexts creating at once both end up with
     /// the one that was stored first.
     async fn current(&self) -> Result<(String, CryptoKey), SealError> {
-        if let Some(found) = self.cached.borrow().clone() {
+        if let Some(found) = self.cached() {
             return Ok(found);
         }
         let found = match self.stored().await? {
@@ -96,7 +129,7 @@ impl WebCryptoSealer {
                 }
             }
         };
-        *self.cached.borrow_mut() = Some(found.clone());
+        self.remember(&found);
         Ok(found)
     }
 }
@@ -123,7 +156,7 @@ impl Sealer for WebCryptoSealer {
         aad: &[u8],
         ciphertext: &[u8],
     ) -> Result<Vec<u8>, SealError> {
-        let key = match self.cached.borrow().clone() {
+        let key = match self.cached() {
             Some((k, key)) if k == kid => Some(key),
             _ => None,
         };
@@ -131,7 +164,7 @@ impl Sealer for WebCryptoSealer {
             Some(key) => key,
             None => match self.stored().await? {
                 Some((k, key)) if k == kid => {
-                    *self.cached.borrow_mut() = Some((k, key.clone()));
+                    self.remember(&(k, key.clone()));
                     key
                 }
                 _ => return Err(SealError::KeyMissing),

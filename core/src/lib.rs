@@ -9,6 +9,7 @@
 
 pub mod attention;
 pub mod banners;
+pub mod concurrent;
 pub mod connection;
 pub mod engine;
 pub mod error;

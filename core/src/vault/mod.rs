@@ -292,12 +292,16 @@ impl<'a, S: Store, C: Sealer> Vault<'a, S, C> {
     /// Every connection's head, read in one pass without opening a record. A head whose tag
     /// does not verify says nothing: [`Glance::Unknown`], so the record is opened.
     pub async fn glance(&self) -> Result<Vec<(ConnectionId, Glance)>, VaultError> {
+        let heads = self.store.list(HEAD_PREFIX).await?;
+        // Every head's tag is checked at once: the sealer's calls overlap.
+        let checked = crate::concurrent::all(heads.iter().filter_map(|(key, raw)| {
+            let id = ConnectionId::parse(&key[HEAD_PREFIX.len()..])?;
+            Some(async move { (id, self.verified_head(key, raw).await) })
+        }))
+        .await;
         let mut out = Vec::new();
-        for (key, raw) in self.store.list(HEAD_PREFIX).await? {
-            let Some(id) = ConnectionId::parse(&key[HEAD_PREFIX.len()..]) else {
-                continue;
-            };
-            let glance = match self.verified_head(&key, &raw).await {
+        for (id, head) in checked {
+            let glance = match head {
                 Ok(Head {
                     unreadable: Some(reason),
                     ..
