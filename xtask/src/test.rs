@@ -103,7 +103,10 @@ pub fn run(args: &[String]) -> Result {
             .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM)
             .env("TOKENWATCH_FIREFOX", tools::FIREFOX)
             .env("TOKENWATCH_GECKODRIVER", geckodriver),
-    )
+    )?;
+    // The demo's own tour, as `cargo xtask demo --headless` runs it: every step printed, both
+    // connections at Token valid, both screenshots written.
+    crate::demo::run_headless(&built)
 }
 
 /// `web-ext lint` on the Firefox build: fails on any error or warning.
