@@ -1,6 +1,12 @@
 import { load } from './loader.js';
 
-load().then((tw) => tw.options_main()).catch(() => {
+load().then((tw) => {
+  // A change of the administrator's policy is shown at once, without reloading the page.
+  chrome.storage.onChanged.addListener((_changes, area) => {
+    if (area === 'managed') tw.options_policy_changed().catch(() => {});
+  });
+  return tw.options_main();
+}).catch(() => {
   const message = document.getElementById('message');
   message.textContent = 'Tokenwatch could not start. Reload the extension from chrome://extensions.';
   message.className = 'message error';

@@ -31,6 +31,11 @@ chrome.alarms.onAlarm.addListener((alarm) => {
 // Every change to the stored records, by this worker or anything else, makes the worker's
 // in-memory mirror of them read those keys again (only the keys cross, never a value).
 chrome.storage.onChanged.addListener((changes, area) => {
+  // The administrator's policy changed: the engine starts again with it (no restart needed).
+  if (area === 'managed') {
+    tokenwatch.then((tw) => tw.on_policy_changed()).catch(() => {});
+    return;
+  }
   if (area !== 'local') return;
   const keys = Object.keys(changes);
   tokenwatch.then((tw) => tw.on_storage_changed(keys)).catch(() => {});

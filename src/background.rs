@@ -18,7 +18,7 @@ use tokenwatch_core::messages::{Envelope, ErrorCode, Request, Response};
 use tokenwatch_core::microsoft::Registration;
 use tokenwatch_core::ports::Clock;
 use tokenwatch_core::sender::{self, MessageSender, SenderKind};
-use tokenwatch_core::session::{Session, Setup, Surface};
+use tokenwatch_core::session::{Session, Setup};
 use url::Url;
 use wasm_bindgen::prelude::*;
 
@@ -59,11 +59,11 @@ async fn session() -> Rc<WorkerSession> {
     if let Some(ms) = layers.build_config.test_hooks.record_write_delay_ms {
         crate::adapters::RECORD_WRITE_DELAY_MS.with(|d| d.set(ms));
     }
-    let setup = Setup::of(
+    let setup = Setup::of_worker(
+        &layers.managed,
         &layers.merged(),
         &layers.build(),
         &microsoft_redirect(),
-        Surface::ExtensionWorker,
     );
     // A public-client registration is redeemed without `Origin`, which fetch cannot omit: a
     // session rule removes it from this extension's own token requests, and only those.
@@ -90,6 +90,33 @@ async fn session() -> Rc<WorkerSession> {
         Session::new(WorkerPorts::default(), setup, salesforce).with_about(crate::js::about()),
     );
     SESSION.with(|s| s.borrow_mut().get_or_insert(session).clone())
+}
+
+/// Brings the badge, the notifications and the alarm in line with the stored connections
+/// ([`surfaces::settle`]) with the session in force. Calls that arrive while a pass runs are
+/// folded into one more pass after it, which takes the session anew (the settings may have
+/// changed): a burst of fifty answers settles twice, not fifty times over every stored head.
+/// Such a call returns at once; the running pass brings the surfaces up to date with it.
+async fn settle() {
+    if SETTLING.with(|s| s.replace(Settling::Again)) != Settling::Idle {
+        return;
+    }
+    while SETTLING.with(|s| s.replace(Settling::Running)) == Settling::Again {
+        surfaces::settle(session().await.engine()).await;
+    }
+    SETTLING.with(|s| s.set(Settling::Idle));
+}
+
+/// Whether a settling pass is running, and whether another was asked for meanwhile.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Settling {
+    Idle,
+    Running,
+    Again,
+}
+
+thread_local! {
+    static SETTLING: std::cell::Cell<Settling> = const { std::cell::Cell::new(Settling::Idle) };
 }
 
 /// `chrome.runtime.onMessage`: checks the sender, decodes the request, answers it.
@@ -126,14 +153,14 @@ async fn answer(message: JsValue, sender: JsValue) -> Response {
             let answer = settings::save(values, &microsoft_redirect()).await;
             // The session is built again with them on next use.
             SESSION.with(|s| *s.borrow_mut() = None);
-            surfaces::settle(session().await.engine()).await;
+            settle().await;
             answer
         }
         request => {
             let session = session().await;
             let answer = session.answer(request, kind).await;
             if answer.changed {
-                surfaces::settle(session.engine()).await;
+                settle().await;
             }
             answer.response
         }
@@ -144,7 +171,15 @@ async fn answer(message: JsValue, sender: JsValue) -> Response {
 /// re-creates the alarm from the stored schedule, and brings the badge up to date.
 #[wasm_bindgen]
 pub async fn on_start() {
-    surfaces::settle(session().await.engine()).await;
+    settle().await;
+}
+
+/// `chrome.storage.onChanged` for the managed area: the session is built again with the new
+/// policy, and the badge, notifications and alarm follow it.
+#[wasm_bindgen]
+pub async fn on_policy_changed() {
+    SESSION.with(|s| *s.borrow_mut() = None);
+    settle().await;
 }
 
 /// `chrome.storage.onChanged` for the local area: the engine's store mirror forgets these keys
@@ -180,5 +215,5 @@ pub async fn on_notification_button(notification: String, button: u32) {
         use tokenwatch_core::engine::Ports;
         surfaces::snooze(engine, &id, engine.ports().clock().now()).await;
     }
-    surfaces::settle(engine).await;
+    settle().await;
 }

@@ -37,9 +37,32 @@ pub async fn options_main() -> Result<(), JsValue> {
             slot.set_text_content(Some(&crate::chrome::identity::redirect_url(provider)));
         }
     }
+    PAGE.with(|p| *p.borrow_mut() = Some(Rc::clone(&page)));
     page.load_settings().await;
     page.load_connections().await;
     Ok(())
+}
+
+thread_local! {
+    /// The page, for the events `options.js` forwards after the start.
+    static PAGE: std::cell::RefCell<Option<Rc<Page>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `chrome.storage.onChanged` for the managed area: the administrator's policy changed while
+/// the page is open, so the fields are shown again as the policy now sets and locks them.
+#[wasm_bindgen]
+pub async fn options_policy_changed() {
+    let Some(page) = PAGE.with(|p| p.borrow().clone()) else {
+        return;
+    };
+    page.say("", false);
+    page.load_settings().await;
+    if page.message.text_content().unwrap_or_default().is_empty() {
+        page.say(
+            "Your administrator's policy changed: the settings below are the ones now in force.",
+            false,
+        );
+    }
 }
 
 impl Page {
@@ -155,6 +178,18 @@ impl Page {
                 }
             }
         };
+        let unlock = |id: &str| {
+            if let Some(input) = self.doc.get_element_by_id(id) {
+                let _ = input.remove_attribute("disabled");
+            }
+            if let Ok(Some(mark)) = self
+                .doc
+                .query_selector(&format!("label[for=\"{id}\"] .locked"))
+            {
+                mark.remove();
+            }
+        };
+        self.clear_errors();
         for field in Field::ALL {
             let locked = settings.locked.contains(&field);
             let source = if locked {
@@ -175,6 +210,8 @@ impl Page {
             }
             if locked {
                 mark_locked(id);
+            } else {
+                unlock(id);
             }
         }
         if let Ok(note) = by_id::<Element>(&self.doc, "locked-note") {
@@ -189,8 +226,16 @@ impl Page {
         }
         if !settings.problems.is_empty() {
             self.show_field_errors(&settings.problems);
+            let by_policy = settings
+                .problems
+                .iter()
+                .any(|p| settings.locked.contains(&p.field));
             self.say(
-                "The settings in force are not usable: correct the marked fields.",
+                if by_policy {
+                    "Your administrator's policy sets a value Tokenwatch refuses (marked below); until it is corrected, what it configures stays off. Ask your administrator to correct the policy."
+                } else {
+                    "The settings in force are not usable: correct the marked fields."
+                },
                 true,
             );
         }

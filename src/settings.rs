@@ -93,6 +93,9 @@ pub async fn view(microsoft_redirect: &Url) -> Response {
 /// refused.
 pub async fn save(values: SettingsValues, microsoft_redirect: &Url) -> Response {
     let layers = Layers::read().await;
+    if let Err(errors) = values.refuse_locked(&layers.managed) {
+        return Response::Invalid { errors };
+    }
     if let Err(errors) = layers
         .managed
         .over(&values.over(&layers.build()))

@@ -8,7 +8,7 @@ use crate::messages::{ErrorCode, ErrorView, Request, Response};
 use crate::microsoft::Registration;
 use crate::salesforce::SalesforceApp;
 use crate::sender::SenderKind;
-use crate::settings::{Effective, SettingsValues, describe};
+use crate::settings::{Effective, Field, SettingsValues, describe};
 use url::Url;
 
 /// Where a session runs.
@@ -42,6 +42,36 @@ impl Setup {
         microsoft_redirect: &Url,
         surface: Surface,
     ) -> Self {
+        Self::checked(merged, fallback, microsoft_redirect, surface, &[])
+    }
+
+    /// [`Setup::of`] for the extension's worker, where `managed` is the administrator's layer
+    /// (`chrome.storage.managed`). A refused value that the policy sets is the administrator's
+    /// to correct, and what it configures stays off instead of falling back to the build's: the
+    /// administrator chose it (a mistyped tenant must not open sign-in to every tenant).
+    pub fn of_worker(
+        managed: &SettingsValues,
+        merged: &SettingsValues,
+        fallback: &SettingsValues,
+        microsoft_redirect: &Url,
+    ) -> Self {
+        let locked = managed.set_fields();
+        Self::checked(
+            merged,
+            fallback,
+            microsoft_redirect,
+            Surface::ExtensionWorker,
+            &locked,
+        )
+    }
+
+    fn checked(
+        merged: &SettingsValues,
+        fallback: &SettingsValues,
+        microsoft_redirect: &Url,
+        surface: Surface,
+        locked: &[Field],
+    ) -> Self {
         match merged.validate(microsoft_redirect) {
             Ok(mut effective) => {
                 let public = effective
@@ -60,6 +90,27 @@ impl Setup {
                 Self {
                     effective,
                     microsoft_problem: None,
+                }
+            }
+            Err(errors) if errors.iter().any(|e| locked.contains(&e.field)) => {
+                let mut effective = fallback.validate(microsoft_redirect).unwrap_or_default();
+                let refused = |f: fn(&Field) -> bool| {
+                    errors
+                        .iter()
+                        .any(|e| locked.contains(&e.field) && f(&e.field))
+                };
+                if refused(|f| *f == Field::SalesforceConsumerKey) {
+                    effective.salesforce_consumer_key = None;
+                }
+                if refused(|f| f.is_microsoft()) {
+                    effective.microsoft = None;
+                }
+                Self {
+                    effective,
+                    microsoft_problem: Some(format!(
+                        "Your administrator's policy sets a value Tokenwatch refuses ({}); what it configures stays off until your administrator corrects the policy",
+                        describe(&errors)
+                    )),
                 }
             }
             Err(errors) => {
@@ -159,5 +210,67 @@ impl<P: Ports> Session<P> {
             (_, r) => r,
         };
         Answer { response, changed }
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    fn redirect() -> Url {
+        Url::parse("https://abcdefghijklmnopabcdefghijklmnop.chromiumapp.org/microsoft").unwrap()
+    }
+
+    fn build() -> SettingsValues {
+        SettingsValues {
+            salesforce_consumer_key: Some("3MVG9key".into()),
+            microsoft_client_id: Some("11111111-2222-3333-4444-555555555555".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_policy_value_that_is_refused_switches_off_what_it_configures() {
+        let managed = SettingsValues {
+            microsoft_tenant: Some("not a tenant!".into()),
+            ..Default::default()
+        };
+        let merged = managed.over(&build());
+        let setup = Setup::of_worker(&managed, &merged, &build(), &redirect());
+        // Not the build's Microsoft app in its place: the administrator chose this one.
+        assert!(setup.effective.microsoft.is_none());
+        // Salesforce is not what the refused value configures.
+        assert_eq!(
+            setup.effective.salesforce_consumer_key.as_deref(),
+            Some("3MVG9key")
+        );
+        let problem = setup.microsoft_problem.unwrap();
+        assert!(problem.contains("administrator's policy"), "{problem}");
+        assert!(problem.contains("microsoft_tenant"), "{problem}");
+    }
+
+    #[test]
+    fn the_persons_own_refused_value_falls_back_to_the_build() {
+        let own = SettingsValues {
+            microsoft_tenant: Some("not a tenant!".into()),
+            ..Default::default()
+        };
+        let merged = own.over(&build());
+        let setup = Setup::of_worker(&SettingsValues::default(), &merged, &build(), &redirect());
+        assert!(setup.effective.microsoft.is_some());
+        assert!(setup.microsoft_problem.unwrap().contains("options page"));
+    }
+
+    #[test]
+    fn a_usable_policy_is_simply_in_force() {
+        let managed = SettingsValues {
+            microsoft_tenant: Some("contoso.onmicrosoft.com".into()),
+            ..Default::default()
+        };
+        let merged = managed.over(&build());
+        let setup = Setup::of_worker(&managed, &merged, &build(), &redirect());
+        assert!(setup.microsoft_problem.is_none());
+        let app = setup.effective.microsoft.unwrap();
+        assert_eq!(app.authority.tenant.as_str(), "contoso.onmicrosoft.com");
     }
 }

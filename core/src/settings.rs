@@ -78,6 +78,21 @@ pub enum Input {
 }
 
 impl Field {
+    /// Whether the field configures Microsoft 365 (the app, authority, tenant, resource, cloud
+    /// or EWS address).
+    pub fn is_microsoft(&self) -> bool {
+        matches!(
+            self,
+            Field::MicrosoftClientId
+                | Field::MicrosoftAuthorityHost
+                | Field::MicrosoftTenant
+                | Field::MicrosoftRegistration
+                | Field::MicrosoftResource
+                | Field::MicrosoftCloud
+                | Field::EwsUrl
+        )
+    }
+
     /// Every field, in the options page's order.
     pub const ALL: [Field; 13] = [
         Field::SalesforceConsumerKey,
@@ -372,6 +387,30 @@ impl SettingsValues {
         }
     }
 
+    /// Refuses every field this layer (the person's) sets that `managed` (the administrator's
+    /// policy) already sets: the policy's value is the one in force, and a page that offers to
+    /// change it (a crafted request, or a page opened before the policy locked the field) is
+    /// told so rather than having the value stored to no effect.
+    pub fn refuse_locked(&self, managed: &SettingsValues) -> Result<(), Vec<FieldError>> {
+        let locked = managed.set_fields();
+        let errors: Vec<FieldError> = self
+            .set_fields()
+            .into_iter()
+            .filter(|f| locked.contains(f))
+            .map(|field| FieldError {
+                field,
+                message:
+                    "your administrator's policy sets this field, so it cannot be changed here"
+                        .into(),
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
     /// The fields this layer sets (an administrator's are shown locked).
     pub fn set_fields(&self) -> Vec<Field> {
         Field::ALL.into_iter().filter(|f| f.is_set(self)).collect()
@@ -476,6 +515,31 @@ mod tests {
 
     fn redirect() -> Url {
         Url::parse("https://abcdefghijklmnopabcdefghijklmnop.chromiumapp.org/microsoft").unwrap()
+    }
+
+    #[test]
+    fn a_field_the_policy_sets_cannot_be_changed_by_the_person() {
+        let managed = SettingsValues {
+            microsoft_tenant: Some("contoso.onmicrosoft.com".into()),
+            ..Default::default()
+        };
+        let own = SettingsValues {
+            microsoft_tenant: Some("common".into()),
+            microsoft_client_id: Some("11111111-2222-3333-4444-555555555555".into()),
+            ..Default::default()
+        };
+        let errors = own.refuse_locked(&managed).unwrap_err();
+        assert_eq!(
+            errors.iter().map(|e| e.field).collect::<Vec<_>>(),
+            [Field::MicrosoftTenant]
+        );
+        assert!(errors[0].message.contains("administrator's policy"));
+        let without = SettingsValues {
+            microsoft_tenant: None,
+            ..own
+        };
+        assert_eq!(without.refuse_locked(&managed), Ok(()));
+        assert_eq!(without.refuse_locked(&SettingsValues::default()), Ok(()));
     }
 
     #[test]

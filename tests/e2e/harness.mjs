@@ -58,7 +58,7 @@ export function newProfile() {
 }
 
 /** Chromium with the simulator build loaded, on `profile`. Only loopback is reachable. */
-export async function launch(profile, extension = EXTENSION) {
+export async function launch(profile, extension = EXTENSION, id = EXTENSION_ID) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -69,8 +69,8 @@ export async function launch(profile, extension = EXTENSION) {
       '--disable-gpu',
     ],
   });
-  const worker = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`))
-    ?? await context.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`), timeout: 20_000 });
+  const worker = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${id}/`))
+    ?? await context.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith(`chrome-extension://${id}/`), timeout: 20_000 });
   return { context, worker };
 }
 
