@@ -26,20 +26,23 @@ async fn seals_opens_and_detects_tampering_in_a_service_worker() {
 }
 
 #[wasm_bindgen_test]
-async fn the_key_survives_a_new_sealer_and_its_loss_is_a_clean_state() {
+async fn the_key_survives_a_worker_restart_and_its_loss_is_a_clean_state() {
     let db = "tokenwatch-test-worker-restart";
     let store = MemoryStore::default();
     conformance::round_trip(&store, &WebCryptoSealer::with_database(db))
         .await
         .unwrap();
     let id = conformance::fixture(1).id;
+    // A worker restart: the context's in-memory key is gone, IndexedDB still holds it.
     let after_restart = WebCryptoSealer::with_database(db);
+    after_restart.forget_cached_key();
     assert!(matches!(
         Vault::new(&store, &after_restart).load(&id).await.unwrap(),
         Some(Loaded::Ok { .. })
     ));
     idb::delete_database(db).await.unwrap();
     let after_loss = WebCryptoSealer::with_database(db);
+    after_loss.forget_cached_key();
     assert!(matches!(
         Vault::new(&store, &after_loss).load(&id).await.unwrap(),
         Some(Loaded::Unreadable {
