@@ -410,7 +410,7 @@ impl Page {
         report.set_attribute("data-id", v.id.as_str())?;
         report.set_attribute(
             "aria-label",
-            &format!("Copy a diagnostic report on {} ({})", v.label, v.username),
+            &format!("Copy diagnostic report: {} ({})", v.label, v.username),
         )?;
         if let (Provider::Salesforce, Some(policy)) = (v.provider, d.policy) {
             self.policy_form(&card, v.id.as_str(), policy)?;

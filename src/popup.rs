@@ -178,6 +178,7 @@ impl<B: Backend + 'static> Panel<B> {
                 let account = me.microsoft_choice();
                 me.act(Request::AddMicrosoft { account }).await;
                 me.add_ms.set_disabled(false);
+                me.return_focus(&["#add-microsoft"]);
             });
         })?;
         let me = Rc::clone(self);
@@ -191,6 +192,20 @@ impl<B: Backend + 'static> Panel<B> {
                 spawn_local(async move { me.copy_report(id).await });
                 return;
             }
+            // Focus comes back to the same action of the same row once the list is drawn
+            // again (the sign-in window took it, and the row's buttons are new).
+            let action = button.class_name();
+            let action = action
+                .split_whitespace()
+                .next()
+                .unwrap_or("check")
+                .to_owned();
+            let origin = [
+                format!("#connections button.{action}[data-id=\"{}\"]", id.as_str()),
+                // The action may be gone with the answer (Sign in again, once it worked):
+                // the row's Check now, which every row has.
+                format!("#connections button.check[data-id=\"{}\"]", id.as_str()),
+            ];
             let request = if classes.contains("renew") {
                 // Silent first where the provider allows, the sign-in window otherwise.
                 Request::RenewNow { id }
@@ -201,6 +216,12 @@ impl<B: Backend + 'static> Panel<B> {
                 if button.get_attribute("data-armed").is_none() {
                     let _ = button.set_attribute("data-armed", "");
                     button.set_text_content(Some("Confirm disconnect"));
+                    // The name follows the text (label in name): "Confirm disconnect: <who>".
+                    if let Some(label) = button.get_attribute("aria-label") {
+                        let who = label.split_once(": ").map_or("", |(_, who)| who);
+                        let _ = button
+                            .set_attribute("aria-label", &format!("Confirm disconnect: {who}"));
+                    }
                     return;
                 }
                 Request::Disconnect { id }
@@ -208,9 +229,35 @@ impl<B: Backend + 'static> Panel<B> {
                 Request::Check { id }
             };
             let me = Rc::clone(&me);
-            spawn_local(async move { me.act(request).await });
+            spawn_local(async move {
+                me.act(request).await;
+                me.return_focus(&[&origin[0], &origin[1]]);
+            });
         })?;
         Ok(())
+    }
+
+    /// Puts focus back on the first of `selectors` that matches after an action, unless
+    /// something else has it now (a field the answer marked, say). When none matches (a
+    /// disconnected row), the first action left in the list takes it, or else *Add Salesforce
+    /// org*. Keyboard and screen reader users continue where they were, not at the top.
+    fn return_focus(&self, selectors: &[&str]) {
+        let lost = match self.doc.active_element() {
+            None => true,
+            Some(e) => self.doc.body().is_some_and(|b| b.is_same_node(Some(&e))),
+        };
+        if !lost {
+            return;
+        }
+        let target = selectors
+            .iter()
+            .copied()
+            .chain(["#connections button", "#add-salesforce"])
+            .find_map(|s| self.doc.query_selector(s).ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(target) = target {
+            let _ = target.focus();
+        }
     }
 
     fn sync_custom_row(&self) {
@@ -374,6 +421,7 @@ impl<B: Backend + 'static> Panel<B> {
         self.add.set_disabled(true);
         self.act(Request::AddSalesforce { login }).await;
         self.add.set_disabled(false);
+        self.return_focus(&["#add-salesforce"]);
     }
 
     /// Sends one action to the worker and shows its outcome.

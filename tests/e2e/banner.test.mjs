@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { admin, connect, launch, newProfile, openPopup, OUT, signIn, startSim } from './harness.mjs';
+import { inBothSchemes } from './axe.mjs';
 
 let sim;
 before(async () => { sim = await startSim(); });
@@ -51,6 +52,44 @@ async function banner(page) {
   }
 }
 
+/** axe-core cannot enter a closed shadow root, so the banner is checked as a copy: its
+ *  shadow root's markup and style (read through DevTools) in an open root on the same page,
+ *  the host styled as the banner's host is. Returns the copy's violations, light and dark. */
+async function bannerViolations(page) {
+  const cdp = await page.context().newCDPSession(page);
+  let html = '';
+  let hostStyle = '';
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+    const walk = (n, out = []) => {
+      out.push(n);
+      for (const c of [...(n.children ?? []), ...(n.shadowRoots ?? [])]) walk(c, out);
+      return out;
+    };
+    const host = walk(root).find((n) => (n.attributes ?? []).includes('data-tokenwatch'));
+    const at = host.attributes.indexOf('style');
+    hostStyle = at >= 0 ? host.attributes[at + 1] : '';
+    for (const child of host.shadowRoots[0].children ?? []) {
+      html += (await cdp.send('DOM.getOuterHTML', { backendNodeId: child.backendNodeId })).outerHTML;
+    }
+  } finally {
+    await cdp.detach();
+  }
+  assert.ok(html.includes('<style'), 'the copy carries the banner\'s own style');
+  await page.evaluate(({ html, hostStyle }) => {
+    const copy = document.createElement('div');
+    copy.id = 'banner-copy';
+    copy.style.cssText = hostStyle;
+    copy.attachShadow({ mode: 'open' }).innerHTML = html;
+    document.body.append(copy);
+  }, { html, hostStyle });
+  try {
+    return await inBothSchemes(page, page, 'banner (open copy)');
+  } finally {
+    await page.evaluate(() => document.getElementById('banner-copy').remove());
+  }
+}
+
 test('the banner on Outlook on the web names who needs a sign-in, never a token, and its Renew works', async () => {
   await admin(sim, 'faults', {});
   const { context } = await launch(newProfile());
@@ -80,6 +119,9 @@ test('the banner on Outlook on the web names who needs a sign-in, never a token,
     assert.equal(seen.lines.length, 1);
     assert.match(seen.lines[0], /Salesforce · ada@acme\.example\s+Token expired\s+Renew/);
     await mail.screenshot({ path: join(OUT, 'banner-outlook-standin.png') });
+    // Accessibility: no WCAG 2.2 A/AA violation in the banner (or the stand-in page), light and
+    // dark.
+    assert.deepEqual(await bannerViolations(mail), []);
 
     const window = context.waitForEvent('page', { timeout: 20_000 });
     await seen.click('renew');
