@@ -1,4 +1,7 @@
 import { load } from './loader.js';
+import { localize, extensionMessage } from './i18n.js';
+
+localize(document, extensionMessage);
 
 load().then((tw) => {
   // A change of the administrator's policy is shown at once, without reloading the page.

@@ -1,4 +1,8 @@
 import { load } from './loader.js';
+import { localize, extensionMessage } from './i18n.js';
+
+// The page's own texts in the person's language, before anything is drawn.
+localize(document, extensionMessage);
 
 // Read while the wasm loads: the list as the worker last answered it (src/known.rs keeps it in
 // chrome.storage.session under this key) for the first paint, and the build's configuration.

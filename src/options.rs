@@ -172,7 +172,13 @@ impl Page {
                             &label,
                             "span",
                             "locked",
-                            Some(" — Set by your administrator"),
+                            Some(&format!(
+                                " — {}",
+                                crate::chrome::i18n::message(
+                                    "optionsLockedMark",
+                                    "Set by your administrator"
+                                )
+                            )),
                         );
                     }
                 }

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod alarms;
 pub mod dnr;
+pub mod i18n;
 pub mod identity;
 pub mod notifications;
 pub mod permissions;

@@ -58,15 +58,18 @@ export function newProfile() {
 }
 
 /** Chromium with the simulator build loaded, on `profile`. Only loopback is reachable. */
-export async function launch(profile, extension = EXTENSION, id = EXTENSION_ID) {
+export async function launch(profile, extension = EXTENSION, id = EXTENSION_ID, { args = [], locale } = {}) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    // The pages' language (navigator.language, Accept-Language); `--lang` sets the browser's own.
+    ...(locale ? { locale } : {}),
     args: [
       `--disable-extensions-except=${extension}`,
       `--load-extension=${extension}`,
       ...CHROMIUM_ARGS,
       '--disable-gpu',
+      ...args,
     ],
   });
   const worker = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${id}/`))

@@ -484,6 +484,8 @@
       });
     },
     context: {
+      // Outlook's UI language; the stand-in takes the browser's.
+      displayLanguage: navigator.language || 'en-US',
       host: inOutlook ? 'Outlook' : null,
       platform: inOutlook ? 'OfficeOnline' : null,
       diagnostics: Object.freeze(inOutlook

@@ -8,6 +8,7 @@
 
 mod bench;
 mod build;
+mod catalogue;
 mod demo;
 mod fuzz;
 mod outlook;

@@ -108,8 +108,13 @@ fn pages(dir: &Path, wasm: &Surface, config: &Value) -> Result {
         let _ = std::fs::remove_dir_all(&path);
         let _ = std::fs::remove_file(&path);
     }
-    for shared in ["popup.css", "loader.js"] {
+    for shared in ["popup.css", "loader.js", "i18n.js"] {
         copy(&root.join("extension").join(shared), &dir.join(shared))?;
+    }
+    // The message catalogues, fetched by the pane for Office's display language.
+    for lang in crate::catalogue::languages()? {
+        let file = format!("_locales/{lang}/messages.json");
+        copy(&root.join("extension").join(&file), &dir.join(&file))?;
     }
     // The panel's markup is the popup's: the same Rust code fills both.
     let pane = read(&dir.join("taskpane.html"))?;
