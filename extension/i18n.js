@@ -21,17 +21,24 @@ export function localize(doc, message) {
 /** The extension's catalogue, as the browser chose it. */
 export const extensionMessage = (key) => chrome.i18n.getMessage(key);
 
-/** The catalogue beside this page for `language` (a BCP 47 tag such as `de-DE`), as a lookup;
- *  English (the HTML's own text) when there is none for it. */
+/** The catalogue beside this page for `language` (a BCP 47 tag such as `de-DE`), parsed: the
+ *  English one where there is none for that language (every text the wasm draws comes from it). */
 export async function catalogue(language) {
   const lang = String(language ?? '').toLowerCase().split(/[-_]/)[0];
-  if (!/^[a-z]{2,3}$/.test(lang) || lang === 'en') return () => '';
-  try {
-    const r = await fetch(new URL(`./_locales/${lang}/messages.json`, import.meta.url));
-    if (!r.ok) return () => '';
-    const messages = await r.json();
-    return (key) => (typeof messages[key]?.message === 'string' ? messages[key].message : '');
-  } catch {
-    return () => '';
+  const read = async (l) => {
+    const r = await fetch(new URL(`./_locales/${l}/messages.json`, import.meta.url));
+    if (!r.ok) throw new Error(`no catalogue for ${l}`);
+    return r.json();
+  };
+  if (/^[a-z]{2,3}$/.test(lang) && lang !== 'en') {
+    try {
+      return await read(lang);
+    } catch {
+      // English below.
+    }
   }
+  return read('en');
 }
+
+/** A lookup over a parsed catalogue (the static texts need no placeholders). */
+export const lookup = (messages) => (key) => (typeof messages?.[key]?.message === 'string' ? messages[key].message : '');

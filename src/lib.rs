@@ -22,6 +22,7 @@ pub mod background;
 pub mod chrome;
 pub mod config;
 pub mod fetch;
+pub mod i18n;
 pub mod js;
 pub mod known;
 #[cfg(feature = "pages")]

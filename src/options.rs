@@ -4,6 +4,7 @@
 //! administrator set through policy are shown locked.
 
 use crate::chrome::permissions;
+use crate::i18n::t;
 use crate::ui::{ask, by_id, child, local_time, on};
 use std::rc::Rc;
 use tokenwatch_core::connection::DeclaredPolicy;
@@ -58,10 +59,7 @@ pub async fn options_policy_changed() {
     page.say("", false);
     page.load_settings().await;
     if page.message.text_content().unwrap_or_default().is_empty() {
-        page.say(
-            "Your administrator's policy changed: the settings below are the ones now in force.",
-            false,
-        );
+        page.say(&t("optionsPolicyChanged", &[]), false);
     }
 }
 
@@ -143,14 +141,14 @@ impl Page {
                 let _ = input.focus();
             }
         }
-        self.say("Nothing was saved: correct the marked fields.", true);
+        self.say(&t("optionsNothingSaved", &[]), true);
     }
 
     async fn load_settings(&self) {
         match ask(Request::GetSettings {}).await {
             Response::Settings { settings } => self.fill(&settings),
             Response::Error { error } => self.say(&error.message, true),
-            _ => self.say("Unexpected answer from the background service.", true),
+            _ => self.say(&t("uiUnexpected", &[]), true),
         }
     }
 
@@ -172,13 +170,7 @@ impl Page {
                             &label,
                             "span",
                             "locked",
-                            Some(&format!(
-                                " — {}",
-                                crate::chrome::i18n::message(
-                                    "optionsLockedMark",
-                                    "Set by your administrator"
-                                )
-                            )),
+                            Some(&format!(" — {}", t("optionsLockedMark", &[]))),
                         );
                     }
                 }
@@ -237,10 +229,10 @@ impl Page {
                 .iter()
                 .any(|p| settings.locked.contains(&p.field));
             self.say(
-                if by_policy {
-                    "Your administrator's policy sets a value Tokenwatch refuses (marked below); until it is corrected, what it configures stays off. Ask your administrator to correct the policy."
+                &if by_policy {
+                    t("optionsPolicyRefused", &[])
                 } else {
-                    "The settings in force are not usable: correct the marked fields."
+                    t("optionsUnusable", &[])
                 },
                 true,
             );
@@ -312,23 +304,20 @@ impl Page {
                 {
                     return self.show_field_errors(&[FieldError {
                         field: Field::MicrosoftAuthorityHost,
-                        message: format!(
-                            "Tokenwatch needs your permission to reach {}: save again and allow it",
-                            wanted.join(", ")
-                        ),
+                        message: t("optionsNeedPermission", &[&wanted.join(", ")]),
                     }]);
                 }
             }
         }
-        self.say("Saving…", false);
+        self.say(&t("optionsSaving", &[]), false);
         match ask(Request::SaveSettings { values }).await {
             Response::Settings { settings } => {
                 self.fill(&settings);
-                self.say("Settings saved. They apply from now on.", false);
+                self.say(&t("optionsSaved", &[]), false);
             }
             Response::Invalid { errors } => self.show_field_errors(&errors),
             Response::Error { error } => self.say(&error.message, true),
-            _ => self.say("Unexpected answer from the background service.", true),
+            _ => self.say(&t("uiUnexpected", &[]), true),
         }
     }
 
@@ -354,7 +343,7 @@ impl Page {
                 Response::Details { details }
                     if self.render_details(&container, &details).is_err() =>
                 {
-                    self.say("A connection could not be drawn.", true);
+                    self.say(&t("optionsDrawFailed", &[]), true);
                 }
                 Response::Error { error } => {
                     let _ = child(
@@ -390,19 +379,12 @@ impl Page {
             )),
         )?;
         let horizon = match (d.horizon, d.horizon_fixed, d.registration) {
-            (None, _, _) => {
-                "Renews silently, with no fixed end (the refresh token is valid until revoked)."
-                    .to_owned()
+            (None, _, _) => t("optionsHorizonNone", &[]),
+            (Some(at), true, Some(Registration::Spa)) => {
+                t("optionsHorizonSpa", &[&local_time(at.as_millis())])
             }
-            (Some(at), true, Some(Registration::Spa)) => format!(
-                "This sign-in ends {}; Microsoft allows single-page apps 24 hours, and Tokenwatch renews it silently before then while you stay signed in to Microsoft.",
-                local_time(at.as_millis())
-            ),
-            (Some(at), true, _) => format!("Sign-in needed by {}.", local_time(at.as_millis())),
-            (Some(at), false, _) => format!(
-                "Renews silently; it would end {} if it were not used until then.",
-                local_time(at.as_millis())
-            ),
+            (Some(at), true, _) => t("optionsHorizonFixed", &[&local_time(at.as_millis())]),
+            (Some(at), false, _) => t("optionsHorizonSliding", &[&local_time(at.as_millis())]),
         };
         child(doc, &card, "p", "horizon", Some(&horizon))?;
         let report = child(
@@ -410,13 +392,18 @@ impl Page {
             &card,
             "button",
             "report",
-            Some("Copy diagnostic report"),
+            Some(&t("optionsCopyReport", &[])),
         )?;
         report.set_attribute("type", "button")?;
         report.set_attribute("data-id", v.id.as_str())?;
         report.set_attribute(
             "aria-label",
-            &format!("Copy diagnostic report: {} ({})", v.label, v.username),
+            &format!(
+                "{}: {} ({})",
+                t("optionsCopyReport", &[]),
+                v.label,
+                v.username
+            ),
         )?;
         if let (Provider::Salesforce, Some(policy)) = (v.provider, d.policy) {
             self.policy_form(&card, v.id.as_str(), policy)?;
@@ -427,11 +414,15 @@ impl Page {
             &table,
             "caption",
             "help",
-            Some("History, newest first"),
+            Some(&t("optionsHistory", &[])),
         )?;
         let head = child(doc, &table, "tr", "", None)?;
-        for h in ["When", "What", "Detail"] {
-            child(doc, &head, "th", "", Some(h))?.set_attribute("scope", "col")?;
+        for h in [
+            t("optionsWhen", &[]),
+            t("optionsWhat", &[]),
+            t("optionsDetail", &[]),
+        ] {
+            child(doc, &head, "th", "", Some(&h))?.set_attribute("scope", "col")?;
         }
         for entry in d.history.iter().rev() {
             let row = child(doc, &table, "tr", "", None)?;
@@ -455,19 +446,19 @@ impl Page {
             &field,
             "label",
             "",
-            Some("Refresh token policy (as the org's admin set it)"),
+            Some(&t("optionsPolicyLabel", &[])),
         )?
         .set_attribute("for", &select_id)?;
         let select: HtmlSelectElement =
             child(doc, &field, "select", "policy-kind", None)?.dyn_into()?;
         select.set_id(&select_id);
         for (value, text) in [
-            ("until_revoked", "Valid until revoked (default)"),
-            ("expire_after", "Expire after N days"),
-            ("expire_if_unused", "Expire if not used for N days"),
-            ("immediately", "Expire immediately"),
+            ("until_revoked", t("optionsPolicyUntilRevoked", &[])),
+            ("expire_after", t("optionsPolicyExpireAfter", &[])),
+            ("expire_if_unused", t("optionsPolicyExpireUnused", &[])),
+            ("immediately", t("optionsPolicyImmediately", &[])),
         ] {
-            let o = child(doc, &select, "option", "", Some(text))?;
+            let o = child(doc, &select, "option", "", Some(&text))?;
             o.set_attribute("value", value)?;
         }
         let (kind, days) = match policy {
@@ -484,7 +475,7 @@ impl Page {
         input.set_id(&days_id);
         input.set_attribute("inputmode", "numeric")?;
         input.set_value(&days.map(|d| d.to_string()).unwrap_or_default());
-        let save = child(doc, &form, "button", "", Some("Save policy"))?;
+        let save = child(doc, &form, "button", "", Some(&t("optionsSavePolicy", &[])))?;
         save.set_attribute("type", "submit")?;
         child(doc, &form, "p", "field-error policy-error", None)?
             .set_attribute("aria-live", "polite")?;
@@ -513,13 +504,10 @@ impl Page {
         let text = match ask(Request::Report { id }).await {
             Response::Report { text } => text,
             Response::Error { error } => return self.say(&error.message, true),
-            _ => return self.say("Unexpected answer from the background service.", true),
+            _ => return self.say(&t("uiUnexpected", &[]), true),
         };
         if crate::ui::copy_text(&text).await.is_ok() {
-            return self.say(
-                "Diagnostic report copied: paste it into a message to your administrator.",
-                false,
-            );
+            return self.say(&t("uiReportCopied", &[]), false);
         }
         if let Some(card) = button.parent_element() {
             if let Ok(area) = child(&self.doc, &card, "textarea", "report-text", Some(&text)) {
@@ -527,10 +515,7 @@ impl Page {
                 let _ = area.set_attribute("aria-label", "Diagnostic report");
             }
         }
-        self.say(
-            "The report is shown below the button: select it and copy it.",
-            false,
-        );
+        self.say(&t("optionsReportShown", &[]), false);
     }
 
     async fn declare(&self, form: &Element) {
@@ -562,7 +547,7 @@ impl Page {
             .unwrap_or_default();
         let days = || match days_text.trim().parse::<u32>() {
             Ok(d) if (1..=3650).contains(&d) => Ok(d),
-            _ => Err("Enter a whole number of days from 1 to 3650."),
+            _ => Err(t("optionsDaysRange", &[])),
         };
         let policy = match kind.as_str() {
             "expire_after" => days().map(|days| DeclaredPolicy::ExpireAfter { days }),
@@ -572,22 +557,22 @@ impl Page {
         };
         let policy = match policy {
             Ok(p) => p,
-            Err(why) => return say_field(why),
+            Err(why) => return say_field(&why),
         };
         say_field("");
         match ask(Request::DeclarePolicy { id, policy }).await {
             Response::Connection { connection, .. } => {
                 self.say(
-                    &format!(
-                        "Policy saved for {}: {}.",
-                        connection.username, connection.status.title
+                    &t(
+                        "optionsPolicySaved",
+                        &[&connection.username, &connection.status.title],
                     ),
                     false,
                 );
                 self.load_connections().await;
             }
             Response::Error { error } => say_field(&error.message),
-            _ => self.say("Unexpected answer from the background service.", true),
+            _ => self.say(&t("uiUnexpected", &[]), true),
         }
     }
 }

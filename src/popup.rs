@@ -68,10 +68,7 @@ impl Backend for Worker {
         {
             return Ok(());
         }
-        Err(format!(
-            "Tokenwatch needs your permission to reach {}; choose Add again and allow it.",
-            host.origin()
-        ))
+        Err(crate::i18n::t("popupNeedPermission", &[&host.origin()]))
     }
 }
 
@@ -215,12 +212,12 @@ impl<B: Backend + 'static> Panel<B> {
                 // Two steps: the first click arms the button, the second disconnects.
                 if button.get_attribute("data-armed").is_none() {
                     let _ = button.set_attribute("data-armed", "");
-                    button.set_text_content(Some("Confirm disconnect"));
+                    let confirm = crate::i18n::t("popupConfirmDisconnect", &[]);
+                    button.set_text_content(Some(&confirm));
                     // The name follows the text (label in name): "Confirm disconnect: <who>".
                     if let Some(label) = button.get_attribute("aria-label") {
                         let who = label.split_once(": ").map_or("", |(_, who)| who);
-                        let _ = button
-                            .set_attribute("aria-label", &format!("Confirm disconnect: {who}"));
+                        let _ = button.set_attribute("aria-label", &format!("{confirm}: {who}"));
                     }
                     return;
                 }
@@ -331,19 +328,13 @@ impl<B: Backend + 'static> Panel<B> {
         let text = match self.backend.ask(Request::Report { id: id.clone() }).await {
             Response::Report { text } => text,
             Response::Error { error } => return self.show_error(&error),
-            _ => return self.say("Unexpected answer from the background service.", true),
+            _ => return self.say(&crate::i18n::t("uiUnexpected", &[]), true),
         };
         match crate::ui::copy_text(&text).await {
-            Ok(()) => self.say(
-                "Diagnostic report copied: paste it into a message to your administrator.",
-                false,
-            ),
+            Ok(()) => self.say(&crate::i18n::t("uiReportCopied", &[]), false),
             Err(_) => {
                 let _ = crate::ui::show_report(&self.doc, &self.list, &id, &text);
-                self.say(
-                    "The report is shown under the connection: select it and copy it.",
-                    false,
-                );
+                self.say(&crate::i18n::t("popupReportShown", &[]), false);
             }
         }
     }
@@ -382,13 +373,13 @@ impl<B: Backend + 'static> Panel<B> {
         match answer {
             Response::Connections { connections } => self.draw(&connections),
             Response::Error { error } => self.show_error(&error),
-            _ => self.say("Unexpected answer from the background service.", true),
+            _ => self.say(&crate::i18n::t("uiUnexpected", &[]), true),
         }
     }
 
     fn draw(&self, connections: &[ConnectionView]) {
         if render_connections(&self.doc, &self.list, connections).is_err() {
-            self.say("The connection list could not be drawn.", true);
+            self.say(&crate::i18n::t("popupListFailed", &[]), true);
         }
         let _ = if connections.is_empty() {
             self.empty.remove_attribute("hidden")
@@ -442,9 +433,9 @@ impl<B: Backend + 'static> Panel<B> {
         };
         let provider = if microsoft { "Microsoft" } else { "Salesforce" };
         let busy = match request {
-            Request::Check { .. } => "Checking…".to_owned(),
-            Request::Disconnect { .. } => "Disconnecting…".to_owned(),
-            _ => format!("Waiting for the {provider} sign-in window…"),
+            Request::Check { .. } => crate::i18n::t("popupChecking", &[]),
+            Request::Disconnect { .. } => crate::i18n::t("popupDisconnecting", &[]),
+            _ => crate::i18n::t("popupWaiting", &[provider]),
         };
         self.say(&busy, false);
         // Every action is answered with the list it left: one round trip.
@@ -455,11 +446,14 @@ impl<B: Backend + 'static> Panel<B> {
             } => {
                 if added {
                     self.say(
-                        &format!("Connected {} — {}.", c.username, c.status.title),
+                        &crate::i18n::t("popupConnected", &[&c.username, &c.status.title]),
                         false,
                     );
                 } else {
-                    self.say(&format!("{}: {}.", c.username, c.status.title), false);
+                    self.say(
+                        &crate::i18n::t("popupStatusOf", &[&c.username, &c.status.title]),
+                        false,
+                    );
                 }
                 connections
             }
@@ -469,23 +463,19 @@ impl<B: Backend + 'static> Panel<B> {
                 ..
             } => {
                 match (revoked, microsoft) {
-                    (true, _) => {
-                        self.say("Disconnected. Salesforce revoked Tokenwatch's tokens.", false)
+                    (true, _) => self.say(&crate::i18n::t("popupDisconnectedRevoked", &[]), false),
+                    (false, true) => {
+                        self.say(&crate::i18n::t("popupDisconnectedMicrosoft", &[]), false)
                     }
-                    (false, true) => self.say(
-                        "Disconnected: Tokenwatch deleted its tokens. Microsoft lets no app revoke its own sign-in; to end it at Microsoft too, remove Tokenwatch at myapps.microsoft.com or sign out everywhere from your account page.",
-                        false,
-                    ),
-                    (false, false) => self.say(
-                        "Disconnected here, but Salesforce could not be told. If the org is still reachable, revoke Tokenwatch in Salesforce (Settings → Connections, or Setup → Connected Apps OAuth Usage).",
-                        true,
-                    ),
+                    (false, false) => {
+                        self.say(&crate::i18n::t("popupDisconnectedUntold", &[]), true)
+                    }
                 }
                 connections
             }
             Response::Error { error } => return self.show_error(&error),
             _ => {
-                return self.say("Unexpected answer from the background service.", true);
+                return self.say(&crate::i18n::t("uiUnexpected", &[]), true);
             }
         };
         self.draw(&connections);

@@ -14,14 +14,11 @@ pub async fn ask(request: Request) -> Response {
     let message = crate::js::to_js(&Envelope::new(request));
     match crate::chrome::runtime::send_message(message).await {
         Ok(answer) => crate::js::from_js(&answer).unwrap_or_else(|| {
-            Response::error(
-                ErrorCode::Malformed,
-                "Tokenwatch's background service answered in an unexpected way.",
-            )
+            Response::error(ErrorCode::Malformed, crate::i18n::t("uiWorkerOdd", &[]))
         }),
         Err(_) => Response::error(
             ErrorCode::UnreachableWorker,
-            "Tokenwatch's background service is not running; reopen this window.",
+            crate::i18n::t("uiWorkerGone", &[]),
         ),
     }
 }
@@ -50,7 +47,15 @@ pub fn local_time(ms: i64) -> String {
         set("dateStyle", "medium");
     }
     set("timeStyle", "short");
-    String::from(date.to_locale_string("default", &options))
+    // In the page's language (the catalogue's: the browser's in the extension, Office's in the
+    // pane), so dates read like the words around them.
+    let lang = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("lang"))
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "default".to_owned());
+    String::from(date.to_locale_string(&lang, &options))
 }
 
 /// Creates an element under `parent`.
@@ -104,8 +109,8 @@ pub fn render_connections(
         child(doc, &head, "span", "provider", Some(c.provider.name()))?;
         child(doc, &head, "strong", "label", Some(&c.label))?;
         let place = match c.provider {
-            Provider::Salesforce => "Org",
-            Provider::Microsoft => "Tenant",
+            Provider::Salesforce => crate::i18n::t("uiOrg", &[]),
+            Provider::Microsoft => crate::i18n::t("commonTenant", &[]),
         };
         child(
             doc,
@@ -138,8 +143,8 @@ pub fn render_connections(
         }
         let foot = child(doc, &item, "div", "conn-foot", None)?;
         let checked = match c.checked_at {
-            Some(t) => format!("Checked {}", local_time(t.as_millis())),
-            None => "Not checked".to_owned(),
+            Some(t) => crate::i18n::t("uiChecked", &[&local_time(t.as_millis())]),
+            None => crate::i18n::t("uiNotChecked", &[]),
         };
         child(doc, &foot, "span", "checked", Some(&checked))?;
         let actions = child(doc, &foot, "div", "actions", None)?;
@@ -147,20 +152,49 @@ pub fn render_connections(
         let readable = c.login_host.is_some();
         if c.status.alert.is_some() && readable {
             let label = if c.status.tone == Tone::Error {
-                "Sign in again"
+                crate::i18n::t("uiSignInAgain", &[])
             } else {
-                "Renew now"
+                crate::i18n::t("uiRenewNow", &[])
             };
-            button(doc, &actions, "renew", label, &c.id, &who)?;
+            button(doc, &actions, "renew", &label, &c.id, &who)?;
         }
-        button(doc, &actions, "check", "Check now", &c.id, &who)?;
+        let text = crate::i18n::t;
+        button(
+            doc,
+            &actions,
+            "check",
+            &text("uiCheckNow", &[]),
+            &c.id,
+            &who,
+        )?;
         if readable {
-            button(doc, &actions, "change", "Change account", &c.id, &who)?;
+            button(
+                doc,
+                &actions,
+                "change",
+                &text("uiChangeAccount", &[]),
+                &c.id,
+                &who,
+            )?;
         }
         if readable {
-            button(doc, &actions, "report", "Copy report", &c.id, &who)?;
+            button(
+                doc,
+                &actions,
+                "report",
+                &text("uiCopyReport", &[]),
+                &c.id,
+                &who,
+            )?;
         }
-        button(doc, &actions, "disconnect", "Disconnect", &c.id, &who)?;
+        button(
+            doc,
+            &actions,
+            "disconnect",
+            &text("uiDisconnect", &[]),
+            &c.id,
+            &who,
+        )?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { EXTENSION, EXTENSION_ID, launch, newProfile, openPopup, OUT, settled } from './harness.mjs';
+import { EXTENSION, EXTENSION_ID, launch, message, newProfile, openPopup, OUT, settled, signIn, startAdd, startSim } from './harness.mjs';
 import { serveAddin } from '../outlook/serve.mjs';
 
 const text = (page, selector) => page.$eval(selector, (e) => e.textContent.trim());
@@ -22,7 +22,20 @@ test('with a German browser the popup, the options page and the task pane speak 
     assert.equal(await text(popup, '#add-microsoft'), 'Microsoft-365-Konto hinzufügen');
     assert.equal(await text(popup, '#connections-heading'), 'Verbindungen');
     assert.equal(await popup.getAttribute('#ms-tenant', 'placeholder'), 'wie in den Einstellungen');
-    await popup.screenshot({ path: join(OUT, 'de-popup.png') });
+    // What the wasm draws: the row's actions and the time of the last check.
+    const sim = await startSim(0, [], 2);
+    try {
+      await signIn(await startAdd(context, popup, sim.url), 'ada@acme.example', 'tokenwatch');
+      const said = await message(popup, /Verbunden/);
+      assert.match(said.text, /^Verbunden: ada@acme\.example — /);
+      assert.equal(await text(popup, '#connections button.check'), 'Jetzt prüfen');
+      assert.equal(await text(popup, '#connections button.disconnect'), 'Trennen');
+      assert.match(await text(popup, '#connections .checked'), /^Geprüft /);
+      assert.equal(await popup.getAttribute('#connections button.check', 'aria-label'), 'Jetzt prüfen: Local org at ' + sim.url + ' (ada@acme.example)');
+      await popup.screenshot({ path: join(OUT, 'de-popup.png') });
+    } finally {
+      sim.stop();
+    }
 
     const options = await context.newPage();
     await options.goto(`chrome-extension://${EXTENSION_ID}/options.html`);
