@@ -31,6 +31,21 @@ pub fn t(key: &str, args: &[&str]) -> String {
     crate::chrome::i18n::message(key, args).unwrap_or_else(|| key.to_owned())
 }
 
+/// The words of `said` in the person's language, or `english` where the catalogue has no such
+/// message (or the core gave none).
+pub fn said(said: Option<&tokenwatch_core::status::Said>, english: &str) -> String {
+    let Some(said) = said else {
+        return english.to_owned();
+    };
+    let args: Vec<&str> = said.args.iter().map(String::as_str).collect();
+    let text = t(&said.key, &args);
+    if text == said.key {
+        english.to_owned()
+    } else {
+        text
+    }
+}
+
 #[cfg(feature = "outlook")]
 /// `key` in a parsed `messages.json`, as `chrome.i18n.getMessage` would give it: each
 /// `$name$` replaced by its placeholder's content, then each `$n` by the n-th argument.

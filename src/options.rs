@@ -375,7 +375,7 @@ impl Page {
                 "{} · {} · {}",
                 v.username,
                 v.provider.name(),
-                v.status.title
+                crate::i18n::said(v.status.said.title.as_ref(), &v.status.title)
             )),
         )?;
         let horizon = match (d.horizon, d.horizon_fixed, d.registration) {
@@ -565,7 +565,13 @@ impl Page {
                 self.say(
                     &t(
                         "optionsPolicySaved",
-                        &[&connection.username, &connection.status.title],
+                        &[
+                            &connection.username,
+                            &crate::i18n::said(
+                                connection.status.said.title.as_ref(),
+                                &connection.status.title,
+                            ),
+                        ],
                     ),
                     false,
                 );

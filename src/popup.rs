@@ -444,14 +444,15 @@ impl<B: Backend + 'static> Panel<B> {
                 connection: c,
                 connections,
             } => {
+                let title = crate::i18n::said(c.status.said.title.as_ref(), &c.status.title);
                 if added {
                     self.say(
-                        &crate::i18n::t("popupConnected", &[&c.username, &c.status.title]),
+                        &crate::i18n::t("popupConnected", &[&c.username, &title]),
                         false,
                     );
                 } else {
                     self.say(
-                        &crate::i18n::t("popupStatusOf", &[&c.username, &c.status.title]),
+                        &crate::i18n::t("popupStatusOf", &[&c.username, &title]),
                         false,
                     );
                 }

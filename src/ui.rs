@@ -121,25 +121,40 @@ pub fn render_connections(
         )?;
         let status = child(doc, &item, "div", &format!("status tone-{tone}"), None)?;
         child(doc, &status, "span", "dot", None)?.set_attribute("aria-hidden", "true")?;
-        child(doc, &status, "span", "status-title", Some(&c.status.title))?;
+        let words = &c.status.said;
+        child(
+            doc,
+            &status,
+            "span",
+            "status-title",
+            Some(&crate::i18n::said(words.title.as_ref(), &c.status.title)),
+        )?;
         child(
             doc,
             &status,
             "span",
             "status-detail",
-            Some(&c.status.detail),
+            Some(&crate::i18n::said(words.detail.as_ref(), &c.status.detail)),
         )?;
         if !c.status.times.is_empty() {
             let times: Vec<String> = c
                 .status
                 .times
                 .iter()
-                .map(|t| format!("{} {}", t.label, local_time(t.at.as_millis())))
+                .map(|t| {
+                    let label = match &t.key {
+                        Some(key) => Some(crate::i18n::t(key, &[])).filter(|l| l != key),
+                        None => None,
+                    };
+                    let label = label.unwrap_or_else(|| t.label.clone());
+                    format!("{label} {}", local_time(t.at.as_millis()))
+                })
                 .collect();
             child(doc, &item, "div", "status-times", Some(&times.join(" · ")))?;
         }
         if let Some(action) = &c.status.action {
-            child(doc, &item, "div", "status-action", Some(action))?;
+            let action = crate::i18n::said(words.action.as_ref(), action);
+            child(doc, &item, "div", "status-action", Some(&action))?;
         }
         let foot = child(doc, &item, "div", "conn-foot", None)?;
         let checked = match c.checked_at {

@@ -412,6 +412,45 @@ pub struct TimeNote {
     pub label: String,
     /// When.
     pub at: crate::time::Timestamp,
+    /// The label's message id in the catalogue (`extension/_locales`), where it has one.
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// Words as a message of the catalogue (`extension/_locales/<lang>/messages.json`): its id and
+/// the values for its placeholders, in order. The English beside it in a view is the English
+/// catalogue's message with these values (`core/tests/catalogue.rs` holds them to it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Said {
+    /// The message id.
+    pub key: String,
+    /// The placeholders' values.
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+impl Said {
+    fn of(key: &str, args: &[&str]) -> Option<Self> {
+        Some(Self {
+            key: key.to_owned(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+        })
+    }
+}
+
+/// The catalogue's messages for a view's words, where it has them (the causes' texts do not
+/// yet: they are shown in English).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusSaid {
+    /// For [`StatusView::title`].
+    #[serde(default)]
+    pub title: Option<Said>,
+    /// For [`StatusView::detail`].
+    #[serde(default)]
+    pub detail: Option<Said>,
+    /// For [`StatusView::action`].
+    #[serde(default)]
+    pub action: Option<Said>,
 }
 
 /// A status as the UI shows it: no secret, all words.
@@ -431,6 +470,9 @@ pub struct StatusView {
     /// When the person must act: which need, so each new one is announced once.
     #[serde(default)]
     pub alert: Option<Alert>,
+    /// The same words as catalogue messages, for the person's language.
+    #[serde(default)]
+    pub said: StatusSaid,
 }
 
 /// A need of the person's, as a stable key (stored in heads and in what was announced):
@@ -483,6 +525,7 @@ impl Cause {
 impl Status {
     /// The words for this status of a connection to `provider`.
     pub fn view(&self, provider: Provider) -> StatusView {
+        let p = provider.name();
         match self {
             Status::Healthy => StatusView {
                 tone: Tone::Ok,
@@ -491,6 +534,11 @@ impl Status {
                 action: None,
                 times: Vec::new(),
                 alert: None,
+                said: StatusSaid {
+                    title: Said::of("statusHealthy", &[]),
+                    detail: Said::of("statusHealthyDetail", &[]),
+                    action: None,
+                },
             },
             Status::NeedsSignIn { cause } => StatusView {
                 tone: Tone::Error,
@@ -499,25 +547,52 @@ impl Status {
                 action: Some(cause.action(provider)),
                 times: Vec::new(),
                 alert: Some(Alert::NeedsSignIn(cause.key())),
-            },
-            Status::ExpiringSoon { by, within_a_day } => StatusView {
-                tone: Tone::Warn,
-                title: "Expiring soon".into(),
-                detail: match provider {
-                    Provider::Salesforce => "The org's refresh token policy ends this connection; it cannot be renewed silently past that.".into(),
-                    Provider::Microsoft => "Microsoft ends a single-page app's sign-in after 24 hours, and renewing it silently did not work (you may be signed out of Microsoft in this browser).".into(),
+                said: StatusSaid {
+                    title: Said::of("statusNeedsSignIn", &[]),
+                    detail: None,
+                    action: None,
                 },
-                action: Some("Sign in again before then to start a new period.".into()),
-                times: vec![TimeNote { label: "sign-in needed by".into(), at: *by }],
-                alert: Some(if *within_a_day { Alert::ExpiringWithinADay } else { Alert::ExpiringSoon }),
             },
+            Status::ExpiringSoon { by, within_a_day } => {
+                let (detail, detail_key) = match provider {
+                    Provider::Salesforce => (
+                        "The org's refresh token policy ends this connection; it cannot be renewed silently past that.",
+                        "statusExpiringSalesforce",
+                    ),
+                    Provider::Microsoft => (
+                        "Microsoft ends a single-page app's sign-in after 24 hours, and renewing it silently did not work (you may be signed out of Microsoft in this browser).",
+                        "statusExpiringMicrosoft",
+                    ),
+                };
+                StatusView {
+                    tone: Tone::Warn,
+                    title: "Expiring soon".into(),
+                    detail: detail.into(),
+                    action: Some("Sign in again before then to start a new period.".into()),
+                    times: vec![TimeNote {
+                        label: "sign-in needed by".into(),
+                        at: *by,
+                        key: Some("statusNeededBy".into()),
+                    }],
+                    alert: Some(if *within_a_day {
+                        Alert::ExpiringWithinADay
+                    } else {
+                        Alert::ExpiringSoon
+                    }),
+                    said: StatusSaid {
+                        title: Said::of("statusExpiringSoon", &[]),
+                        detail: Said::of(detail_key, &[]),
+                        action: Said::of("statusExpiringAction", &[]),
+                    },
+                }
+            }
             Status::Unreachable {
                 since,
                 next_try,
                 reason,
             } => StatusView {
                 tone: Tone::Warn,
-                title: format!("Can't reach {}", provider.name()),
+                title: format!("Can't reach {p}"),
                 detail: format!(
                     "{reason}. Tokenwatch keeps trying; nothing is needed from you yet."
                 ),
@@ -526,13 +601,20 @@ impl Status {
                     TimeNote {
                         label: "since".into(),
                         at: *since,
+                        key: Some("statusSince".into()),
                     },
                     TimeNote {
                         label: "next try".into(),
                         at: *next_try,
+                        key: Some("statusNextTry".into()),
                     },
                 ],
                 alert: None,
+                said: StatusSaid {
+                    title: Said::of("statusUnreachable", &[p]),
+                    detail: Said::of("statusUnreachableDetail", &[reason]),
+                    action: None,
+                },
             },
         }
     }

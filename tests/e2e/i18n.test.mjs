@@ -31,6 +31,9 @@ test('with a German browser the popup, the options page and the task pane speak 
       assert.equal(await text(popup, '#connections button.check'), 'Jetzt prüfen');
       assert.equal(await text(popup, '#connections button.disconnect'), 'Trennen');
       assert.match(await text(popup, '#connections .checked'), /^Geprüft /);
+      // The status the core gives, as catalogue messages: title and detail in German.
+      assert.equal(await text(popup, '#connections .status-title'), 'Token gültig');
+      assert.equal(await text(popup, '#connections .status-detail'), 'Erneuert sich still');
       assert.equal(await popup.getAttribute('#connections button.check', 'aria-label'), 'Jetzt prüfen: Local org at ' + sim.url + ' (ada@acme.example)');
       await popup.screenshot({ path: join(OUT, 'de-popup.png') });
     } finally {

@@ -60,6 +60,7 @@ test('a popup opened on a stopped worker paints the last known list before the w
     // row reads "Token expired" there. The worker goes to sleep.
     const stale = structuredClone(known);
     stale[0].status.title = 'Token expired';
+    stale[0].status.said.title = { key: 'statusNeedsSignIn', args: [] };
     await popup.evaluate(([key, value]) => chrome.storage.session.set({ [key]: value }), [KNOWN, stale]);
     await stopServiceWorker(context, popup);
     await popup.close();
