@@ -24,26 +24,33 @@ pub fn use_catalogue(messages: JsValue) {
 /// The message `key` with `args` put in for `$1`…`$9`. A key the catalogue lacks comes out as
 /// itself, which the catalogue test and the end-to-end tests catch.
 pub fn t(key: &str, args: &[&str]) -> String {
-    #[cfg(feature = "outlook")]
-    if let Some(text) = CATALOGUE.with(|c| c.borrow().as_ref().and_then(|m| lookup(m, key, args))) {
-        return text;
-    }
-    crate::chrome::i18n::message(key, args).unwrap_or_else(|| key.to_owned())
+    message(key, args).unwrap_or_else(|| key.to_owned())
+}
+
+/// The message `key` with `args`, or `english` where the catalogue has none.
+pub fn or_english(key: &str, args: &[&str], english: &str) -> String {
+    message(key, args).unwrap_or_else(|| english.to_owned())
 }
 
 /// The words of `said` in the person's language, or `english` where the catalogue has no such
 /// message (or the core gave none).
 pub fn said(said: Option<&tokenwatch_core::status::Said>, english: &str) -> String {
-    let Some(said) = said else {
-        return english.to_owned();
-    };
-    let args: Vec<&str> = said.args.iter().map(String::as_str).collect();
-    let text = t(&said.key, &args);
-    if text == said.key {
-        english.to_owned()
-    } else {
-        text
+    match said {
+        Some(said) => {
+            let args: Vec<&str> = said.args.iter().map(String::as_str).collect();
+            or_english(&said.key, &args, english)
+        }
+        None => english.to_owned(),
     }
+}
+
+/// The message `key` with `args`, from the pane's catalogue or `chrome.i18n`.
+fn message(key: &str, args: &[&str]) -> Option<String> {
+    #[cfg(feature = "outlook")]
+    if let Some(text) = CATALOGUE.with(|c| c.borrow().as_ref().and_then(|m| lookup(m, key, args))) {
+        return Some(text);
+    }
+    crate::chrome::i18n::message(key, args)
 }
 
 #[cfg(feature = "outlook")]

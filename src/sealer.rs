@@ -77,18 +77,13 @@ impl WebCryptoSealer {
         let db = idb::open(&self.database).await.map_err(backend)?;
         let entry = idb::get(&db, KEY_ENTRY).await.map_err(backend)?;
         db.close();
-        Self::key_of(&entry)
-    }
-
-    /// The `{kid, key}` of a stored entry; `None` for no entry.
-    fn key_of(entry: &JsValue) -> Result<Option<(String, CryptoKey)>, SealError> {
-        if entry.is_undefined() || entry.is_null() {
+        if entry.is_undefined() {
             return Ok(None);
         }
-        let kid = js_sys::Reflect::get(entry, &"kid".into())
+        let kid = js_sys::Reflect::get(&entry, &"kid".into())
             .ok()
             .and_then(|k| k.as_string());
-        let key = js_sys::Reflect::get(entry, &"key".into())
+        let key = js_sys::Reflect::get(&entry, &"key".into())
             .ok()
             .and_then(|k| k.dyn_into::<CryptoKey>().ok());
         match (kid, key) {

@@ -143,10 +143,9 @@ pub fn render_connections(
                 .iter()
                 .map(|t| {
                     let label = match &t.key {
-                        Some(key) => Some(crate::i18n::t(key, &[])).filter(|l| l != key),
-                        None => None,
+                        Some(key) => crate::i18n::or_english(key, &[], &t.label),
+                        None => t.label.clone(),
                     };
-                    let label = label.unwrap_or_else(|| t.label.clone());
                     format!("{label} {}", local_time(t.at.as_millis()))
                 })
                 .collect();

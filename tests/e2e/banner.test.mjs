@@ -13,6 +13,15 @@ after(() => sim?.stop());
 
 const ADA = 'sf:00D5g000004AcmeEAA:0055g000004AdaXEAA';
 
+/** Every node under `n` of a DevTools DOM tree (shadow roots included), `n` first. */
+const walk = (n, out = []) => {
+  out.push(n);
+  for (const c of [...(n.children ?? []), ...(n.shadowRoots ?? [])]) walk(c, out);
+  return out;
+};
+/** A DevTools node's attributes (a flat name, value list) as an object. */
+const attrs = (n) => Object.fromEntries((n.attributes ?? []).reduce((a, v, i, all) => (i % 2 ? a : [...a, [v, all[i + 1]]]), []));
+
 /** The banner's closed shadow root as the DevTools protocol sees it (page scripts and
  *  Playwright's locators cannot enter a closed root): its type, its text, and a way to click a
  *  button in it with a real (trusted) mouse click. */
@@ -20,12 +29,6 @@ async function banner(page) {
   const cdp = await page.context().newCDPSession(page);
   try {
     const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
-    const walk = (n, out = []) => {
-      out.push(n);
-      for (const c of [...(n.children ?? []), ...(n.shadowRoots ?? [])]) walk(c, out);
-      return out;
-    };
-    const attrs = (n) => Object.fromEntries((n.attributes ?? []).reduce((a, v, i, all) => (i % 2 ? a : [...a, [v, all[i + 1]]]), []));
     const host = walk(root).find((n) => attrs(n)['data-tokenwatch'] === 'banner');
     if (!host) return null;
     const shadow = host.shadowRoots?.[0];
@@ -61,14 +64,8 @@ async function bannerViolations(page) {
   let hostStyle = '';
   try {
     const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
-    const walk = (n, out = []) => {
-      out.push(n);
-      for (const c of [...(n.children ?? []), ...(n.shadowRoots ?? [])]) walk(c, out);
-      return out;
-    };
-    const host = walk(root).find((n) => (n.attributes ?? []).includes('data-tokenwatch'));
-    const at = host.attributes.indexOf('style');
-    hostStyle = at >= 0 ? host.attributes[at + 1] : '';
+    const host = walk(root).find((n) => attrs(n)['data-tokenwatch'] === 'banner');
+    hostStyle = attrs(host).style ?? '';
     for (const child of host.shadowRoots[0].children ?? []) {
       html += (await cdp.send('DOM.getOuterHTML', { backendNodeId: child.backendNodeId })).outerHTML;
     }
