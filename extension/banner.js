@@ -33,6 +33,11 @@
   let dismissed = false;
 
   const PROVIDERS = { salesforce: 'Salesforce', microsoft: 'Microsoft' };
+  // A failure's words in the person's language: its catalogue messages, or its English.
+  const words = (error) => {
+    const parts = (error.said ?? []).map((s) => chrome.i18n.getMessage(s.key, s.args));
+    return parts.length && parts.every(Boolean) ? parts.join(' ') : error.message;
+  };
   const ask = (request) => chrome.runtime.sendMessage({ v: 2, request }).catch(() => null);
 
   function render(items, note) {
@@ -45,9 +50,11 @@
       const who = document.createElement('b');
       who.textContent = `${PROVIDERS[item.provider] ?? ''} · ${item.username}`;
       const what = document.createElement('span');
+      // The status in the person's language (the worker sends its catalogue message).
+      const title = (item.said && chrome.i18n.getMessage(item.said.key, item.said.args)) || item.title;
       what.textContent = item.by
-        ? t('bannerBy', [item.title, new Date(item.by).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })])
-        : item.title;
+        ? t('bannerBy', [title, new Date(item.by).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })])
+        : title;
       const renew = document.createElement('button');
       renew.type = 'button';
       renew.className = 'renew';
@@ -83,7 +90,7 @@
     button.disabled = true;
     const answer = await ask({ type: 'sign_in_again', id });
     if (answer?.type === 'banner') render(answer.items, answer.items.length ? '' : t('bannerAllGood'));
-    else if (answer?.type === 'error') { await refresh(answer.error.message); }
+    else if (answer?.type === 'error') { await refresh(words(answer.error)); }
     else await refresh();
   });
 

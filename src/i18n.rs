@@ -44,6 +44,23 @@ pub fn said(said: Option<&tokenwatch_core::status::Said>, english: &str) -> Stri
     }
 }
 
+/// A failure's words in the person's language: its catalogue messages joined, or its English
+/// where it has none (the technical failures) or the catalogue lacks one.
+pub fn error(error: &tokenwatch_core::messages::ErrorView) -> String {
+    if error.said.is_empty() {
+        return error.message.clone();
+    }
+    let words: Option<Vec<String>> = error
+        .said
+        .iter()
+        .map(|said| {
+            let args: Vec<&str> = said.args.iter().map(String::as_str).collect();
+            message(&said.key, &args)
+        })
+        .collect();
+    words.map_or_else(|| error.message.clone(), |w| w.join(" "))
+}
+
 /// The message `key` with `args`, from the pane's catalogue or `chrome.i18n`.
 fn message(key: &str, args: &[&str]) -> Option<String> {
     #[cfg(feature = "outlook")]

@@ -4,7 +4,7 @@
 //! administrator set through policy are shown locked.
 
 use crate::chrome::permissions;
-use crate::i18n::t;
+use crate::i18n::{said, t};
 use crate::ui::{ask, by_id, child, local_time, on};
 use std::rc::Rc;
 use tokenwatch_core::connection::DeclaredPolicy;
@@ -128,8 +128,10 @@ impl Page {
                 .doc
                 .get_element_by_id(&format!("err-{}", e.field.name()))
             {
-                Some(slot) => slot.set_text_content(Some(&sentence(&e.message))),
-                None => self.say(&sentence(&e.message), true),
+                Some(slot) => {
+                    slot.set_text_content(Some(&sentence(&said(e.said.as_ref(), &e.message))))
+                }
+                None => self.say(&sentence(&said(e.said.as_ref(), &e.message)), true),
             }
         }
         if let Some(first) = errors.first() {
@@ -147,7 +149,7 @@ impl Page {
     async fn load_settings(&self) {
         match ask(Request::GetSettings {}).await {
             Response::Settings { settings } => self.fill(&settings),
-            Response::Error { error } => self.say(&error.message, true),
+            Response::Error { error } => self.say(&crate::i18n::error(&error), true),
             _ => self.say(&t("uiUnexpected", &[]), true),
         }
     }
@@ -305,6 +307,7 @@ impl Page {
                     return self.show_field_errors(&[FieldError {
                         field: Field::MicrosoftAuthorityHost,
                         message: t("optionsNeedPermission", &[&wanted.join(", ")]),
+                        said: None,
                     }]);
                 }
             }
@@ -316,7 +319,7 @@ impl Page {
                 self.say(&t("optionsSaved", &[]), false);
             }
             Response::Invalid { errors } => self.show_field_errors(&errors),
-            Response::Error { error } => self.say(&error.message, true),
+            Response::Error { error } => self.say(&crate::i18n::error(&error), true),
             _ => self.say(&t("uiUnexpected", &[]), true),
         }
     }
@@ -327,7 +330,7 @@ impl Page {
         };
         let connections = match ask(Request::ListConnections {}).await {
             Response::Connections { connections } => connections,
-            Response::Error { error } => return self.say(&error.message, true),
+            Response::Error { error } => return self.say(&crate::i18n::error(&error), true),
             _ => return,
         };
         container.set_text_content(None);
@@ -351,7 +354,7 @@ impl Page {
                         &container,
                         "div",
                         "detail",
-                        Some(&format!("{}: {}", c.username, error.message)),
+                        Some(&format!("{}: {}", c.username, crate::i18n::error(&error))),
                     );
                 }
                 _ => {}
@@ -364,8 +367,9 @@ impl Page {
         let v = &d.view;
         let card = child(doc, container, "section", "detail", None)?;
         card.set_attribute("data-id", v.id.as_str())?;
-        card.set_attribute("aria-label", &format!("{} ({})", v.label, v.username))?;
-        child(doc, &card, "h3", "", Some(&v.label))?;
+        let label = said(v.label_said.as_ref(), &v.label);
+        card.set_attribute("aria-label", &format!("{label} ({})", v.username))?;
+        child(doc, &card, "h3", "", Some(&label))?;
         child(
             doc,
             &card,
@@ -398,12 +402,7 @@ impl Page {
         report.set_attribute("data-id", v.id.as_str())?;
         report.set_attribute(
             "aria-label",
-            &format!(
-                "{}: {} ({})",
-                t("optionsCopyReport", &[]),
-                v.label,
-                v.username
-            ),
+            &format!("{}: {label} ({})", t("optionsCopyReport", &[]), v.username),
         )?;
         if let (Provider::Salesforce, Some(policy)) = (v.provider, d.policy) {
             self.policy_form(&card, v.id.as_str(), policy)?;
@@ -503,7 +502,7 @@ impl Page {
     async fn copy_report(&self, button: &Element, id: ConnectionId) {
         let text = match ask(Request::Report { id }).await {
             Response::Report { text } => text,
-            Response::Error { error } => return self.say(&error.message, true),
+            Response::Error { error } => return self.say(&crate::i18n::error(&error), true),
             _ => return self.say(&t("uiUnexpected", &[]), true),
         };
         if crate::ui::copy_text(&text).await.is_ok() {
@@ -577,7 +576,7 @@ impl Page {
                 );
                 self.load_connections().await;
             }
-            Response::Error { error } => say_field(&error.message),
+            Response::Error { error } => say_field(&crate::i18n::error(&error)),
             _ => self.say(&t("uiUnexpected", &[]), true),
         }
     }

@@ -312,13 +312,13 @@ impl<B: Backend + 'static> Panel<B> {
         match field {
             Some((input, slot)) => {
                 if let Some(e) = self.doc.get_element_by_id(slot) {
-                    e.set_text_content(Some(&error.message));
+                    e.set_text_content(Some(&crate::i18n::error(error)));
                 }
                 let _ = input.set_attribute("aria-invalid", "true");
                 input.focus().ok();
                 self.say("", false);
             }
-            None => self.say(&error.message, true),
+            None => self.say(&crate::i18n::error(error), true),
         }
     }
 

@@ -6,6 +6,7 @@
 
 use crate::adapters::WorkerPorts;
 use crate::chrome::{action, alarms, notifications, runtime};
+use crate::i18n::{said, t};
 use crate::js::join;
 use std::cell::RefCell;
 use tokenwatch_core::attention::{self, Announced};
@@ -101,7 +102,8 @@ async fn show(
     views: &[ConnectionView],
     next_check: Option<Timestamp>,
 ) {
-    let badge = attention::badge(views);
+    let mut badge = attention::badge(views);
+    badge.title = badge_title(views);
     let show_badge = async {
         if SHOWN.with(|s| s.borrow().badge.as_ref() != Some(&badge)) {
             let _ = action::badge(&badge.text, badge.color, &badge.title).await;
@@ -121,15 +123,23 @@ async fn show(
     {
         let _ = notifications::clear(gone).await;
     }
+    let buttons = [t("bannerRenew", &[]), t("notifySnooze", &[])];
+    let buttons: Vec<&str> = buttons.iter().map(String::as_str).collect();
     for notice in notices {
-        let _ = notifications::show(
-            notice.id.as_str(),
-            &icon,
-            &notice.title,
-            &notice.message,
-            &["Renew", "Snooze for a day"],
-        )
-        .await;
+        let Some(view) = views.iter().find(|v| v.id == notice.id) else {
+            continue;
+        };
+        let status = &view.status;
+        let title = t(
+            "notifyTitle",
+            &[
+                &view.username,
+                view.provider.name(),
+                &said(status.said.title.as_ref(), &status.title),
+            ],
+        );
+        let message = said(status.said.detail.as_ref(), &status.detail);
+        let _ = notifications::show(notice.id.as_str(), &icon, &title, &message, &buttons).await;
     }
     if announced != unchanged {
         save_announced(engine, &announced).await;
@@ -153,4 +163,21 @@ async fn show(
         };
     });
     SHOWN.with(|s| s.borrow_mut().alarm_at = when);
+}
+
+/// The toolbar button's tooltip, in the person's language: all is well, who needs them, or how
+/// many connections do.
+fn badge_title(views: &[ConnectionView]) -> String {
+    let needing: Vec<&ConnectionView> = views.iter().filter(|v| v.status.alert.is_some()).collect();
+    match needing.as_slice() {
+        [] => t("badgeAllGood", &[]),
+        [one] => t(
+            "badgeOne",
+            &[
+                &one.username,
+                &said(one.status.said.title.as_ref(), &one.status.title),
+            ],
+        ),
+        many => t("badgeMany", &[&many.len().to_string()]),
+    }
 }

@@ -105,9 +105,10 @@ pub fn render_connections(
             Tone::Error => "error",
             Tone::Warn => "warn",
         };
+        let label = crate::i18n::said(c.label_said.as_ref(), &c.label);
         let head = child(doc, &item, "div", "conn-head", None)?;
         child(doc, &head, "span", "provider", Some(c.provider.name()))?;
-        child(doc, &head, "strong", "label", Some(&c.label))?;
+        child(doc, &head, "strong", "label", Some(&label))?;
         let place = match c.provider {
             Provider::Salesforce => crate::i18n::t("uiOrg", &[]),
             Provider::Microsoft => crate::i18n::t("commonTenant", &[]),
@@ -162,7 +163,7 @@ pub fn render_connections(
         };
         child(doc, &foot, "span", "checked", Some(&checked))?;
         let actions = child(doc, &foot, "div", "actions", None)?;
-        let who = format!("{} ({})", c.label, c.username);
+        let who = format!("{label} ({})", c.username);
         let readable = c.login_host.is_some();
         if c.status.alert.is_some() && readable {
             let label = if c.status.tone == Tone::Error {

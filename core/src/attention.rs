@@ -147,6 +147,7 @@ mod tests {
             id: ConnectionId::parse(id).unwrap(),
             provider: Provider::Salesforce,
             label: "Production org".into(),
+            label_said: None,
             username: "ada@acme.example".into(),
             display_name: None,
             org_id: "00D5g000004AcmeEAA".into(),

@@ -128,6 +128,7 @@ mod tests {
                 .unwrap(),
             provider: Provider::Salesforce,
             label: "Production org".into(),
+            label_said: None,
             username: username.into(),
             display_name: None,
             org_id: "00D5g000004AcmeEAA".into(),

@@ -5,6 +5,7 @@ use crate::microsoft::{Authority, Cloud, Registration, Resource};
 use crate::salesforce::{HostKind, LoginHost};
 use crate::status::{Cause, Refusal, Status};
 use crate::time::Timestamp;
+use crate::words::Said;
 use oauth2::{AccessToken, RefreshToken};
 use serde::{Deserialize, Serialize};
 
@@ -429,27 +430,30 @@ impl Connection {
 
     /// A short name: the org's kind and host, or the Microsoft account's domain.
     pub fn label(&self) -> String {
+        crate::words::english(&self.said_label())
+    }
+
+    /// [`Connection::label`] as a catalogue message.
+    pub fn said_label(&self) -> Said {
         let host = match &self.site {
             Site::Salesforce { login_host, .. } => login_host,
             Site::Microsoft { .. } => {
-                let domain = self.account.username.rsplit('@').next().unwrap_or_default();
-                return format!("Microsoft 365 {domain}").trim_end().to_owned();
+                return match self.account.username.rsplit_once('@') {
+                    Some((_, domain)) if !domain.is_empty() => {
+                        Said::new("labelMicrosoft", &[domain])
+                    }
+                    _ => Said::new("labelMicrosoftAccount", &[]),
+                };
             }
         };
+        let name = host.host().split('.').next().unwrap_or_default();
         match host.kind() {
-            HostKind::Production => "Production org".into(),
-            HostKind::Sandbox => "Sandbox".into(),
-            HostKind::MyDomain | HostKind::SandboxMyDomain => {
-                let name = host.host().split('.').next().unwrap_or_default();
-                let kind = if host.kind() == HostKind::MyDomain {
-                    "My Domain"
-                } else {
-                    "Sandbox"
-                };
-                format!("{kind} {name}")
-            }
-            HostKind::Local => format!("Local org at {}", host.origin()),
-            HostKind::Custom => host.host().to_owned(),
+            HostKind::Production => Said::new("labelProduction", &[]),
+            HostKind::Sandbox => Said::new("labelSandbox", &[]),
+            HostKind::MyDomain => Said::new("labelMyDomain", &[name]),
+            HostKind::SandboxMyDomain => Said::new("labelSandboxMyDomain", &[name]),
+            HostKind::Local => Said::new("labelLocal", &[&host.origin()]),
+            HostKind::Custom => Said::new("labelCustom", &[host.host()]),
         }
     }
 }

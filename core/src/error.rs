@@ -10,6 +10,7 @@ use crate::ports::{IdentityError, StoreError};
 use crate::salesforce::ResponseError;
 use crate::status::{Cause, Refusal};
 use crate::vault::VaultError;
+use crate::words::Said;
 
 /// Why an engine operation failed. Messages are for the person and never contain a token, a
 /// code or a response body.
@@ -17,7 +18,7 @@ use crate::vault::VaultError;
 #[non_exhaustive]
 pub enum EngineError {
     /// The provider's app is not configured.
-    #[error("{}", not_configured(*.0))]
+    #[error("{}", english(&not_configured(*.0)))]
     NotConfigured(Provider),
     /// The typed login host is not acceptable.
     #[error("{0}")]
@@ -32,7 +33,7 @@ pub enum EngineError {
     /// person closed the window, or Salesforce ended on an error page of its own, which it
     /// does for an uninstalled connected app, a scope the app does not offer and a login page
     /// the org refuses. Which one cannot be seen from here, so the likely causes are named.
-    #[error("{}", no_answer(*.shared_login))]
+    #[error("{}", english(&no_answer(*.shared_login)))]
     NoAnswer {
         /// The sign-in went through a login page many orgs share, which an org may refuse.
         shared_login: bool,
@@ -82,9 +83,7 @@ pub enum EngineError {
     )]
     PolicyNotApplicable,
     /// A renewal came back as another account than the connection's.
-    #[error(
-        "You signed in as {signed_in_as}, but this connection belongs to {expected}. Nothing was changed; to use another account, choose Change account."
-    )]
+    #[error("{}", english(&[Said::new("errorWrongAccount", &[.signed_in_as, .expected])]))]
     WrongAccount {
         /// Who signed in.
         signed_in_as: String,
@@ -93,7 +92,7 @@ pub enum EngineError {
     },
     /// A new connection's sign-in the provider refused: there is nothing to restore yet, so
     /// the words say the sign-in failed rather than that a connection was lost.
-    #[error("{}", sign_in_refused(*.provider, .cause))]
+    #[error("{}", english(&sign_in_refused(*.provider, .cause)))]
     SignInRefused {
         /// Whose refusal.
         provider: Provider,
@@ -111,43 +110,43 @@ pub enum EngineError {
     },
 }
 
-fn no_answer(shared_login: bool) -> String {
-    let mut s = String::from(
-        "The sign-in window was closed before Salesforce sent Tokenwatch an answer. If Salesforce showed an error page instead, the likely causes are: the connected app is not installed in your org (since September 2025 Salesforce blocks uninstalled apps for users who have not approved them before; an admin installs it in Setup → Connected Apps OAuth Usage → Install); or the app does not offer the scopes Tokenwatch asks for (api, id, refresh_token: Setup → App Manager → the app → Edit → Selected OAuth Scopes)",
-    );
-    if shared_login {
-        s.push_str("; or your org allows sign-in only at its My Domain (choose Custom and enter your My Domain, such as yourcompany.my.salesforce.com)");
-    }
-    s.push('.');
-    s
+/// Sentences as catalogue messages, in English, joined.
+fn english(said: &[Said]) -> String {
+    said.iter()
+        .map(crate::words::english)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
-fn sign_in_refused(p: Provider, cause: &Cause) -> String {
-    let name = p.name();
+fn no_answer(shared_login: bool) -> Vec<Said> {
+    let key = if shared_login {
+        "errorNoAnswerShared"
+    } else {
+        "errorNoAnswer"
+    };
+    vec![Said::new(key, &[])]
+}
+
+fn sign_in_refused(provider: Provider, cause: &Cause) -> Vec<Said> {
+    let p = provider.name();
     match cause {
-        Cause::RefreshRejected { detail } => format!(
-            "Sign-in failed: {name} refused it{}. Try again; if it keeps failing, give your {name} administrator the words in brackets.",
-            detail
-                .as_deref()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default()
-        ),
-        Cause::Revoked => format!(
-            "Sign-in failed: {name} refused the new sign-in's code. Try again; if it keeps failing, your {name} administrator can see why in the sign-in logs."
-        ),
-        c => format!("{} {}", c.text(p), c.action(p)),
+        Cause::RefreshRejected { detail: Some(d) } => {
+            vec![Said::new("errorSignInRejectedSaying", &[p, d])]
+        }
+        Cause::RefreshRejected { detail: None } => vec![Said::new("errorSignInRejected", &[p])],
+        Cause::Revoked => vec![Said::new("errorSignInCode", &[p])],
+        c => vec![c.said_text(provider), c.said_action(provider)],
     }
 }
 
-fn not_configured(p: Provider) -> &'static str {
-    match p {
-        Provider::Salesforce => {
-            "Salesforce is not set up yet: an administrator must enter the consumer key of the connected app"
-        }
-        Provider::Microsoft => {
-            "Microsoft 365 is not set up yet: an administrator must enter the application (client) id of the app registration"
-        }
-    }
+fn not_configured(provider: Provider) -> Vec<Said> {
+    vec![Said::new(
+        match provider {
+            Provider::Salesforce => "errorNotConfiguredSalesforce",
+            Provider::Microsoft => "errorNotConfiguredMicrosoft",
+        },
+        &[],
+    )]
 }
 
 impl EngineError {
@@ -186,6 +185,35 @@ impl EngineError {
         }
     }
 
+    /// The error's words as catalogue messages, one sentence or two, where it has them; empty
+    /// for the technical failures (an answer against the protocol, storage, a callback that
+    /// failed a check), which stay in English with their details.
+    pub fn said(&self) -> Vec<Said> {
+        let one = |key: &str, args: &[&str]| vec![Said::new(key, args)];
+        match self {
+            EngineError::NotConfigured(provider) => not_configured(*provider),
+            EngineError::NoAnswer { shared_login } => no_answer(*shared_login),
+            EngineError::Identity(IdentityError::Cancelled) => one("errorCancelled", &[]),
+            EngineError::Identity(IdentityError::InteractionRequired) => {
+                one("errorInteractionRequired", &[])
+            }
+            EngineError::Unreachable {
+                provider, reason, ..
+            } => one("errorUnreachable", &[provider.name(), reason]),
+            EngineError::UnknownConnection => one("errorUnknownConnection", &[]),
+            EngineError::PolicyNotApplicable => one("errorPolicyNotApplicable", &[]),
+            EngineError::WrongAccount {
+                signed_in_as,
+                expected,
+            } => one("errorWrongAccount", &[signed_in_as, expected]),
+            EngineError::SignInRefused { provider, cause } => sign_in_refused(*provider, cause),
+            EngineError::Diagnosed { provider, cause } => {
+                vec![cause.said_text(*provider), cause.said_action(*provider)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The error as the UI shows it.
     pub fn view(&self) -> ErrorView {
         ErrorView {
@@ -196,6 +224,7 @@ impl EngineError {
                 EngineError::BadChoice(c) => Some(c.field.into()),
                 _ => None,
             },
+            said: self.said(),
         }
     }
 }

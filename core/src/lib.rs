@@ -32,6 +32,7 @@ pub mod tagged;
 pub mod testing;
 pub mod time;
 pub mod vault;
+pub mod words;
 
 pub use provider::microsoft::protocol as microsoft;
 pub use provider::salesforce::protocol as salesforce;

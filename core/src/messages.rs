@@ -285,6 +285,7 @@ impl Response {
                 code,
                 message: sentence(message.as_ref()),
                 field: None,
+                said: Vec::new(),
             },
         }
     }
@@ -441,6 +442,9 @@ pub struct BannerItem {
     pub username: String,
     /// "Token expired" or "Expiring soon".
     pub title: String,
+    /// The title as a catalogue message, for the person's language.
+    #[serde(default)]
+    pub said: Option<crate::status::Said>,
     /// The sign-in deadline, when there is one.
     pub by: Option<Timestamp>,
 }
@@ -454,6 +458,7 @@ impl BannerItem {
             provider: view.provider,
             username: view.username.clone(),
             title: view.status.title.clone(),
+            said: view.status.said.title.clone(),
             by: view.status.times.first().map(|t| t.at),
         })
     }
@@ -468,26 +473,28 @@ pub struct ErrorView {
     pub message: String,
     /// The form field the message belongs next to, if any.
     pub field: Option<String>,
+    /// The message as catalogue messages (each a sentence or two, joined by a space), for the
+    /// person's language; empty where it has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub said: Vec<crate::words::Said>,
 }
 
 impl ErrorView {
     /// What a surface inside a web page (the in-mail banner) is told of a failure: a fixed
     /// sentence for the code, with nothing from the provider or another account in it.
     pub fn for_web_page(code: ErrorCode) -> Self {
-        let message = match code {
-            ErrorCode::Cancelled => "The sign-in window was closed before it finished.",
-            ErrorCode::WrongAccount => {
-                "That sign-in was with another account, so nothing was changed. Open Tokenwatch to renew with the right one."
-            }
-            ErrorCode::Unreachable => {
-                "The provider could not be reached. Tokenwatch will try again."
-            }
-            _ => "Renewing did not finish. Open Tokenwatch to see why and what fixes it.",
+        let key = match code {
+            ErrorCode::Cancelled => "bannerCancelled",
+            ErrorCode::WrongAccount => "bannerWrongAccount",
+            ErrorCode::Unreachable => "bannerUnreachable",
+            _ => "bannerFailed",
         };
+        let said = crate::words::Said::new(key, &[]);
         Self {
             code,
-            message: message.to_owned(),
+            message: crate::words::english(&said),
             field: None,
+            said: vec![said],
         }
     }
 }
@@ -501,6 +508,9 @@ pub struct ConnectionView {
     pub provider: Provider,
     /// Short name ("Production org", "My Domain acme", "Microsoft 365 contoso.com").
     pub label: String,
+    /// The label as a catalogue message, for the person's language.
+    #[serde(default)]
+    pub label_said: Option<crate::words::Said>,
     /// The sign-in name.
     pub username: String,
     /// The display name, if known.
@@ -532,6 +542,7 @@ impl ConnectionView {
             id: conn.id.clone(),
             provider: conn.provider(),
             label: conn.label(),
+            label_said: Some(conn.said_label()),
             username: conn.account.username.clone(),
             display_name: conn.account.display_name.clone(),
             org_id,
@@ -545,13 +556,18 @@ impl ConnectionView {
     /// The row of a connection whose stored data cannot be read: what its id tells, and why.
     pub fn unreadable(id: &ConnectionId, reason: Unreadable) -> Self {
         let provider = id.provider();
+        let label = crate::words::Said::new(
+            match provider {
+                Provider::Salesforce => "labelSalesforceOrg",
+                Provider::Microsoft => "labelMicrosoftAccount",
+            },
+            &[],
+        );
         Self {
             id: id.clone(),
             provider,
-            label: match provider {
-                Provider::Salesforce => "Salesforce org".into(),
-                Provider::Microsoft => "Microsoft 365 account".into(),
-            },
+            label: crate::words::english(&label),
+            label_said: Some(label),
             username: "unknown user".into(),
             display_name: None,
             org_id: id.org().to_owned(),

@@ -110,6 +110,35 @@ pub enum TimingError {
     Order(TimingField, &'static str),
 }
 
+impl TimingError {
+    /// The field to correct and why, as a catalogue message (its English is this error's).
+    pub fn said(&self) -> (TimingField, crate::words::Said) {
+        use crate::words::Said;
+        match self {
+            TimingError::OutOfRange { field, min, max } => {
+                let key = match field {
+                    TimingField::CheckInterval => "fieldRangeCheckInterval",
+                    TimingField::WarnLong => "fieldRangeWarnLong",
+                    TimingField::WarnShort => "fieldRangeWarnShort",
+                    TimingField::WarnDayLimited => "fieldRangeWarnDayLimited",
+                    TimingField::SilentRenewLead => "fieldRangeSilentRenewLead",
+                };
+                (
+                    *field,
+                    Said::new(key, &[&min.to_string(), &max.to_string()]),
+                )
+            }
+            TimingError::Order(field, _) => {
+                let key = match field {
+                    TimingField::SilentRenewLead => "fieldOrderRenewal",
+                    _ => "fieldOrderWarnings",
+                };
+                (*field, Said::new(key, &[]))
+            }
+        }
+    }
+}
+
 /// Timing settings as seconds, the form the options page and `config.json` use; every field
 /// is optional and falls back to the default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,8 @@ use crate::host::HttpsOrigin;
 use crate::microsoft::{
     self, Authority, Cloud, MicrosoftApp, Registration, Resource, SetupError, Tenant,
 };
-use crate::schedule::{Timing, TimingError, TimingField, TimingInput};
+use crate::schedule::{Timing, TimingField, TimingInput};
+use crate::words::Said;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -223,32 +224,27 @@ impl Field {
     /// positive, or a choice the page does not offer, is refused.
     pub fn enter(self, layer: &mut SettingsValues, typed: &str) -> Result<(), FieldError> {
         let typed = typed.trim();
-        let refuse = |message: &str| {
-            Err(FieldError {
-                field: self,
-                message: message.into(),
-            })
-        };
+        let refuse = |key: &str| Err(FieldError::said(self, key, &[]));
         if typed.is_empty() {
             return Ok(());
         }
         match (self, self.input()) {
             (Field::MicrosoftRegistration, _) => match Registration::parse(typed) {
                 Some(r) => layer.microsoft_registration = Some(r),
-                None => return refuse("choose one of the registration types listed"),
+                None => return refuse("fieldChooseRegistration"),
             },
             (Field::MicrosoftResource, _) => match Resource::parse(typed) {
                 Some(r) => layer.microsoft_resource = Some(r),
-                None => return refuse("choose one of the resources listed"),
+                None => return refuse("fieldChooseResource"),
             },
             (Field::MicrosoftCloud, _) => match Cloud::parse(typed) {
                 Some(c) => layer.microsoft_cloud = Some(c),
-                None => return refuse("choose one of the clouds listed"),
+                None => return refuse("fieldChooseCloud"),
             },
             (Field::Timing(t), Input::Seconds { unit }) => {
                 match decimal_times(&typed.replace(',', "."), unit) {
                     Some(n) if n > 0 => layer.schedule.set(t, n),
-                    _ => return refuse("enter a positive number"),
+                    _ => return refuse("fieldPositive"),
                 }
             }
             (text, _) => {
@@ -325,6 +321,21 @@ pub struct FieldError {
     pub field: Field,
     /// Why, in words.
     pub message: String,
+    /// The same as a catalogue message, for the person's language, where it has one.
+    #[serde(default)]
+    pub said: Option<Said>,
+}
+
+impl FieldError {
+    /// A refusal of `field` in the words of the message `key`.
+    pub fn said(field: Field, key: &str, args: &[&str]) -> Self {
+        let said = Said::new(key, args);
+        Self {
+            field,
+            message: crate::words::field_english(&said),
+            said: Some(said),
+        }
+    }
 }
 
 /// The refusals in one line: "field: why; field: why".
@@ -397,12 +408,7 @@ impl SettingsValues {
             .set_fields()
             .into_iter()
             .filter(|f| locked.contains(f))
-            .map(|field| FieldError {
-                field,
-                message:
-                    "your administrator's policy sets this field, so it cannot be changed here"
-                        .into(),
-            })
+            .map(|field| FieldError::said(field, "fieldLocked", &[]))
             .collect();
         if errors.is_empty() {
             Ok(())
@@ -419,72 +425,76 @@ impl SettingsValues {
     /// Checks every field; all refusals at once, each with its field.
     pub fn validate(&self, microsoft_redirect: &Url) -> Result<Effective, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut refuse = |field: Field, message: String| errors.push(FieldError { field, message });
+        // A refusal in the catalogue's words, or (from a parser's error) in English only.
+        let mut refuse = |e: FieldError| errors.push(e);
+        let plain = |field: Field, message: String| FieldError {
+            field,
+            message,
+            said: None,
+        };
         let key_ok = |s: &str| s.len() <= 256 && s.bytes().all(|b| b.is_ascii_graphic());
         let salesforce_consumer_key = blank(&self.salesforce_consumer_key).map(str::to_owned);
         if salesforce_consumer_key
             .as_deref()
             .is_some_and(|k| !key_ok(k))
         {
-            refuse(
+            refuse(FieldError::said(
                 Field::SalesforceConsumerKey,
-                "the consumer key is letters, digits and punctuation, without spaces".into(),
-            );
+                "fieldConsumerKey",
+                &[],
+            ));
         }
         let client_id = blank(&self.microsoft_client_id).map(str::to_owned);
         if client_id.as_deref().is_some_and(|k| !key_ok(k)) {
-            refuse(
+            refuse(FieldError::said(
                 Field::MicrosoftClientId,
-                "the application (client) id is a GUID such as 11111111-2222-3333-4444-555555555555".into(),
-            );
+                "fieldClientId",
+                &[],
+            ));
         }
         let host = match HttpsOrigin::parse(
             blank(&self.microsoft_authority_host).unwrap_or(microsoft::DEFAULT_AUTHORITY_HOST),
         ) {
             Ok(h) => Some(h),
             Err(e) => {
-                refuse(Field::MicrosoftAuthorityHost, e.to_string());
+                refuse(plain(Field::MicrosoftAuthorityHost, e.to_string()));
                 None
             }
         };
         let tenant = match Tenant::parse(blank(&self.microsoft_tenant).unwrap_or("organizations")) {
             Ok(t) => Some(t),
             Err(e) => {
-                refuse(Field::MicrosoftTenant, e.to_string());
+                refuse(plain(Field::MicrosoftTenant, e.to_string()));
                 None
             }
         };
         if self.microsoft_resource == Some(Resource::ExchangeOnPremises)
             && blank(&self.ews_url).is_none()
         {
-            refuse(
-                Field::EwsUrl,
-                "Exchange on premises needs the EWS address of your Exchange server, such as https://mail.contoso.com/EWS/Exchange.asmx".into(),
-            );
+            refuse(FieldError::said(Field::EwsUrl, "fieldEwsNeeded", &[]));
         }
         let ews = match microsoft::parse_ews_url(
             blank(&self.ews_url).unwrap_or(microsoft::DEFAULT_EWS_URL),
         ) {
             Ok(u) => Some(u),
             Err(SetupError::Ews) => {
-                refuse(
-                    Field::EwsUrl,
-                    "the EWS address must be an https URL (http only on this computer)".into(),
-                );
+                refuse(FieldError::said(Field::EwsUrl, "fieldEwsHttps", &[]));
                 None
             }
             Err(e) => {
-                refuse(Field::EwsUrl, e.to_string());
+                refuse(plain(Field::EwsUrl, e.to_string()));
                 None
             }
         };
         let timing = match self.schedule.timing() {
             Ok(s) => Some(s),
             Err(e) => {
-                let field = match &e {
-                    TimingError::OutOfRange { field, .. } | TimingError::Order(field, _) => *field,
-                };
-                refuse(Field::Timing(field), e.to_string());
+                let (field, said) = e.said();
+                refuse(FieldError::said(
+                    Field::Timing(field),
+                    &said.key,
+                    &said.args.iter().map(String::as_str).collect::<Vec<_>>(),
+                ));
                 None
             }
         };

@@ -266,130 +266,170 @@ pub enum Unreadable {
     Missing,
 }
 
-fn in_org(org: &Option<String>) -> String {
-    org.as_deref()
-        .map(|o| format!("in org {o}"))
-        .unwrap_or_else(|| "in this org".into())
-}
-
-const SIGN_IN: &str = "Choose \"Sign in again\" to restore it.";
-
 impl Cause {
     /// What went wrong, in one or two sentences, for a connection to `provider`.
     pub fn text(&self, provider: Provider) -> String {
-        let p = provider.name();
-        match self {
-            Cause::Revoked => format!("The password was changed or access was revoked, so {p} no longer accepts this connection."),
-            Cause::RefreshInterrupted => format!("A renewal was cut off while {p} was answering (the browser stopped Tokenwatch before it could save the new token), and {p}'s refresh token rotation then retired the previous one."),
-            Cause::DayLimitReached => "Microsoft ends a single-page app's sign-in 24 hours after it was made, and it could not be renewed silently before then (you were signed out of Microsoft in this browser, or Microsoft asked for more).".into(),
-            Cause::UnusedTooLong => "The sign-in expired after 90 days without use (Tokenwatch could not renew it in that time, for example because this browser was not running).".into(),
-            Cause::MfaRequired => "Your organization now requires multi-factor authentication for this app (or asks you to register for it).".into(),
-            Cause::ConsentRequired => "Tokenwatch's permissions are not consented in your Microsoft tenant, or the consent was withdrawn.".into(),
-            Cause::BlockedByPolicy => "A Conditional Access policy of your organization blocks this sign-in.".into(),
-            Cause::SignedOut => "You are signed out of Microsoft in this browser, so the sign-in cannot be renewed without you.".into(),
-            Cause::AppNotRegistered => "This Microsoft tenant does not know the application (client) id Tokenwatch signs in with.".into(),
-            Cause::RegistrationMismatch { registered_as: Registration::Spa, .. } => "The app registration lists Tokenwatch's redirect URI as a single-page application, but Tokenwatch is set up as a mobile and desktop (public client) app.".into(),
-            Cause::RegistrationMismatch { registered_as: Registration::PublicClient, .. } => "The app registration does not list Tokenwatch's redirect URI as a single-page application, but Tokenwatch is set up as one.".into(),
-            Cause::PolicyExpired => "The refresh token expired under the org's refresh token policy for the connected app.".into(),
-            Cause::InactiveUser => match provider {
-                Provider::Salesforce => "The Salesforce user is frozen or deactivated.".into(),
-                Provider::Microsoft => "The Microsoft account is disabled or was deleted.".into(),
-            },
-            Cause::InactiveOrg => "The org is no longer active (a refreshed or deleted sandbox, or an expired org).".into(),
-            Cause::ApprovalRemoved => "The app's approval for this user was removed: revoked in the org, or replaced because a user keeps at most 5 approvals per app.".into(),
-            Cause::IpRestricted => "Salesforce refused the request from this network: the org or the connected app restricts IP addresses.".into(),
-            Cause::AppBlocked { org } => format!("The connected app is blocked {}.", in_org(org)),
-            Cause::AppNotInstalled { org } => format!("The connected app is not installed {}.", in_org(org)),
-            Cause::NotAdminApproved => "Your Salesforce administrator has not approved this app for you: only admin-approved users may use it.".into(),
-            Cause::UserInfoRefused { missing_scope: true } => "Salesforce issues tokens for this connection but refuses them at its user information endpoint, because the connected app does not grant the identity scope (id) Tokenwatch checks connections with.".into(),
-            Cause::UserInfoRefused { missing_scope: false } => "Salesforce issues tokens for this connection but refuses them at its user information endpoint (HTTP 403), although the identity scope was granted.".into(),
-            Cause::ConsumerKeyUnknown => "This Salesforce org does not know the consumer key Tokenwatch signs in with.".into(),
-            Cause::RedirectMismatch { .. } => match provider {
-                Provider::Salesforce => "The connected app's callback URL does not match Tokenwatch's.".into(),
-                Provider::Microsoft => "The app registration's redirect URIs do not include Tokenwatch's.".into(),
-            },
-            Cause::RefreshRejected { detail } => match detail {
-                Some(d) => format!("{p} no longer accepts this connection ({d})."),
-                None => format!("{p} no longer accepts this connection."),
-            },
-            Cause::PasswordExpired => "Your Microsoft password has expired; Microsoft asks you to change it before this connection can be renewed.".into(),
-            Cause::SignInFrequency => "Your organization requires a fresh sign-in at a set interval (a Conditional Access sign-in frequency policy), and that interval has passed.".into(),
-            Cause::UserNotAssigned => "Your account is not assigned to Tokenwatch in your Microsoft tenant, which allows only assigned users.".into(),
-            Cause::ResourceNotInTenant => "Your Microsoft tenant has no service for the resource this connection uses (for example, Exchange Online in a tenant without it).".into(),
-            Cause::AppDisabled => "Tokenwatch's app is disabled in your Microsoft tenant.".into(),
-            Cause::DeviceNotCompliant => "A Conditional Access policy of your organization requires a managed, compliant device for this sign-in.".into(),
-            Cause::DeviceAuthRequired => "Your organization requires this device to be registered or joined to sign in.".into(),
-            Cause::ConsentDeclined => "The permissions Tokenwatch asked for were declined.".into(),
-            Cause::RegisteredAsWeb { .. } => "The app registration lists Tokenwatch's redirect URI under \"Web\", which needs a client secret; Tokenwatch is a public client and has none.".into(),
-            Cause::SignInExpired => "The sign-in took too long and expired before it finished.".into(),
-            Cause::NotInTenant => "This account is neither a member nor a guest of the tenant Tokenwatch signed in to.".into(),
-            Cause::ScopeRefused => format!("{p} refused the permissions Tokenwatch asks for (invalid_scope)."),
-            Cause::PermissionWithheld { permission } => format!("{p} signed you in without granting {permission}, which this connection needs: an administrator withheld it."),
-            Cause::EwsBlocked => "Exchange Online no longer accepts EWS for your organization (retired: blocked since 1 October 2026 unless an administrator allows it, switched off on 1 April 2027).".into(),
-            Cause::ResourceDenied { resource, code } => format!("{} refuses this account's access to Tokenwatch ({code}).", resource.title()),
-            Cause::MailboxNotFound { code } => format!("Exchange has no mailbox for this account ({code})."),
-            Cause::ResourceRefused { resource } => format!("Microsoft issues new tokens for this connection, but {} refuses them.", resource.title()),
-            Cause::StoredDataUnreadable { reason } => {
-                let why = match reason {
-                    Unreadable::KeyLost => "the browser's encryption key for Tokenwatch was removed",
-                    Unreadable::Tampered => "it was altered or damaged",
-                    Unreadable::UnknownFormat => "it is in a format this version cannot read",
-                    Unreadable::Missing => "part of it is missing",
-                };
-                format!("The stored data could not be decrypted ({why}). It was set aside, not deleted.")
-            }
-        }
+        crate::words::english(&self.said_text(provider))
     }
 
     /// What fixes it, for a connection to `provider`.
     pub fn action(&self, provider: Provider) -> String {
-        match self {
-            Cause::Revoked | Cause::ApprovalRemoved | Cause::RefreshRejected { .. } | Cause::UnusedTooLong | Cause::SignedOut | Cause::RefreshInterrupted => SIGN_IN.into(),
-            Cause::DayLimitReached => format!("{SIGN_IN} To be renewed every day without you, stay signed in to Microsoft in this browser; or ask your Microsoft 365 admin to register Tokenwatch as a mobile and desktop app, which renews for 90 days at a time."),
-            Cause::MfaRequired => "Choose \"Sign in again\" and complete the verification Microsoft asks for.".into(),
-            Cause::ConsentRequired => "Choose \"Sign in again\" and accept the permissions; if your organization does not let users consent, ask your Microsoft 365 admin to grant admin consent (Entra admin center → Enterprise applications → Tokenwatch → Permissions).".into(),
-            Cause::BlockedByPolicy => "Ask your Microsoft 365 admin which Conditional Access policy applies (sign-in logs), or sign in from a compliant device or network.".into(),
-            Cause::AppNotRegistered => "An administrator must check the client id Tokenwatch is set up with, and that the app is available in your tenant.".into(),
-            Cause::RegistrationMismatch { registered_as: Registration::Spa, redirect } => format!("An administrator must either set Tokenwatch's Microsoft registration type to single-page application, or register {redirect} under \"Mobile and desktop applications\" instead (Entra admin center → App registrations → Authentication)."),
-            Cause::RegistrationMismatch { registered_as: Registration::PublicClient, redirect } => format!("An administrator must either register {redirect} under \"Single-page application\" (Entra admin center → App registrations → Authentication), or set Tokenwatch's Microsoft registration type to mobile and desktop."),
-            Cause::PolicyExpired => format!("{SIGN_IN} To stop it recurring, ask your Salesforce admin to set the app's refresh token policy to \"Refresh token is valid until revoked\" (Setup → Manage Connected Apps → Edit Policies)."),
-            Cause::InactiveUser => match provider {
-                Provider::Salesforce => "Ask your Salesforce admin to reactivate the user, then sign in again.".into(),
-                Provider::Microsoft => "Ask your Microsoft 365 admin to reactivate the account, then sign in again.".into(),
+        crate::words::english(&self.said_action(provider))
+    }
+
+    /// [`Cause::text`] as a catalogue message.
+    pub fn said_text(&self, provider: Provider) -> Said {
+        let p = provider.name();
+        let salesforce = provider == Provider::Salesforce;
+        let key = match self {
+            Cause::Revoked => return Said::new("causeRevoked", &[p]),
+            Cause::RefreshInterrupted => return Said::new("causeRefreshInterrupted", &[p]),
+            Cause::DayLimitReached => "causeDayLimit",
+            Cause::UnusedTooLong => "causeUnusedTooLong",
+            Cause::MfaRequired => "causeMfaRequired",
+            Cause::ConsentRequired => "causeConsentRequired",
+            Cause::BlockedByPolicy => "causeBlockedByPolicy",
+            Cause::SignedOut => "causeSignedOut",
+            Cause::AppNotRegistered => "causeAppNotRegistered",
+            Cause::RegistrationMismatch {
+                registered_as: Registration::Spa,
+                ..
+            } => "causeRegisteredAsSpa",
+            Cause::RegistrationMismatch {
+                registered_as: Registration::PublicClient,
+                ..
+            } => "causeRegisteredAsPublicClient",
+            Cause::PolicyExpired => "causePolicyExpired",
+            Cause::InactiveUser if salesforce => "causeInactiveUserSalesforce",
+            Cause::InactiveUser => "causeInactiveUserMicrosoft",
+            Cause::InactiveOrg => "causeInactiveOrg",
+            Cause::ApprovalRemoved => "causeApprovalRemoved",
+            Cause::IpRestricted => "causeIpRestricted",
+            Cause::AppBlocked { org: Some(org) } => return Said::new("causeAppBlockedIn", &[org]),
+            Cause::AppBlocked { org: None } => "causeAppBlocked",
+            Cause::AppNotInstalled { org: Some(org) } => {
+                return Said::new("causeAppNotInstalledIn", &[org]);
+            }
+            Cause::AppNotInstalled { org: None } => "causeAppNotInstalled",
+            Cause::NotAdminApproved => "causeNotAdminApproved",
+            Cause::UserInfoRefused {
+                missing_scope: true,
+            } => "causeUserInfoNoScope",
+            Cause::UserInfoRefused {
+                missing_scope: false,
+            } => "causeUserInfoRefused",
+            Cause::ConsumerKeyUnknown => "causeConsumerKeyUnknown",
+            Cause::RedirectMismatch { .. } if salesforce => "causeRedirectSalesforce",
+            Cause::RedirectMismatch { .. } => "causeRedirectMicrosoft",
+            Cause::RefreshRejected { detail: Some(d) } => {
+                return Said::new("causeRejectedSaying", &[p, d]);
+            }
+            Cause::RefreshRejected { detail: None } => return Said::new("causeRejected", &[p]),
+            Cause::PasswordExpired => "causePasswordExpired",
+            Cause::SignInFrequency => "causeSignInFrequency",
+            Cause::UserNotAssigned => "causeUserNotAssigned",
+            Cause::ResourceNotInTenant => "causeResourceNotInTenant",
+            Cause::AppDisabled => "causeAppDisabled",
+            Cause::DeviceNotCompliant => "causeDeviceNotCompliant",
+            Cause::DeviceAuthRequired => "causeDeviceAuthRequired",
+            Cause::ConsentDeclined => "causeConsentDeclined",
+            Cause::RegisteredAsWeb { .. } => "causeRegisteredAsWeb",
+            Cause::SignInExpired => "causeSignInExpired",
+            Cause::NotInTenant => "causeNotInTenant",
+            Cause::ScopeRefused => return Said::new("causeScopeRefused", &[p]),
+            Cause::PermissionWithheld { permission } => {
+                return Said::new("causePermissionWithheld", &[p, permission]);
+            }
+            Cause::EwsBlocked => "causeEwsBlocked",
+            Cause::ResourceDenied { resource, code } => {
+                return Said::new("causeResourceDenied", &[resource.title(), code]);
+            }
+            Cause::MailboxNotFound { code } => return Said::new("causeMailboxNotFound", &[code]),
+            Cause::ResourceRefused { resource } => {
+                return Said::new("causeResourceRefused", &[resource.title()]);
+            }
+            Cause::StoredDataUnreadable { reason } => match reason {
+                Unreadable::KeyLost => "causeKeyLost",
+                Unreadable::Tampered => "causeTampered",
+                Unreadable::UnknownFormat => "causeUnknownFormat",
+                Unreadable::Missing => "causeMissing",
             },
-            Cause::InactiveOrg => "Sign in to the org's new address (after a sandbox refresh, sign in to the refreshed sandbox) or disconnect it.".into(),
-            Cause::IpRestricted => "Connect from an allowed network, or ask your Salesforce admin to relax the app's IP restrictions (Setup → Manage Connected Apps → Edit Policies → IP Relaxation).".into(),
-            Cause::AppBlocked { .. } => "Ask your Salesforce admin to unblock it (Setup → Connected Apps OAuth Usage → Unblock), then sign in again.".into(),
-            Cause::AppNotInstalled { .. } => "Ask your Salesforce admin to install it (Setup → Connected Apps OAuth Usage → Install), then sign in again.".into(),
-            Cause::NotAdminApproved => "Ask your Salesforce admin to approve you for the app (Setup → Manage Connected Apps → the app → Manage Profiles or Manage Permission Sets), then sign in again.".into(),
-            Cause::UserInfoRefused { missing_scope: true } => "An administrator must add \"Access the identity URL service (id, profile, email, address, phone)\" to the connected app's Selected OAuth Scopes (Setup → App Manager → the app → Edit), then choose \"Sign in again\".".into(),
-            Cause::UserInfoRefused { missing_scope: false } => "Ask your Salesforce admin to check the connected app's OAuth policies and your user's access to it (Setup → Manage Connected Apps), then choose \"Sign in again\"; the connection's history shows when it started.".into(),
-            Cause::ConsumerKeyUnknown => "An administrator must check the consumer key Tokenwatch is built with against the org's connected app.".into(),
-            Cause::RedirectMismatch { redirect } => match provider {
-                Provider::Salesforce => format!("An administrator must add {redirect} to the connected app's callback URLs."),
-                Provider::Microsoft => format!("An administrator must add {redirect} to the app registration's redirect URIs (Entra admin center → App registrations → Authentication)."),
-            },
-            Cause::StoredDataUnreadable { .. } => "Add the connection again below to restore it.".into(),
-            Cause::PasswordExpired => "Choose \"Sign in again\": Microsoft asks you to change the password first.".into(),
-            Cause::SignInFrequency => format!("{SIGN_IN} It will be asked again at the interval your organization set."),
-            Cause::UserNotAssigned => "Ask your Microsoft 365 admin to assign you to Tokenwatch (Entra admin center → Enterprise applications → Tokenwatch → Users and groups), then sign in again.".into(),
-            Cause::ResourceNotInTenant => "Remove this connection and add the account again with Microsoft Graph, or ask your Microsoft 365 admin which service your tenant offers.".into(),
-            Cause::AppDisabled => "Ask your Microsoft 365 admin to enable it (Entra admin center → Enterprise applications → Tokenwatch → Properties → Enabled for users to sign in), then sign in again.".into(),
-            Cause::DeviceNotCompliant | Cause::DeviceAuthRequired => "Sign in from a device your organization manages, or ask your Microsoft 365 admin which policy applies (the sign-in logs name it).".into(),
-            Cause::ConsentDeclined => "Add the account again and accept the permissions, or ask your Microsoft 365 admin to grant admin consent.".into(),
-            Cause::RegisteredAsWeb { redirect } => format!("An administrator must move {redirect} from \"Web\" to \"Single-page application\" (or to \"Mobile and desktop applications\", with Tokenwatch's registration type set to match) in Entra admin center → App registrations → Authentication."),
-            Cause::SignInExpired => format!("{SIGN_IN} Finish the sign-in without a long pause."),
-            Cause::NotInTenant => "Add the account again with its own tenant (or \"organizations\"), or ask the tenant's admin to invite it as a guest.".into(),
-            Cause::ScopeRefused => match provider {
-                Provider::Microsoft => "An administrator must check the app registration's API permissions for the connection's resource (Entra admin center → App registrations → API permissions).".into(),
-                Provider::Salesforce => "An administrator must check the connected app's Selected OAuth Scopes (api, id, refresh_token).".into(),
-            },
-            Cause::PermissionWithheld { permission } => format!("Ask your Microsoft 365 admin to grant {permission} to Tokenwatch (Entra admin center → Enterprise applications → Tokenwatch → Permissions → Grant admin consent), then add the account again."),
-            Cause::EwsBlocked => "Remove this connection and add the account again with Microsoft Graph, or ask your administrator to allow-list Tokenwatch for EWS until April 2027 (Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs with Tokenwatch's client id).".into(),
-            Cause::ResourceDenied { .. } => "Ask your Microsoft 365 admin to grant admin consent to Tokenwatch's permissions and to check the tenant's application access policies, then sign in again.".into(),
-            Cause::MailboxNotFound { .. } => "Use an account with an Exchange mailbox, or remove this connection and add the account again with Microsoft Graph.".into(),
-            Cause::ResourceRefused { .. } => "Ask your Microsoft 365 admin to check Tokenwatch's API permissions and grant admin consent, then choose \"Sign in again\".".into(),
-        }
+        };
+        Said::new(key, &[])
+    }
+
+    /// [`Cause::action`] as a catalogue message.
+    pub fn said_action(&self, provider: Provider) -> Said {
+        let salesforce = provider == Provider::Salesforce;
+        let key = match self {
+            Cause::Revoked
+            | Cause::ApprovalRemoved
+            | Cause::RefreshRejected { .. }
+            | Cause::UnusedTooLong
+            | Cause::SignedOut
+            | Cause::RefreshInterrupted => "fixSignIn",
+            Cause::DayLimitReached => "fixDayLimit",
+            Cause::MfaRequired => "fixMfa",
+            Cause::ConsentRequired => "fixConsent",
+            Cause::BlockedByPolicy => "fixBlockedByPolicy",
+            Cause::AppNotRegistered => "fixAppNotRegistered",
+            Cause::RegistrationMismatch {
+                registered_as,
+                redirect,
+            } => {
+                let key = match registered_as {
+                    Registration::Spa => "fixRegisteredAsSpa",
+                    Registration::PublicClient => "fixRegisteredAsPublicClient",
+                };
+                return Said::new(key, &[redirect]);
+            }
+            Cause::PolicyExpired => "fixPolicyExpired",
+            Cause::InactiveUser if salesforce => "fixInactiveUserSalesforce",
+            Cause::InactiveUser => "fixInactiveUserMicrosoft",
+            Cause::InactiveOrg => "fixInactiveOrg",
+            Cause::IpRestricted => "fixIpRestricted",
+            Cause::AppBlocked { .. } => "fixAppBlocked",
+            Cause::AppNotInstalled { .. } => "fixAppNotInstalled",
+            Cause::NotAdminApproved => "fixNotAdminApproved",
+            Cause::UserInfoRefused {
+                missing_scope: true,
+            } => "fixUserInfoNoScope",
+            Cause::UserInfoRefused {
+                missing_scope: false,
+            } => "fixUserInfoRefused",
+            Cause::ConsumerKeyUnknown => "fixConsumerKeyUnknown",
+            Cause::RedirectMismatch { redirect } => {
+                let key = if salesforce {
+                    "fixRedirectSalesforce"
+                } else {
+                    "fixRedirectMicrosoft"
+                };
+                return Said::new(key, &[redirect]);
+            }
+            Cause::StoredDataUnreadable { .. } => "fixStoredDataUnreadable",
+            Cause::PasswordExpired => "fixPasswordExpired",
+            Cause::SignInFrequency => "fixSignInFrequency",
+            Cause::UserNotAssigned => "fixUserNotAssigned",
+            Cause::ResourceNotInTenant => "fixResourceNotInTenant",
+            Cause::AppDisabled => "fixAppDisabled",
+            Cause::DeviceNotCompliant | Cause::DeviceAuthRequired => "fixDevice",
+            Cause::ConsentDeclined => "fixConsentDeclined",
+            Cause::RegisteredAsWeb { redirect } => {
+                return Said::new("fixRegisteredAsWeb", &[redirect]);
+            }
+            Cause::SignInExpired => "fixSignInExpired",
+            Cause::NotInTenant => "fixNotInTenant",
+            Cause::ScopeRefused if salesforce => "fixScopeSalesforce",
+            Cause::ScopeRefused => "fixScopeMicrosoft",
+            Cause::PermissionWithheld { permission } => {
+                return Said::new("fixPermissionWithheld", &[permission]);
+            }
+            Cause::EwsBlocked => "fixEwsBlocked",
+            Cause::ResourceDenied { .. } => "fixResourceDenied",
+            Cause::MailboxNotFound { .. } => "fixMailboxNotFound",
+            Cause::ResourceRefused { .. } => "fixResourceRefused",
+        };
+        Said::new(key, &[])
     }
 }
 
@@ -417,29 +457,9 @@ pub struct TimeNote {
     pub key: Option<String>,
 }
 
-/// Words as a message of the catalogue (`extension/_locales/<lang>/messages.json`): its id and
-/// the values for its placeholders, in order. The English beside it in a view is the English
-/// catalogue's message with these values (`core/tests/catalogue.rs` holds them to it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Said {
-    /// The message id.
-    pub key: String,
-    /// The placeholders' values.
-    #[serde(default)]
-    pub args: Vec<String>,
-}
+pub use crate::words::Said;
 
-impl Said {
-    fn of(key: &str, args: &[&str]) -> Option<Self> {
-        Some(Self {
-            key: key.to_owned(),
-            args: args.iter().map(|a| (*a).to_owned()).collect(),
-        })
-    }
-}
-
-/// The catalogue's messages for a view's words, where it has them (the causes' texts do not
-/// yet: they are shown in English).
+/// The catalogue's messages for a view's words.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusSaid {
     /// For [`StatusView::title`].
@@ -526,97 +546,92 @@ impl Status {
     /// The words for this status of a connection to `provider`.
     pub fn view(&self, provider: Provider) -> StatusView {
         let p = provider.name();
-        match self {
-            Status::Healthy => StatusView {
-                tone: Tone::Ok,
-                title: "Token valid".into(),
-                detail: "Renews silently".into(),
-                action: None,
-                times: Vec::new(),
-                alert: None,
-                said: StatusSaid {
-                    title: Said::of("statusHealthy", &[]),
-                    detail: Said::of("statusHealthyDetail", &[]),
-                    action: None,
-                },
-            },
-            Status::NeedsSignIn { cause } => StatusView {
-                tone: Tone::Error,
-                title: "Token expired".into(),
-                detail: cause.text(provider),
-                action: Some(cause.action(provider)),
-                times: Vec::new(),
-                alert: Some(Alert::NeedsSignIn(cause.key())),
-                said: StatusSaid {
-                    title: Said::of("statusNeedsSignIn", &[]),
-                    detail: None,
-                    action: None,
-                },
-            },
-            Status::ExpiringSoon { by, within_a_day } => {
-                let (detail, detail_key) = match provider {
-                    Provider::Salesforce => (
-                        "The org's refresh token policy ends this connection; it cannot be renewed silently past that.",
-                        "statusExpiringSalesforce",
-                    ),
-                    Provider::Microsoft => (
-                        "Microsoft ends a single-page app's sign-in after 24 hours, and renewing it silently did not work (you may be signed out of Microsoft in this browser).",
-                        "statusExpiringMicrosoft",
-                    ),
-                };
-                StatusView {
-                    tone: Tone::Warn,
-                    title: "Expiring soon".into(),
-                    detail: detail.into(),
-                    action: Some("Sign in again before then to start a new period.".into()),
-                    times: vec![TimeNote {
-                        label: "sign-in needed by".into(),
-                        at: *by,
-                        key: Some("statusNeededBy".into()),
-                    }],
-                    alert: Some(if *within_a_day {
-                        Alert::ExpiringWithinADay
-                    } else {
-                        Alert::ExpiringSoon
-                    }),
-                    said: StatusSaid {
-                        title: Said::of("statusExpiringSoon", &[]),
-                        detail: Said::of(detail_key, &[]),
-                        action: Said::of("statusExpiringAction", &[]),
+        let (tone, title, detail, action, times, alert) = match self {
+            Status::Healthy => (
+                Tone::Ok,
+                Said::new("statusHealthy", &[]),
+                Said::new("statusHealthyDetail", &[]),
+                None,
+                Vec::new(),
+                None,
+            ),
+            Status::NeedsSignIn { cause } => (
+                Tone::Error,
+                Said::new("statusNeedsSignIn", &[]),
+                cause.said_text(provider),
+                Some(cause.said_action(provider)),
+                Vec::new(),
+                Some(Alert::NeedsSignIn(cause.key())),
+            ),
+            Status::ExpiringSoon { by, within_a_day } => (
+                Tone::Warn,
+                Said::new("statusExpiringSoon", &[]),
+                Said::new(
+                    match provider {
+                        Provider::Salesforce => "statusExpiringSalesforce",
+                        Provider::Microsoft => "statusExpiringMicrosoft",
                     },
-                }
-            }
+                    &[],
+                ),
+                Some(Said::new("statusExpiringAction", &[])),
+                vec![time("statusNeededBy", *by)],
+                Some(if *within_a_day {
+                    Alert::ExpiringWithinADay
+                } else {
+                    Alert::ExpiringSoon
+                }),
+            ),
             Status::Unreachable {
                 since,
                 next_try,
                 reason,
-            } => StatusView {
-                tone: Tone::Warn,
-                title: format!("Can't reach {p}"),
-                detail: format!(
-                    "{reason}. Tokenwatch keeps trying; nothing is needed from you yet."
-                ),
-                action: None,
-                times: vec![
-                    TimeNote {
-                        label: "since".into(),
-                        at: *since,
-                        key: Some("statusSince".into()),
-                    },
-                    TimeNote {
-                        label: "next try".into(),
-                        at: *next_try,
-                        key: Some("statusNextTry".into()),
-                    },
-                ],
-                alert: None,
-                said: StatusSaid {
-                    title: Said::of("statusUnreachable", &[p]),
-                    detail: Said::of("statusUnreachableDetail", &[reason]),
-                    action: None,
-                },
+            } => {
+                // What `record_unreachable` writes when nothing answered; any other reason
+                // (an answer against the protocol) is shown as it was recorded.
+                let no_answer = reason
+                    .strip_prefix(p)
+                    .and_then(|r| r.strip_prefix(" could not be reached ("))
+                    .and_then(|r| r.strip_suffix(')'));
+                let detail = match no_answer {
+                    Some(what) => Said::new("statusUnreachableNoAnswer", &[p, what]),
+                    None => Said::new("statusUnreachableDetail", &[reason]),
+                };
+                (
+                    Tone::Warn,
+                    Said::new("statusUnreachable", &[p]),
+                    detail,
+                    None,
+                    vec![
+                        time("statusSince", *since),
+                        time("statusNextTry", *next_try),
+                    ],
+                    None,
+                )
+            }
+        };
+        let english = crate::words::english;
+        StatusView {
+            tone,
+            title: english(&title),
+            detail: english(&detail),
+            action: action.as_ref().map(english),
+            times,
+            alert,
+            said: StatusSaid {
+                title: Some(title),
+                detail: Some(detail),
+                action,
             },
         }
+    }
+}
+
+/// A moment labelled with the message `key`.
+fn time(key: &str, at: crate::time::Timestamp) -> TimeNote {
+    TimeNote {
+        label: crate::words::english(&Said::new(key, &[])),
+        at,
+        key: Some(key.to_owned()),
     }
 }
 

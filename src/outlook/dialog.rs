@@ -8,6 +8,7 @@
 //! checks that it came back to the exact redirect URL and carries this sign-in's `state`.
 
 use super::office::{Dialog, DialogOutcome};
+use crate::i18n::t;
 use tokenwatch_core::ports::{Identity, IdentityError, Interaction};
 use url::Url;
 use wasm_bindgen::prelude::*;
@@ -107,10 +108,10 @@ impl Identity for OfficeIdentity {
 /// `displayDialogAsync` refused to open (Office's codes).
 fn dialog_refused(code: i32) -> IdentityError {
     IdentityError::Blocked(match code {
-        12007 => "A Tokenwatch sign-in window is already open; finish or close it first.".into(),
-        12009 | 12011 => "Outlook did not open the sign-in window (it was ignored or your browser blocked the pop-up). Allow pop-ups for Outlook and choose the button again.".into(),
-        12004 | 12005 => "Outlook refused the sign-in page's address: the add-in must be served over https from the domain in its manifest.".into(),
-        _ => format!("Outlook could not open the sign-in window (error {code})."),
+        12007 => t("dialogAlreadyOpen", &[]),
+        12009 | 12011 => t("dialogBlocked", &[]),
+        12004 | 12005 => t("dialogBadAddress", &[]),
+        _ => t("dialogFailed", &[&code.to_string()]),
     })
 }
 
@@ -234,8 +235,13 @@ mod tests {
     #[test]
     fn office_dialog_codes_read_as_what_to_do() {
         assert_eq!(dialog_event(12006), IdentityError::Cancelled);
-        assert!(dialog_refused(12009).to_string().contains("pop-up"));
-        assert!(dialog_refused(12007).to_string().contains("already open"));
+        // Natively there is no catalogue, so each refusal reads as its message id.
+        let blocked = |key: &str| IdentityError::Blocked(key.into());
+        assert_eq!(dialog_refused(12009), blocked("dialogBlocked"));
+        assert_eq!(dialog_refused(12011), blocked("dialogBlocked"));
+        assert_eq!(dialog_refused(12007), blocked("dialogAlreadyOpen"));
+        assert_eq!(dialog_refused(12004), blocked("dialogBadAddress"));
+        assert_eq!(dialog_refused(1), blocked("dialogFailed"));
         assert!(matches!(dialog_event(12002), IdentityError::Unavailable(_)));
     }
 }

@@ -3,10 +3,12 @@
 //! WebCrypto), and one fuzz entry point per parser of outside input. Built only for tests and
 //! with the `testing` feature, so none of it ships.
 
+mod causes;
 pub mod conformance;
 mod entropy;
 pub mod fuzzing;
 mod sealer;
 
+pub use causes::every_cause;
 pub use entropy::CountingEntropy;
 pub use sealer::TestSealer;
