@@ -235,16 +235,25 @@ pub fn backoff(failures: u32, retry_after: Option<Duration>, jitter: f64, s: &Ti
 }
 
 /// Whether a connection scheduled for `next_check` is due at `now`. A `next_check` further ahead
-/// than any schedule could put it means the clock was moved back: it is due now rather than
-/// hours late. A machine that slept past several checks gets one check, not a burst.
-pub fn is_due(next_check: Option<Timestamp>, now: Timestamp, s: &Timing) -> bool {
+/// than its schedule could put it means the clock was moved back: it is due now rather than
+/// hours late. A check that succeeded schedules the next within a check interval; only a retry
+/// (`retrying`: backoff, `Retry-After`) may wait longer. A machine that slept past several checks
+/// gets one check, not a burst.
+pub fn is_due(next_check: Option<Timestamp>, retrying: bool, now: Timestamp, s: &Timing) -> bool {
     match next_check {
         None => false,
         Some(at) if at <= now => true,
-        Some(at) => at.is_later_than(
-            now,
-            s.check_interval.max(s.backoff_cap).max(MAX_RETRY_AFTER),
-        ),
+        Some(at) => at.is_later_than(now, furthest(retrying, s)),
+    }
+}
+
+/// How far ahead a schedule can put the next check: a check interval, or for a retry the
+/// longest backoff or `Retry-After` honoured.
+pub fn furthest(retrying: bool, s: &Timing) -> Duration {
+    if retrying {
+        s.check_interval.max(s.backoff_cap).max(MAX_RETRY_AFTER)
+    } else {
+        s.check_interval
     }
 }
 
@@ -344,16 +353,34 @@ mod tests {
     #[test]
     fn due_now_after_a_sleep_or_a_clock_moved_back_never_when_unscheduled() {
         let now = Timestamp::from_millis(10_000_000_000);
-        assert!(is_due(Some(now), now, &S));
+        assert!(is_due(Some(now), false, now, &S));
         assert!(
-            is_due(Some(Timestamp::from_millis(1)), now, &S),
+            is_due(Some(Timestamp::from_millis(1)), false, now, &S),
             "slept for months: due once"
         );
-        assert!(!is_due(Some(now.plus(Duration::from_secs(600))), now, &S));
+        assert!(!is_due(
+            Some(now.plus(Duration::from_secs(600))),
+            false,
+            now,
+            &S
+        ));
         assert!(
-            is_due(Some(now.plus(Duration::from_secs(7 * 3600))), now, &S),
-            "clock moved back"
+            is_due(Some(now.plus(Duration::from_secs(7 * 3600))), true, now, &S),
+            "clock moved back past the longest retry"
         );
-        assert!(!is_due(None, now, &S));
+        assert!(
+            !is_due(Some(now.plus(Duration::from_secs(3 * 3600))), true, now, &S),
+            "a retry may wait for Retry-After"
+        );
+        assert!(
+            is_due(
+                Some(now.plus(Duration::from_secs(3 * 3600))),
+                false,
+                now,
+                &S
+            ),
+            "clock moved back three hours: a healthy check is never three hours away"
+        );
+        assert!(!is_due(None, false, now, &S));
     }
 }

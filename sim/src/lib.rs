@@ -379,6 +379,10 @@ pub struct Counters {
     pub ews: u32,
     /// Requests that followed the token endpoint's scripted redirect (must stay 0).
     pub redirects_followed: u32,
+    /// Salesforce refreshes that sent a refresh token rotation had retired while its approval
+    /// still held a live one, which the reuse revoked.
+    #[serde(default)]
+    pub rotated_reused: u32,
 }
 
 #[derive(Debug)]

@@ -599,6 +599,13 @@ fn at_token(code: u32) -> Option<(StatusCode, &'static str, &'static str)> {
             "invalid_grant",
             "Device authentication is required.",
         ),
+        // DelegationDoesNotExist ("Microsoft identity platform error codes"): the consent a
+        // refresh token was issued under was withdrawn; only an interactive request helps.
+        65001 => (
+            BAD,
+            "invalid_grant",
+            "The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource.",
+        ),
         _ => return None,
     })
 }

@@ -532,7 +532,11 @@ fn refresh_grant(sim: &Sim, params: &[(String, String)]) -> SimResponse {
         // revocation of the current refresh token and all associated access tokens"
         // (KB 005316711); the answer is the usual `invalid_grant`.
         if let Some(approval) = state.rotated.get(&token).copied() {
+            let live = state.refresh.len();
             state.refresh.retain(|_, g| g.approval != approval);
+            if state.refresh.len() < live {
+                state.counters.rotated_reused += 1;
+            }
             state.access.retain(|_, g| g.approval != Some(approval));
         }
         return oauth_error(

@@ -13,6 +13,7 @@ mod demo;
 mod fuzz;
 mod outlook;
 mod package;
+mod simulate;
 mod test;
 mod tools;
 mod wasm_names;
@@ -32,9 +33,10 @@ fn main() -> ExitCode {
         Some("package") => package::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run_all(&args[1..]),
+        Some("simulate") => simulate::run_all(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  build            build dist/chrome, dist/firefox (release) and dist/dev/chrome (simulator)\n  package          build, then zip dist/chrome and dist/firefox for the stores\n  fuzz [seconds]   run every fuzz target (nightly, cargo-fuzz) for seconds each (60)\n  bench [reps]     measure size, start-up, popup, tick and single-flight beside msal-browser, jsforce, oauth4webapi (target/bench/report.md)\n  test             every test: fmt, clippy (native + wasm32), native tests, browser tests\n  demo [--headless] run the product against the provider simulator"
+                "usage: cargo xtask <command>\n\n  build            build dist/chrome, dist/firefox (release) and dist/dev/chrome (simulator)\n  package          build, then zip dist/chrome and dist/firefox for the stores\n  fuzz [seconds]   run every fuzz target (nightly, cargo-fuzz) for seconds each (60)\n  simulate [seeds] [years] [--from N] [--minutes M]\n                   replay seeds of the deterministic simulation (20 seeds × 1 year from 1000); a failure prints its shortest event list\n  bench [reps]     measure size, start-up, popup, tick and single-flight beside msal-browser, jsforce, oauth4webapi (target/bench/report.md)\n  test             every test: fmt, clippy (native + wasm32), native tests, browser tests\n  demo [--headless] run the product against the provider simulator"
             );
             return ExitCode::from(2);
         }

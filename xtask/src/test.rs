@@ -49,6 +49,18 @@ pub fn run(args: &[String]) -> Result {
         "--features",
         "tokenwatch/worker,tokenwatch/pages,tokenwatch/outlook",
     ]))?;
+    // The deterministic simulation's fixed seeds, a year each: optimized, or it takes ten
+    // times as long (the debug run above skips them).
+    crate::run(cargo().args([
+        "test",
+        "--release",
+        "-p",
+        "tokenwatch-core",
+        "--test",
+        "simulation",
+        "--",
+        "--nocapture",
+    ]))?;
     if skip_browser {
         eprintln!("browser tests skipped (--no-browser)");
         return Ok(());

@@ -193,10 +193,19 @@ impl<P: Ports> Engine<P> {
         id: &ConnectionId,
         error: &EngineError,
     ) -> Result<ConnectionView, EngineError> {
+        // Under the connection's lock: a refresh another context is making meanwhile stores its
+        // answer first, and this sees it.
+        let _guard = self.exclusive(id).await;
         let (mut conn, generation) = match self.load(id).await? {
             Loaded::Ok { conn, generation } => (conn, generation),
             unreadable => return Ok(ConnectionView::loaded(id, &unreadable)),
         };
+        // A refusal is newer truth than a failure to reach: another context may have had its
+        // answer meanwhile (the refresh this one sent was lost, that one's was refused). Can't
+        // reach must not un-park it, or the next retry sends the refused token again.
+        if matches!(conn.status, Status::NeedsSignIn { .. }) {
+            return Ok(ConnectionView::of(&conn));
+        }
         let now = self.now();
         let (reason, retry_after) = match error {
             EngineError::Unreachable {

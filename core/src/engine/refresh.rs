@@ -1,6 +1,7 @@
 //! Refreshing tokens without races: one refresh per connection at a time across every context.
 
 use super::{Engine, Ports};
+use crate::connection::Connection;
 use crate::error::EngineError;
 use crate::ids::ConnectionId;
 use crate::messages::ConnectionView;
@@ -10,7 +11,7 @@ use crate::provider::{
 };
 use crate::schedule::ScheduleState;
 use crate::status::{Cause, Status};
-use crate::vault::Loaded;
+use crate::vault::{Loaded, VaultError};
 
 /// What follows a successful refresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,37 @@ impl<P: Ports> Engine<P> {
             .await?
             .ok_or(EngineError::UnknownConnection)?;
         self.refresh_from(id, seen, After::Nothing).await
+    }
+
+    /// Saves `conn`, which holds what the provider just answered: when another context wrote
+    /// a newer generation meanwhile (without the lock: a check's note or time), `apply` puts
+    /// the answer on that record instead, so the answer is never lost. `None` when the record
+    /// became unreadable meanwhile.
+    async fn save_over(
+        &self,
+        id: &ConnectionId,
+        conn: &mut Box<Connection>,
+        mut generation: u64,
+        apply: impl Fn(&mut Connection),
+    ) -> Result<Option<u64>, EngineError> {
+        for _ in 0..8 {
+            match self.vault().save(conn, generation).await {
+                Ok(saved) => return Ok(Some(saved)),
+                Err(VaultError::Conflict) => match self.load(id).await? {
+                    Loaded::Ok {
+                        conn: newer,
+                        generation: newest,
+                    } => {
+                        *conn = newer;
+                        apply(conn);
+                        generation = newest;
+                    }
+                    _ => return Ok(None),
+                },
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(VaultError::Conflict.into())
     }
 
     /// [`Engine::refresh_tokens`] for a caller that decided to refresh from the record at
@@ -68,23 +100,31 @@ impl<P: Ports> Engine<P> {
         let now = self.now();
         match refreshed {
             Ok(r) => {
-                conn.tokens.access = r.access.clone();
-                conn.tokens.issued_at = r.issued_at;
-                conn.tokens.refresh_due = r.refresh_due;
-                if r.granted.is_some() {
-                    conn.tokens.granted = r.granted.clone();
-                }
-                // RFC 6749 §6: without a new refresh token, the old one stays valid.
-                if let Some(token) = r.refresh.clone() {
-                    conn.tokens.refresh = token;
-                }
-                conn.refreshed_at = Some(now);
-                conn.refresh_started = None;
-                self.settle(&mut conn, now);
-                conn.checked_at = now;
+                let renewed = |conn: &mut Connection| {
+                    conn.tokens.access = r.access.clone();
+                    conn.tokens.issued_at = r.issued_at;
+                    conn.tokens.refresh_due = r.refresh_due;
+                    if r.granted.is_some() {
+                        conn.tokens.granted = r.granted.clone();
+                    }
+                    // RFC 6749 §6: without a new refresh token, the old one stays valid.
+                    if let Some(token) = r.refresh.clone() {
+                        conn.tokens.refresh = token;
+                    }
+                    conn.refreshed_at = Some(now);
+                    conn.refresh_started = None;
+                    self.settle(conn, now);
+                    conn.checked_at = now;
+                };
+                renewed(&mut conn);
                 // The new tokens are stored before anything else can fail: with rotation the
-                // old refresh token is already gone.
-                generation = self.vault().save(&conn, generation).await?;
+                // old refresh token is already gone. Other contexts write the record without
+                // this lock (a check's note, its time), so a save that meets a newer
+                // generation puts the tokens on that record instead of losing them.
+                generation = match self.save_over(id, &mut conn, generation, renewed).await? {
+                    Some(saved) => saved,
+                    None => return self.view(id).await,
+                };
                 if after == After::Probe {
                     let cause = match provider::probe(self.ports.http(), &conn).await? {
                         Probe::Refused => Some(app.refused_fresh(&r, &conn)),
@@ -111,12 +151,17 @@ impl<P: Ports> Engine<P> {
                     Cause::Revoked if interrupted => Cause::RefreshInterrupted,
                     cause => cause,
                 };
-                conn.refresh_started = None;
-                conn.set_refused(cause, *refusal, now);
-                // Never retried: only the person (or an admin) can fix it.
-                conn.schedule = ScheduleState::default();
-                conn.checked_at = now;
-                self.vault().save(&conn, generation).await?;
+                let refused = |conn: &mut Connection| {
+                    conn.refresh_started = None;
+                    conn.set_refused(cause.clone(), (*refusal).clone(), now);
+                    // Never retried: only the person (or an admin) can fix it.
+                    conn.schedule = ScheduleState::default();
+                    conn.checked_at = now;
+                };
+                refused(&mut conn);
+                // Like new tokens, a refusal outlives a write made meanwhile without the lock:
+                // lost, the next check would send the refused token again.
+                self.save_over(id, &mut conn, generation, refused).await?;
                 Ok(ConnectionView::of(&conn))
             }
             Err(e) => Err(e),

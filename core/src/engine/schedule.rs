@@ -146,9 +146,9 @@ impl<P: Ports> Engine<P> {
             // A connection that needs a sign-in waits for the person; one from before
             // scheduling has no date and is checked now.
             let due = !schedule.parked
-                && schedule
-                    .next
-                    .is_none_or(|t| schedule::is_due(Some(t), now, &self.timing));
+                && schedule.next.is_none_or(|t| {
+                    schedule::is_due(Some(t), schedule.retrying, now, &self.timing)
+                });
             let mut next = schedule.next;
             if due {
                 let _ = self.check_at(&id, Depth::Scheduled).await;

@@ -165,6 +165,10 @@ pub struct Schedule {
     /// What the person must do, when anything (see `StatusView::alert`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert: Option<Alert>,
+    /// The last check failed and `next` is a retry (backoff or `Retry-After`), which may lie
+    /// further ahead than a check interval.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retrying: bool,
 }
 
 impl Schedule {
@@ -174,6 +178,7 @@ impl Schedule {
             next: conn.schedule.next_check,
             parked: matches!(conn.status, crate::status::Status::NeedsSignIn { .. }),
             alert: conn.status.view(conn.provider()).alert,
+            retrying: conn.schedule.failures > 0,
         }
     }
 }
