@@ -125,7 +125,7 @@ fn fixed_seeds_live_a_quarter_of_their_year_without_breaking_an_invariant() {
 
 #[test]
 fn a_seed_replays_exactly() {
-    let scenario = Scenario::generate(42, 0.1);
+    let scenario = Scenario::generate(42, 1.0).truncated(10 * dst::DAY);
     let (a, b) = (run(&scenario), run(&scenario));
     assert_eq!(format!("{:?}", a.stats), format!("{:?}", b.stats));
     assert_eq!(a.violation, b.violation);
@@ -193,4 +193,22 @@ fn explore() {
     }
     println!("{} failing seed(s)", failures.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Found by the long run, not fixed yet (issue 20 stays open for it): three contexts at once and
+/// a 429 with `Retry-After: 120`. The context that got the 429 releases the connection's lock
+/// before it records *Can't reach*; a context waiting for the lock finds the record unchanged and
+/// sends the same refresh at once, 120 s early. The fix: record the failure (and its
+/// `Retry-After`) before the lock is released. Shortest events: contexts at once (day 56.36),
+/// rate limited on simulator 4 (day 57.26).
+#[test]
+#[ignore = "open bug: a waiting context does not honour the Retry-After another context received"]
+fn seed_1003_a_waiting_context_honours_retry_after() {
+    let scenario = Scenario::generate(1003, 1.0).truncated(59 * dst::DAY);
+    let outcome = run(&scenario);
+    assert!(
+        outcome.violation.is_none(),
+        "{}",
+        report(1003, 1.0, &outcome)
+    );
 }
