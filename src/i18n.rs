@@ -119,23 +119,7 @@ fn substitute(message: &str, content: impl Fn(&str) -> Option<String>, args: &[&
         }
     }
     named.push_str(rest);
-    let mut out = String::new();
-    let mut chars = named.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, chars.peek().copied()) {
-            ('$', Some('$')) => {
-                chars.next();
-                out.push('$');
-            }
-            ('$', Some(d @ '1'..='9')) => {
-                chars.next();
-                let n = d as usize - '1' as usize;
-                out.push_str(args.get(n).copied().unwrap_or_default());
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    tokenwatch_core::words::fill(&named, args)
 }
 
 #[cfg(all(test, feature = "outlook"))]

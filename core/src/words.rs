@@ -565,8 +565,9 @@ pub fn field_english(said: &Said) -> String {
     }
 }
 
-/// `text` with `$n` replaced by the n-th of `args` and `$$` by `$`.
-fn fill(text: &str, args: &[String]) -> String {
+/// `text` with `$n` replaced by the n-th of `args` and `$$` by `$`, as `chrome.i18n` fills a
+/// message once its named placeholders are put in (the task pane's catalogue lookup uses it too).
+pub fn fill<A: AsRef<str>>(text: &str, args: &[A]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -578,7 +579,7 @@ fn fill(text: &str, args: &[String]) -> String {
             ('$', Some(d @ '1'..='9')) => {
                 chars.next();
                 let n = d as usize - '1' as usize;
-                out.push_str(args.get(n).map(String::as_str).unwrap_or_default());
+                out.push_str(args.get(n).map(AsRef::as_ref).unwrap_or_default());
             }
             _ => out.push(c),
         }

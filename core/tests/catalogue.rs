@@ -33,22 +33,7 @@ fn render(catalogue: &Value, said: &Said) -> String {
             text = text.replace(&format!("${}$", name.to_uppercase()), content);
         }
     }
-    let mut out = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, chars.peek().copied()) {
-            ('$', Some('$')) => {
-                chars.next();
-                out.push('$');
-            }
-            ('$', Some(d @ '1'..='9')) => {
-                chars.next();
-                out.push_str(&said.args[d as usize - '1' as usize]);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    tokenwatch_core::words::fill(&text, &said.args)
 }
 
 fn placeholders(catalogue: &Value, key: &str) -> usize {
