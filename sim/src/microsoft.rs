@@ -599,8 +599,13 @@ fn at_token(code: u32) -> Option<(StatusCode, &'static str, &'static str)> {
             "invalid_grant",
             "Device authentication is required.",
         ),
-        // DelegationDoesNotExist ("Microsoft identity platform error codes"): the consent a
-        // refresh token was issued under was withdrawn; only an interactive request helps.
+        // DelegationDoesNotExist: the consent a refresh token was issued under was withdrawn;
+        // only an interactive request helps. Microsoft lists it for a token request to a
+        // resource nobody consented to ("Troubleshoot consent issues in Microsoft Entra ID",
+        // learn.microsoft.com/troubleshoot/entra/entra-id/app-integration/troubleshoot-consent-issues;
+        // "Microsoft identity platform error codes", learn.microsoft.com/entra/identity-platform/
+        // reference-error-codes), answered at the token endpoint as `invalid_grant`, 400, as the
+        // consent check in `refresh_grant` below answers it.
         65001 => (
             BAD,
             "invalid_grant",

@@ -532,6 +532,8 @@ fn refresh_grant(sim: &Sim, params: &[(String, String)]) -> SimResponse {
         // revocation of the current refresh token and all associated access tokens"
         // (KB 005316711); the answer is the usual `invalid_grant`.
         if let Some(approval) = state.rotated.get(&token).copied() {
+            // Counted only for the tests' invariant (a reuse that revoked a live token); the
+            // answer stays the one KB 005316711 describes.
             let live = state.refresh.len();
             state.refresh.retain(|_, g| g.approval != approval);
             if state.refresh.len() < live {
