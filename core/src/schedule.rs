@@ -213,7 +213,7 @@ impl TimingInput {
 }
 
 /// The longest `Retry-After` honoured; a provider asking for more is retried after this.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 60 * 60);
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// Where a connection stands in the schedule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,6 +222,20 @@ pub struct ScheduleState {
     pub next_check: Option<Timestamp>,
     /// Consecutive transient failures.
     pub failures: u32,
+    /// The provider's `Retry-After` (RFC 9110 §10.2.3): no token request before this, whoever
+    /// asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Timestamp>,
+}
+
+impl ScheduleState {
+    /// Whether the provider asked for no token request before a time still to come. A time
+    /// further ahead than any `Retry-After` honoured means the clock was moved back, and no
+    /// longer holds.
+    pub fn asked_to_wait(&self, now: Timestamp) -> bool {
+        self.not_before
+            .is_some_and(|t| t > now && !t.is_later_than(now, MAX_RETRY_AFTER))
+    }
 }
 
 /// The wait before retry number `failures` (1 = the first retry): `base · 2^(failures-1)`,

@@ -191,7 +191,7 @@ fn an_ip_restriction() {
 }
 
 #[test]
-fn transient_failures_leave_the_connection_healthy_and_say_so() {
+fn transient_failures_are_cant_reach_never_a_sign_in_and_say_so() {
     for (fault, words) in [
         (
             TokenFault::Outage,
@@ -215,10 +215,12 @@ fn transient_failures_leave_the_connection_healthy_and_say_so() {
         assert!(err.to_string().contains(words), "{fault:?}: {err}");
         assert_eq!(
             block_on(w.engine.list()).unwrap()[0].status.title,
-            "Token valid",
+            "Can't reach Salesforce",
             "{fault:?}"
         );
         w.sim.set_faults(Faults::default());
+        // Past any backoff and the 429's Retry-After.
+        w.clock.advance_ms(121_000);
         assert_eq!(
             block_on(w.engine.refresh_tokens(&id)).unwrap().status.title,
             "Token valid",
@@ -316,6 +318,10 @@ fn a_redirect_or_a_10_mb_answer_from_the_token_endpoint_changes_nothing() {
         assert_eq!(w.sim.counters().redirects_followed, 0, "never followed");
         let after = common::stored(&w, &id);
         assert_eq!(after.tokens.refresh.secret(), &before, "{fault:?}");
-        assert_eq!(after.status.view(after.provider()).title, "Token valid");
+        // An answer against the protocol is an outage to retry, never a sign-in.
+        assert_eq!(
+            after.status.view(after.provider()).title,
+            "Can't reach Salesforce"
+        );
     }
 }

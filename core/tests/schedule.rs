@@ -160,6 +160,32 @@ fn retry_after_is_honoured() {
         "{}",
         view.status.detail
     );
+    // Until then nobody sends: not the person's Check now, not a refresh asked for as such,
+    // not a tick (found by the simulation, seed 1003: a second context sent at once).
+    let sent = w.sim.counters().refreshes;
+    w.clock.advance_ms(119_000);
+    for _ in 0..3 {
+        let view = block_on(w.engine.check(&id)).unwrap();
+        assert_eq!(view.status.title, "Can't reach Salesforce");
+        assert_eq!(
+            block_on(w.engine.refresh_tokens(&id)).unwrap().status.title,
+            "Can't reach Salesforce"
+        );
+        block_on(w.engine.tick()).unwrap();
+    }
+    assert_eq!(
+        w.sim.counters().refreshes,
+        sent,
+        "a refresh before Retry-After"
+    );
+    // Once it has passed, the next check goes out and recovers.
+    w.sim.set_faults(Faults::default());
+    w.clock.advance_ms(1_000);
+    assert_eq!(
+        block_on(w.engine.check(&id)).unwrap().status.title,
+        "Token valid"
+    );
+    assert_eq!(w.sim.counters().refreshes, sent + 1);
 }
 
 #[test]

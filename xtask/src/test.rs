@@ -49,7 +49,7 @@ pub fn run(args: &[String]) -> Result {
         "--features",
         "tokenwatch/worker,tokenwatch/pages,tokenwatch/outlook",
     ]))?;
-    // The deterministic simulation's fixed seeds, a year each: optimized, or it takes ten
+    // The deterministic simulation's fixed seeds (92 days each) and kept seeds: optimized, or ten
     // times as long (the debug run above skips them).
     crate::run(cargo().args([
         "test",

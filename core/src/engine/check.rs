@@ -13,7 +13,7 @@ use crate::provider::{self, shared::Probe};
 use crate::schedule::{self, ScheduleState};
 use crate::status::Status;
 use crate::time::Timestamp;
-use crate::vault::{Loaded, VaultError};
+use crate::vault::{Loaded, Schedule, VaultError};
 
 /// How much of a check to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +83,12 @@ impl<P: Ports> Engine<P> {
             unreadable => return Ok(ConnectionView::loaded(id, &unreadable)),
         };
         let now = self.now();
+        // The tick decided from the head it read. Another context may have checked since and
+        // been told to wait (a `Retry-After`, a backoff): the record decides, or the same
+        // request goes out again early.
+        if depth == Depth::Scheduled && !Schedule::of(&conn).due(now, &self.timing) {
+            return Ok(ConnectionView::of(&conn));
+        }
         match self.renew_silently_if_due(&mut conn, now).await? {
             Silent::Renewed(view) => return Ok(*view),
             // Keep the history note before the refresh re-reads the record.
@@ -196,6 +202,15 @@ impl<P: Ports> Engine<P> {
         // Under the connection's lock: a refresh another context is making meanwhile stores its
         // answer first, and this sees it.
         let _guard = self.exclusive(id).await;
+        self.record_unreachable_locked(id, error).await
+    }
+
+    /// [`Engine::record_unreachable`] for a caller that holds the connection's lock already.
+    pub(super) async fn record_unreachable_locked(
+        &self,
+        id: &ConnectionId,
+        error: &EngineError,
+    ) -> Result<ConnectionView, EngineError> {
         let (mut conn, generation) = match self.load(id).await? {
             Loaded::Ok { conn, generation } => (conn, generation),
             unreadable => return Ok(ConnectionView::loaded(id, &unreadable)),
@@ -237,9 +252,13 @@ impl<P: Ports> Engine<P> {
             &self.timing,
         );
         let next_try = now.plus(wait);
+        let asked = retry_after.map(|secs| {
+            now.plus(std::time::Duration::from_secs(secs).min(schedule::MAX_RETRY_AFTER))
+        });
         conn.schedule = ScheduleState {
             next_check: Some(next_try),
             failures,
+            not_before: asked.or(conn.schedule.not_before.filter(|t| *t > now)),
         };
         conn.checked_at = now;
         conn.set_status(

@@ -29,7 +29,8 @@ impl<P: Ports> Engine<P> {
     /// Single-flight per connection across every context: the refresh runs under the
     /// connection's lock, and a caller that had to wait re-reads the record and reuses a
     /// refresh that landed meanwhile instead of sending the refresh token again. With rotation
-    /// on, a second use of the old token would be refused and lock the person out.
+    /// on, a second use of the old token would be refused and lock the person out. Nothing is
+    /// sent before a `Retry-After` the provider gave: the view is Can't reach until then.
     pub async fn refresh_tokens(&self, id: &ConnectionId) -> Result<ConnectionView, EngineError> {
         let seen = self
             .vault()
@@ -83,7 +84,10 @@ impl<P: Ports> Engine<P> {
             Loaded::Ok { conn, generation } => (conn, generation),
             unreadable => return Ok(ConnectionView::loaded(id, &unreadable)),
         };
-        if generation != seen {
+        // Reused: another context refreshed meanwhile, or was told to wait (`Retry-After`),
+        // which holds for every caller, the person's Check now included. The view says when
+        // the next try is.
+        if generation != seen || conn.schedule.asked_to_wait(self.now()) {
             return Ok(ConnectionView::of(&conn));
         }
         let app = self.app(conn.provider())?;
@@ -163,6 +167,16 @@ impl<P: Ports> Engine<P> {
                 // lost, the next check would send the refused token again.
                 self.save_over(id, &mut conn, generation, refused).await?;
                 Ok(ConnectionView::of(&conn))
+            }
+            Err(e @ (EngineError::Unreachable { .. } | EngineError::BadResponse(..))) => {
+                // Recorded before the lock is released: a context waiting for it finds a newer
+                // generation (and the `Retry-After`) instead of the record it decided from,
+                // and does not send the same refresh again at once.
+                let view = self.record_unreachable_locked(id, &e).await?;
+                match after {
+                    After::Probe => Ok(view),
+                    After::Nothing => Err(e),
+                }
             }
             Err(e) => Err(e),
         }

@@ -7,7 +7,7 @@ use crate::connection::Connection;
 use crate::error::EngineError;
 use crate::ids::ConnectionId;
 use crate::messages::ConnectionView;
-use crate::schedule::{self, ScheduleState};
+use crate::schedule::ScheduleState;
 use crate::status::{Status, Unreadable};
 use crate::time::{Timestamp, earliest};
 use crate::vault::{Glance, Loaded, Schedule as HeadSchedule};
@@ -143,12 +143,7 @@ impl<P: Ports> Engine<P> {
             if schedule.alert.is_some() {
                 needing.push((id.clone(), None));
             }
-            // A connection that needs a sign-in waits for the person; one from before
-            // scheduling has no date and is checked now.
-            let due = !schedule.parked
-                && schedule.next.is_none_or(|t| {
-                    schedule::is_due(Some(t), schedule.retrying, now, &self.timing)
-                });
+            let due = schedule.due(now, &self.timing);
             let mut next = schedule.next;
             if due {
                 let _ = self.check_at(&id, Depth::Scheduled).await;
@@ -214,6 +209,8 @@ impl<P: Ports> Engine<P> {
         conn.schedule = ScheduleState {
             next_check: Some(next),
             failures: 0,
+            // A probe that worked says nothing about the token endpoint's `Retry-After`.
+            not_before: conn.schedule.not_before.filter(|t| *t > now),
         };
     }
 }

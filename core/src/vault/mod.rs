@@ -181,6 +181,15 @@ impl Schedule {
             retrying: conn.schedule.failures > 0,
         }
     }
+
+    /// Whether a scheduled check is due at `now`. A connection that needs a sign-in waits for
+    /// the person; one from before scheduling has no date and is due now.
+    pub fn due(&self, now: crate::time::Timestamp, timing: &crate::schedule::Timing) -> bool {
+        !self.parked
+            && self
+                .next
+                .is_none_or(|t| crate::schedule::is_due(Some(t), self.retrying, now, timing))
+    }
 }
 
 /// A connection as its head shows it.

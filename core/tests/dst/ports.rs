@@ -215,7 +215,9 @@ impl<'c> AsyncHttpClient<'c> for Net {
         let answer: SimResponse = net.sims[sim].1.handle(request);
         let lost = token_request && net.rng.borrow_mut().chance(faults.lose_answers);
         if let Some(token) = refresh_token {
+            // A lost answer's `Retry-After` never reached the engine.
             if answer.status() == 429
+                && !lost
                 && let Some(secs) = answer
                     .headers()
                     .get(http::header::RETRY_AFTER)
