@@ -222,8 +222,8 @@ pub struct ScheduleState {
     pub next_check: Option<Timestamp>,
     /// Consecutive transient failures.
     pub failures: u32,
-    /// The provider's `Retry-After` (RFC 9110 §10.2.3): no token request before this, whoever
-    /// asks.
+    /// The provider's `Retry-After` (RFC 9110 §10.2.3): no refresh and no silent renewal
+    /// before this, whoever asks. A sign-in the person starts is never held back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<Timestamp>,
 }

@@ -167,7 +167,11 @@ impl<P: Ports> Engine<P> {
         let Some(horizon) = conn.horizon().filter(|_| conn.is_day_limited()) else {
             return Ok(Silent::NotDue);
         };
-        if horizon <= now || horizon.is_later_than(now, self.timing.silent_renew_lead) {
+        // Its code goes to the token endpoint, which may have asked to wait.
+        if horizon <= now
+            || horizon.is_later_than(now, self.timing.silent_renew_lead)
+            || conn.schedule.asked_to_wait(now)
+        {
             return Ok(Silent::NotDue);
         }
         let why = match self.sign_in_again_to(conn, Interaction::Silent).await {

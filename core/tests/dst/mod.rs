@@ -869,9 +869,12 @@ impl<'s> World<'s> {
         }
         let failed_before = self.store.0.failed_writes.get();
         let (said, dropped) = self.drive(work)?;
-        if dropped || self.store.0.failed_writes.get() > failed_before {
+        // Renewals whose answer never reached storage: a worker stopped after the answer, or
+        // a write that failed. Their tokens are lost, so the next context must renew again.
+        let unstored = dropped || self.store.0.failed_writes.get() > failed_before;
+        if unstored {
             for sent in self.net.round.borrow().iter() {
-                if sent.status == Some(200) {
+                if sent.renewed {
                     self.interrupted[sent.sim] += 1;
                 }
             }
@@ -882,20 +885,25 @@ impl<'s> World<'s> {
             _ => self.reread_wakeup(),
         }
         self.scan("an error", &said.join("\n"))?;
-        self.round_invariants()
+        self.round_invariants(unstored)
     }
 
-    /// Within one round, a refresh token the provider answered 200 is never sent again, and
-    /// no refresh goes out before a `Retry-After` the provider gave.
-    fn round_invariants(&mut self) -> Result<(), Violation> {
+    /// Within one round, a refresh token the provider answered 200 is never sent again (unless
+    /// that answer was never stored: `unstored`), and no refresh goes out before a
+    /// `Retry-After` the provider gave. A resend after an unstored answer is still judged by
+    /// the simulator's reuse count (see [`World::check`]).
+    fn round_invariants(&mut self, unstored: bool) -> Result<(), Violation> {
         let round = self.net.round.borrow().clone();
         let mut answered: HashMap<&str, usize> = HashMap::new();
         for sent in &round {
-            if answered.contains_key(sent.refresh_token.as_str()) {
+            if !unstored && answered.contains_key(sent.refresh_token.as_str()) {
                 let same: Vec<String> = round
                     .iter()
                     .filter(|r| r.refresh_token == sent.refresh_token)
-                    .map(|r| format!("{:?}", r.status))
+                    .map(|r| match (r.status, r.renewed) {
+                        (Some(200), false) => "200 without tokens".to_owned(),
+                        (status, _) => format!("{status:?}"),
+                    })
                     .collect();
                 return Err(self.violation(
                     "one token request per renewal",
@@ -906,7 +914,7 @@ impl<'s> World<'s> {
                     ),
                 ));
             }
-            if sent.status == Some(200) {
+            if sent.renewed {
                 answered.insert(sent.refresh_token.as_str(), sent.sim);
             }
         }

@@ -75,6 +75,9 @@ pub struct Sent {
     pub refresh_token: String,
     /// The answer's status, `None` when no answer came back.
     pub status: Option<u16>,
+    /// The engine got a renewal: a 200 with tokens that reached it (not an HTML page or junk
+    /// sent as 200, not an answer lost on the way).
+    pub renewed: bool,
 }
 
 /// What the network does wrong right now.
@@ -207,6 +210,7 @@ impl<'c> AsyncHttpClient<'c> for Net {
                     sim,
                     refresh_token: token,
                     status: None,
+                    renewed: false,
                 });
             }
             return later(Err(std::io::Error::other("the connection was reset")));
@@ -232,6 +236,10 @@ impl<'c> AsyncHttpClient<'c> for Net {
                 sim,
                 refresh_token: token,
                 status: (!lost).then(|| answer.status().as_u16()),
+                renewed: !lost
+                    && answer.status() == 200
+                    && serde_json::from_slice::<serde_json::Value>(answer.body())
+                        .is_ok_and(|v| v.get("access_token").is_some()),
             });
         }
         if let Some(token) = traced.and_then(|body| form_value(&body, "refresh_token")) {
