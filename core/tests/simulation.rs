@@ -146,6 +146,9 @@ fn explore() {
     let seeds: u64 = var("TOKENWATCH_SIMULATE_SEEDS").map_or(20, |v| v.parse().unwrap());
     let years: f64 = var("TOKENWATCH_SIMULATE_YEARS").map_or(1.0, |v| v.parse().unwrap());
     let minutes: Option<f64> = var("TOKENWATCH_SIMULATE_MINUTES").map(|v| v.parse().unwrap());
+    // `TOKENWATCH_SIMULATE_UNTIL=75`: each seed's year (as generated) only up to day 75, to
+    // replay a failure quickly.
+    let until: Option<f64> = var("TOKENWATCH_SIMULATE_UNTIL").map(|v| v.parse().unwrap());
     let started = Instant::now();
     // `TOKENWATCH_SIMULATE_LIST=3,6,7`: exactly these seeds.
     let list: Option<Vec<u64>> = var("TOKENWATCH_SIMULATE_LIST")
@@ -169,7 +172,10 @@ fn explore() {
         for _ in 0..threads {
             scope.spawn(|| {
                 while let Some(seed) = nth(next.fetch_add(1, Ordering::SeqCst)) {
-                    let scenario = Scenario::generate(seed, years);
+                    let mut scenario = Scenario::generate(seed, years);
+                    if let Some(days) = until {
+                        scenario = scenario.truncated((days * dst::DAY as f64) as i64);
+                    }
                     let outcome = run(&scenario);
                     println!("{}", report(seed, years, &outcome));
                     let failure = outcome.violation.is_some().then(|| {

@@ -95,8 +95,11 @@ impl<P: Ports> Engine<P> {
         // stops Tokenwatch before the answer is stored, the token is gone. The window cannot be
         // closed, but it can be known: the start of each refresh is written first, so a
         // refusal that follows an unfinished refresh is explained as what it is.
-        let interrupted = conn.refresh_started.is_some();
-        if app.retires_on_refresh() {
+        // A token already refused (Needs sign-in, sent again because the person asked) retires
+        // nothing: its refusal keeps the cause it had, whatever happened to an earlier try.
+        let parked = matches!(conn.status, Status::NeedsSignIn { .. });
+        let interrupted = conn.refresh_started.is_some() && !parked;
+        if app.retires_on_refresh() && !parked {
             conn.refresh_started = Some(self.now());
             generation = self.vault().save(&conn, generation).await?;
         }

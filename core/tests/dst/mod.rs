@@ -1180,7 +1180,9 @@ impl<'s> World<'s> {
                     return Err(self.violation(
                         invariant,
                         format!(
-                            "{id} shows {} ({alert}) though the provider accepts it",
+                            "{id} ({}, simulator {}) shows {} ({alert}) though the provider accepts it",
+                            self.s.accounts[a].username,
+                            self.s.accounts[a].sim,
                             view.status.title
                         ),
                     ));
