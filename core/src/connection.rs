@@ -149,6 +149,12 @@ pub struct Connection {
     /// means the last refresh was cut off before its answer was saved.
     #[serde(default)]
     pub refresh_started: Option<Timestamp>,
+    /// Whether the provider's last refresh answer rotated the refresh token (Salesforce
+    /// issues a new one with each refresh only when the connected app's rotation is on);
+    /// `None` before the first refresh. Known off, a refresh cut off retires nothing, so its
+    /// start is not recorded and a refusal after it keeps its own cause.
+    #[serde(default)]
+    pub rotates: Option<bool>,
     /// Salesforce: an idle limit the org cannot lift, whatever policy is declared. An app used
     /// in more than two customer production orgs must limit idle refresh tokens to 30 days
     /// ("Secure Your Connected Apps and External Client Apps", Salesforce ISVforce Guide;

@@ -65,7 +65,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "causeRefreshInterrupted",
-        "A renewal was cut off while $1 was answering (the browser stopped Tokenwatch before it could save the new token), and $1's refresh token rotation then retired the previous one.",
+        "$1 no longer accepts this connection, and the renewal before was cut off (the browser stopped Tokenwatch, or the connection dropped, before the answer was saved). With refresh token rotation that alone retires the token; a changed password, revoked access or an expiry policy gets the same answer from $1.",
     ),
     (
         "causeDayLimit",

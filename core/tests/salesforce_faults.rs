@@ -284,7 +284,7 @@ fn a_refresh_whose_answer_is_lost_under_rotation_is_explained_not_mistaken_for_a
     assert_eq!(view.status.title, "Token expired");
     assert_eq!(
         view.status.detail,
-        "A renewal was cut off while Salesforce was answering (the browser stopped Tokenwatch before it could save the new token), and Salesforce's refresh token rotation then retired the previous one."
+        "Salesforce no longer accepts this connection, and the renewal before was cut off (the browser stopped Tokenwatch, or the connection dropped, before the answer was saved). With refresh token rotation that alone retires the token; a changed password, revoked access or an expiry policy gets the same answer from Salesforce."
     );
     assert_eq!(common::stored(&w, &id).refresh_started, None);
     // Without an interruption the same refusal still reads as a revocation.

@@ -154,6 +154,7 @@ fn stored_by_an_earlier_build(w: &common::World, scope: &str) -> ConnectionId {
         approved_at: Some(now),
         refreshed_at: Some(now),
         refresh_started: None,
+        rotates: None,
         idle_limit_days: None,
     };
     let ports = w.engine.ports();
@@ -345,6 +346,62 @@ fn a_lost_refresh_answer_under_rotation_is_still_explained_as_interrupted() {
         }
         .view(tokenwatch_core::ids::Provider::Salesforce)
     );
+}
+
+#[test]
+fn with_rotation_off_a_lost_answer_retires_nothing_and_a_revocation_after_it_says_revoked() {
+    let w = world();
+    let id = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    let signed_in = common::stored(&w, &id).tokens.refresh.secret().clone();
+    block_on(w.engine.refresh_tokens(&id)).unwrap();
+    let stored = common::stored(&w, &id);
+    assert_eq!(
+        (stored.tokens.refresh.secret(), stored.rotates),
+        (&signed_in, Some(false)),
+        "no refresh_token in the answer: rotation is off, the token stays"
+    );
+    // Cut off: Salesforce answered, Tokenwatch never heard. Without rotation that retires
+    // nothing, so no start mark is kept for it.
+    w.engine.ports().http.lose_next_token_answer.set(true);
+    assert!(block_on(w.engine.refresh_tokens(&id)).is_err());
+    assert_eq!(common::stored(&w, &id).refresh_started, None);
+    // Then the person's access is revoked: the row says that, not "a renewal was cut off".
+    assert!(w.sim.revoke_user("ada@acme.example"));
+    w.sim.expire_access_tokens();
+    let view = block_on(w.engine.check(&id)).unwrap();
+    assert_eq!(
+        view.status,
+        Status::NeedsSignIn {
+            cause: Cause::Revoked
+        }
+        .view(tokenwatch_core::ids::Provider::Salesforce)
+    );
+}
+
+#[test]
+fn a_refused_token_sent_again_and_lost_keeps_its_cause() {
+    // Found by the simulation (seed 1055): the person's Check now on a Needs sign-in row sends
+    // the refused token again; that request is lost, and the next refusal must still say why
+    // the connection broke, not that a renewal was cut off.
+    let w = world();
+    w.sim.set_rotation(true);
+    let id = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    block_on(w.engine.refresh_tokens(&id)).unwrap();
+    assert!(w.sim.revoke_user("ada@acme.example"));
+    w.sim.expire_access_tokens();
+    let revoked = Status::NeedsSignIn {
+        cause: Cause::Revoked,
+    }
+    .view(tokenwatch_core::ids::Provider::Salesforce);
+    assert_eq!(block_on(w.engine.check(&id)).unwrap().status, revoked);
+    w.engine.ports().http.lose_next_token_answer.set(true);
+    let _ = block_on(w.engine.check(&id));
+    assert_eq!(common::stored(&w, &id).refresh_started, None);
+    assert_eq!(block_on(w.engine.check(&id)).unwrap().status, revoked);
 }
 
 fn shared() -> common::World {

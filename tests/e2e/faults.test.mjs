@@ -78,7 +78,7 @@ test('the worker stopped before the token request, after the write, and between 
     await message(popup, /ada@acme\.example: /);
     const [row] = await rows(popup);
     assert.equal(row.status, 'Token expired');
-    assert.equal(row.detail, "A renewal was cut off while Salesforce was answering (the browser stopped Tokenwatch before it could save the new token), and Salesforce's refresh token rotation then retired the previous one.");
+    assert.equal(row.detail, "Salesforce no longer accepts this connection, and the renewal before was cut off (the browser stopped Tokenwatch, or the connection dropped, before the answer was saved). With refresh token rotation that alone retires the token; a changed password, revoked access or an expiry policy gets the same answer from Salesforce.");
     await popup.screenshot({ path: join(OUT, 'popup-refresh-interrupted.png') });
     // Sign in again restores it.
     const window = context.waitForEvent('page', { timeout: 20_000 });

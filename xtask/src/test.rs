@@ -51,16 +51,7 @@ pub fn run(args: &[String]) -> Result {
     ]))?;
     // The deterministic simulation's fixed seeds (92 days each) and kept seeds: optimized, or ten
     // times as long (the debug run above skips them).
-    crate::run(cargo().args([
-        "test",
-        "--release",
-        "-p",
-        "tokenwatch-core",
-        "--test",
-        "simulation",
-        "--",
-        "--nocapture",
-    ]))?;
+    crate::run(crate::simulate::simulation().args(["--", "--nocapture"]))?;
     if skip_browser {
         eprintln!("browser tests skipped (--no-browser)");
         return Ok(());

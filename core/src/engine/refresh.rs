@@ -97,9 +97,12 @@ impl<P: Ports> Engine<P> {
         // refusal that follows an unfinished refresh is explained as what it is.
         // A token already refused (Needs sign-in, sent again because the person asked) retires
         // nothing: its refusal keeps the cause it had, whatever happened to an earlier try.
+        // Nor does a refresh where the provider's answers show rotation off (no new refresh
+        // token): the mark would only turn the next refusal's own cause into a wrong one.
         let parked = matches!(conn.status, Status::NeedsSignIn { .. });
-        let interrupted = conn.refresh_started.is_some() && !parked;
-        if app.retires_on_refresh() && !parked {
+        let retires = app.retires_on_refresh() && conn.rotates != Some(false) && !parked;
+        let interrupted = conn.refresh_started.is_some() && retires;
+        if retires {
             conn.refresh_started = Some(self.now());
             generation = self.vault().save(&conn, generation).await?;
         }
@@ -107,7 +110,12 @@ impl<P: Ports> Engine<P> {
         let now = self.now();
         match refreshed {
             Ok(r) => {
+                let rotated = r
+                    .refresh
+                    .as_ref()
+                    .is_some_and(|new| new.secret() != conn.tokens.refresh.secret());
                 let renewed = |conn: &mut Connection| {
+                    conn.rotates = Some(rotated);
                     conn.tokens.access = r.access.clone();
                     conn.tokens.issued_at = r.issued_at;
                     conn.tokens.refresh_due = r.refresh_due;

@@ -170,19 +170,20 @@ impl<P: Ports> Engine<P> {
         } else {
             DeclaredPolicy::default()
         };
-        let (connected_at, history, policy, generation, replaced) =
+        let (connected_at, history, policy, rotates, generation, replaced) =
             match self.vault().load(&signed.id).await? {
                 Some(Loaded::Ok { conn, generation }) => (
                     conn.connected_at,
                     conn.history.clone(),
                     conn.policy,
+                    conn.rotates,
                     generation,
                     Some(conn),
                 ),
                 Some(Loaded::Unreadable { generation, .. }) => {
-                    (now, Vec::new(), first_policy, generation, None)
+                    (now, Vec::new(), first_policy, None, generation, None)
                 }
-                None => (now, Vec::new(), first_policy, 0, None),
+                None => (now, Vec::new(), first_policy, None, 0, None),
             };
         let mut conn = Connection {
             v: RECORD_VERSION,
@@ -199,6 +200,8 @@ impl<P: Ports> Engine<P> {
             approved_at: Some(now),
             refreshed_at: Some(now),
             refresh_started: None,
+            // The connected app's setting, not the sign-in's: what the last refresh showed.
+            rotates,
             idle_limit_days,
         };
         let with = format!("as {}", conn.account.username);

@@ -53,6 +53,7 @@ pub fn fixture(n: u8) -> Connection {
         approved_at: None,
         refreshed_at: None,
         refresh_started: None,
+        rotates: None,
         idle_limit_days: None,
     }
 }

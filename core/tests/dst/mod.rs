@@ -443,6 +443,10 @@ struct World<'s> {
     /// Refreshes the provider answered in a round whose context was then stopped or whose
     /// write failed: each may have left a retired token behind, per simulator.
     interrupted: Vec<u64>,
+    /// Refreshes whose outcome the engine may never have stored, whatever the provider made of
+    /// them: lost on the way there or back, or in a round whose context was stopped. The
+    /// evidence behind the engine's "the renewal before was cut off", per simulator.
+    unfinished: Vec<u64>,
     last_tick_at: Option<i64>,
     timing: Timing,
     /// `TOKENWATCH_SIMULATE_TRACE`: an account whose every change is printed.
@@ -620,6 +624,7 @@ impl<'s> World<'s> {
             stats,
             reuse_seen: vec![0; n_sims],
             interrupted: vec![0; n_sims],
+            unfinished: vec![0; n_sims],
             last_tick_at: None,
             timing,
             trace: std::env::var("TOKENWATCH_SIMULATE_TRACE").ok(),
@@ -757,9 +762,12 @@ impl<'s> World<'s> {
         let idle_expired = salesforce
             && matches!(policy, Some(RefreshPolicy::ExpireIfUnused { ms })
                 if self.truth[a].longest_gap >= ms - 3 * HOUR);
+        // The engine's "refused, and the renewal before was cut off": with that evidence it
+        // cannot tell rotation's retirement from an idle expiry (Salesforce answers both alike).
+        let cut_off = self.unfinished[account.sim] > 0;
         match cause {
             "stored_data_unreadable" => self.key_lost,
-            "refresh_interrupted" => interrupted,
+            "refresh_interrupted" => interrupted || (cut_off && idle_expired),
             "revoked" => interrupted || idle_expired,
             "day_limit_reached" | "signed_out" | "unused_too_long" => !salesforce,
             "policy_expired" => salesforce && !matches!(policy, Some(RefreshPolicy::UntilRevoked)),
@@ -872,11 +880,12 @@ impl<'s> World<'s> {
         // Renewals whose answer never reached storage: a worker stopped after the answer, or
         // a write that failed. Their tokens are lost, so the next context must renew again.
         let unstored = dropped || self.store.0.failed_writes.get() > failed_before;
-        if unstored {
-            for sent in self.net.round.borrow().iter() {
-                if sent.renewed {
-                    self.interrupted[sent.sim] += 1;
-                }
+        for sent in self.net.round.borrow().iter() {
+            if unstored && sent.renewed {
+                self.interrupted[sent.sim] += 1;
+            }
+            if dropped || sent.status.is_none() {
+                self.unfinished[sent.sim] += 1;
             }
         }
         self.stats.checks += checked.get();

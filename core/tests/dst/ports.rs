@@ -206,6 +206,13 @@ impl<'c> AsyncHttpClient<'c> for Net {
         }
         if net.rng.borrow_mut().chance(faults.lose_requests) {
             if let Some(token) = refresh_token {
+                if net.trace_sim == Some(sim) {
+                    eprintln!(
+                        "t {:.4} refresh …{} -> LOST before it reached the provider",
+                        (now - super::T0) as f64 / super::DAY as f64,
+                        &token[token.len().saturating_sub(6)..],
+                    );
+                }
                 net.round.borrow_mut().push(Sent {
                     sim,
                     refresh_token: token,
