@@ -150,6 +150,15 @@ impl<T: Unpin> Future for Later<T> {
     }
 }
 
+/// One line of `TOKENWATCH_SIMULATE_TRACE_SIM`: when, which token (its tail), what became of it.
+fn trace_refresh(now: i64, token: &str, what: &str) {
+    eprintln!(
+        "t {:.4} refresh …{} -> {what}",
+        (now - super::T0) as f64 / super::DAY as f64,
+        &token[token.len().saturating_sub(6)..],
+    );
+}
+
 fn form_value(body: &[u8], key: &str) -> Option<String> {
     url::form_urlencoded::parse(body)
         .find(|(k, _)| k == key)
@@ -207,11 +216,7 @@ impl<'c> AsyncHttpClient<'c> for Net {
         if net.rng.borrow_mut().chance(faults.lose_requests) {
             if let Some(token) = refresh_token {
                 if net.trace_sim == Some(sim) {
-                    eprintln!(
-                        "t {:.4} refresh …{} -> LOST before it reached the provider",
-                        (now - super::T0) as f64 / super::DAY as f64,
-                        &token[token.len().saturating_sub(6)..],
-                    );
+                    trace_refresh(now, &token, "LOST before it reached the provider");
                 }
                 net.round.borrow_mut().push(Sent {
                     sim,
@@ -250,13 +255,8 @@ impl<'c> AsyncHttpClient<'c> for Net {
             });
         }
         if let Some(token) = traced.and_then(|body| form_value(&body, "refresh_token")) {
-            eprintln!(
-                "t {:.4} refresh …{} -> {} {}",
-                (now - super::T0) as f64 / super::DAY as f64,
-                &token[token.len().saturating_sub(6)..],
-                answer.status(),
-                if lost { "LOST" } else { "" }
-            );
+            let what = format!("{} {}", answer.status(), if lost { "LOST" } else { "" });
+            trace_refresh(now, &token, &what);
         }
         if lost {
             net.lost_after_processing.borrow_mut()[sim] += 1;
