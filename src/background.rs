@@ -56,8 +56,12 @@ async fn session() -> Rc<WorkerSession> {
         crate::sealer::WebCryptoSealer::default().preload(),
     )
     .await;
-    if let Some(ms) = layers.build_config.test_hooks.record_write_delay_ms {
+    let hooks = &layers.build_config.test_hooks;
+    if let Some(ms) = hooks.record_write_delay_ms {
         crate::adapters::RECORD_WRITE_DELAY_MS.with(|d| d.set(ms));
+    }
+    if let Some(ms) = hooks.request_timeout_ms {
+        crate::fetch::set_timeout_ms(ms);
     }
     let setup = Setup::of_worker(
         &layers.managed,

@@ -36,6 +36,8 @@ pub struct Config {
 pub struct TestHooks {
     /// Each record write waits this long first (see `adapters::RECORD_WRITE_DELAY_MS`).
     pub record_write_delay_ms: Option<u32>,
+    /// Requests are given up after this long instead of `fetch::REQUEST_TIMEOUT_MS`.
+    pub request_timeout_ms: Option<u32>,
 }
 
 /// Salesforce settings.

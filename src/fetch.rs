@@ -12,6 +12,14 @@ use web_sys::{RequestCache, RequestCredentials, RequestInit, RequestRedirect, Re
 /// Responses above this are refused before parsing; no provider answer comes close.
 pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
 
+/// A request not answered in full within this long is given up, and the provider counts as
+/// unreachable. `fetch` itself waits for ever on a server that accepts the connection and never
+/// answers (a proxy that black-holes it, a stuck load balancer): the check would hang, and a
+/// refresh would hold the connection's lock, so every other check of it, in every context,
+/// would hang behind it. Thirty seconds is ten times what the providers' token endpoints take
+/// on a bad day, and what a person waits for *Check now* at most.
+pub const REQUEST_TIMEOUT_MS: u32 = 30_000;
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
@@ -27,6 +35,15 @@ thread_local! {
     /// requests (see `background.rs`), set while the rest of the start goes on.
     static SEND_AFTER: std::cell::RefCell<Option<js_sys::Promise>> =
         const { std::cell::RefCell::new(None) };
+    /// [`REQUEST_TIMEOUT_MS`], or a test build's shorter one.
+    static TIMEOUT_MS: std::cell::Cell<u32> = const { std::cell::Cell::new(REQUEST_TIMEOUT_MS) };
+}
+
+/// Test builds only (`config.json` → `test_hooks.request_timeout_ms`): a shorter timeout, so
+/// the fault tests need not wait thirty seconds.
+#[cfg(feature = "worker")]
+pub fn set_timeout_ms(ms: u32) {
+    TIMEOUT_MS.with(|t| t.set(ms));
 }
 
 /// Requests from now on are sent once `ready` has settled (however it settles).
@@ -48,6 +65,9 @@ pub enum FetchError {
     /// The response was larger than [`MAX_RESPONSE_BYTES`].
     #[error("the response was too large")]
     TooLarge,
+    /// No full answer within the timeout, in seconds ([`REQUEST_TIMEOUT_MS`]).
+    #[error("no answer within {0} s")]
+    TimedOut(u32),
     /// The request could not be built.
     #[error("invalid request: {0}")]
     Invalid(String),
@@ -75,6 +95,17 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
     init.set_redirect(RequestRedirect::Manual);
     init.set_credentials(RequestCredentials::Omit);
     init.set_cache(RequestCache::NoStore);
+    // The signal covers the body as well as the headers.
+    let timeout_ms = TIMEOUT_MS.with(std::cell::Cell::get);
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(timeout_ms)));
+    let failed = |e: JsValue| {
+        let e = js_error(e);
+        if e.name == "TimeoutError" {
+            FetchError::TimedOut(timeout_ms.div_ceil(1000))
+        } else {
+            FetchError::Network(e.to_string())
+        }
+    };
     let headers =
         web_sys::Headers::new().map_err(|e| FetchError::Invalid(js_error(e).to_string()))?;
     for (name, value) in request.headers() {
@@ -94,7 +125,7 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
         .map_err(|e| FetchError::Invalid(js_error(e).to_string()))?;
     let response: web_sys::Response = fetch_request(&js_request)
         .await
-        .map_err(|e| FetchError::Network(js_error(e).to_string()))?
+        .map_err(failed)?
         .unchecked_into();
     if response.type_() == ResponseType::Opaqueredirect || (300..400).contains(&response.status()) {
         return Err(FetchError::Redirect);
@@ -119,9 +150,7 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, FetchError> {
     let buffer = response
         .array_buffer()
         .map_err(|e| FetchError::Network(js_error(e).to_string()))?;
-    let buffer = JsFuture::from(buffer)
-        .await
-        .map_err(|e| FetchError::Network(js_error(e).to_string()))?;
+    let buffer = JsFuture::from(buffer).await.map_err(failed)?;
     let bytes = js_sys::Uint8Array::new(&buffer);
     if bytes.length() as usize > MAX_RESPONSE_BYTES {
         return Err(FetchError::TooLarge);

@@ -142,3 +142,36 @@ test('the browser closed in the middle of an interactive sign-in leaves nothing 
     await context.close();
   }
 });
+
+test('a token endpoint that never answers is given up after the timeout: Can\'t reach, and none of ten checks at once waits behind it', async () => {
+  // The fault build gives a request 3 s; the simulator's token endpoint answers after 20 s.
+  // Without a timeout the refresh would hold the connection's lock until then, and every
+  // check of it behind the lock would wait as long (for ever, on a server that never answers).
+  await admin(sim, 'faults', {});
+  await admin(sim, 'rotation', 'off');
+  const { context } = await launch(newProfile(), FAULTS);
+  try {
+    const popup = await openPopup(context);
+    await connect(context, popup, sim.url, 'ada@acme.example');
+    await admin(sim, 'expire-access', '');
+    await admin(sim, 'faults', { token_delay_ms: 20_000 });
+    const before = await refreshes();
+    const answers = await popup.evaluate((id) => Promise.all(Array.from({ length: 10 }, () => chrome.runtime.sendMessage({ v: 2, request: { type: 'check', id } }))), ADA);
+    assert.equal(answers.length, 10);
+    for (const a of answers) {
+      assert.equal(a.type, 'connection', JSON.stringify(a));
+      assert.equal(a.connection.status.title, "Can't reach Salesforce");
+      assert.match(a.connection.status.detail, /no answer within 3 s/);
+    }
+    assert.equal(await refreshes(), before, 'the slow answer had not come when the checks were answered');
+    await admin(sim, 'faults', {});
+    // The slow request is answered at last (to nobody); with rotation off it retires nothing.
+    await until(async () => (await refreshes()) === before + 1, 25_000, 'the slow token request');
+    await fresh(popup);
+    await popup.click(`button.check[data-id="${ADA}"]`);
+    assert.equal((await message(popup, /ada@acme\.example: /)).text, 'ada@acme.example: Token valid.');
+  } finally {
+    await admin(sim, 'faults', {});
+    await context.close();
+  }
+});

@@ -199,9 +199,10 @@ pub fn run(_args: &[String]) -> Result<Built> {
     }
 
     // The fault test build: every record write waits 2.5 s, so a test can stop the worker
-    // between a provider's answer and its storage.
+    // between a provider's answer and its storage; a request unanswered for 3 s is given up.
     let mut faults_config = test_config.clone();
-    faults_config["test_hooks"] = json!({ "record_write_delay_ms": 2500 });
+    faults_config["test_hooks"] =
+        json!({ "record_write_delay_ms": 2500, "request_timeout_ms": 3000 });
     let faults = root.join("dist/test-faults/chrome");
     assemble(&faults, &out, &test_manifest, &faults_config)?;
     std::fs::copy(
