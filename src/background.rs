@@ -126,39 +126,41 @@ thread_local! {
 /// `chrome.runtime.onMessage`: checks the sender, decodes the request, answers it.
 #[wasm_bindgen]
 pub async fn handle_message(message: JsValue, sender: JsValue) -> JsValue {
-    let response = answer(message, sender).await;
+    let (response, joined) = answer(message, sender).await;
     // The popup's first paint, next time: kept without holding up this answer (the browser
-    // applies the writes in the order they are made).
-    if let Some(list) = response.connections() {
+    // applies the writes in the order they are made). An answer joined to another caller's
+    // check is that caller's list, which it keeps.
+    if let Some(list) = response.connections().filter(|_| !joined) {
         let list = list.to_vec();
         wasm_bindgen_futures::spawn_local(async move { crate::known::remember(&list).await });
     }
     crate::js::to_js(&response)
 }
 
-async fn answer(message: JsValue, sender: JsValue) -> Response {
+/// The answer to `message`, and whether it was joined to another caller's check.
+async fn answer(message: JsValue, sender: JsValue) -> (Response, bool) {
     let sender: MessageSender = crate::js::from_js(&sender).unwrap_or_default();
     let kind = sender::classify(&sender, &runtime::own());
     if kind == SenderKind::Foreign {
-        return Response::forbidden();
+        return (Response::forbidden(), false);
     }
     let request = match Envelope::decode_with(crate::js::from_js(&message), || {
         crate::js::from_js(&message)
     }) {
         Ok(request) => request,
-        Err(e) => return Response::error(ErrorCode::Malformed, e.to_string()),
+        Err(e) => return (Response::error(ErrorCode::Malformed, e.to_string()), false),
     };
     if !sender::permits(kind, &request) {
-        return Response::forbidden();
+        return (Response::forbidden(), false);
     }
     match request {
-        Request::GetSettings {} => settings::view(&microsoft_redirect()).await,
+        Request::GetSettings {} => (settings::view(&microsoft_redirect()).await, false),
         Request::SaveSettings { values } => {
             let answer = settings::save(values, &microsoft_redirect()).await;
             // The session is built again with them on next use.
             SESSION.with(|s| *s.borrow_mut() = None);
             settle().await;
-            answer
+            (answer, false)
         }
         request => {
             let session = session().await;
@@ -166,7 +168,7 @@ async fn answer(message: JsValue, sender: JsValue) -> Response {
             if answer.changed {
                 settle().await;
             }
-            answer.response
+            (answer.response, answer.joined)
         }
     }
 }

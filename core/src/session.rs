@@ -140,6 +140,9 @@ pub struct Answer {
     /// Whether connections may have changed, so the surfaces outside the page (badge,
     /// notifications, banners) must be brought up to date.
     pub changed: bool,
+    /// The answer is another caller's (a check that joined one running): whatever it holds,
+    /// that caller keeps (the worker's last known list) and shows.
+    pub joined: bool,
 }
 
 /// An engine with the guards of its surface.
@@ -181,6 +184,7 @@ impl<P: Ports> Session<P> {
             return Answer {
                 response: Response::error(ErrorCode::NotConfigured, why),
                 changed: false,
+                joined: false,
             };
         }
         if let Request::Report { id } = &request {
@@ -191,14 +195,19 @@ impl<P: Ports> Session<P> {
             return Answer {
                 response,
                 changed: false,
+                joined: false,
             };
         }
         let changed = !matches!(
             request,
             Request::ListConnections {} | Request::BannerStatus {}
         );
-        let response = self.engine.handle(request).await;
-        let response = match (kind, response) {
+        let served = self.engine.serve(request).await;
+        // A check that joined another caller's changed nothing of its own: that caller brings
+        // the surfaces up to date, once for the burst.
+        let changed = changed && !served.joined;
+        let joined = served.joined;
+        let response = match (kind, served.response) {
             (SenderKind::ContentScript, r @ Response::Banner { .. }) => r,
             // The banner lives in a web page: it gets a fixed sentence and the code, never the
             // provider's own words nor another account's name (a wrong-account renewal names
@@ -209,7 +218,11 @@ impl<P: Ports> Session<P> {
             (SenderKind::ContentScript, _) => self.engine.handle(Request::BannerStatus {}).await,
             (_, r) => r,
         };
-        Answer { response, changed }
+        Answer {
+            response,
+            changed,
+            joined,
+        }
     }
 }
 

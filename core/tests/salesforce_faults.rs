@@ -3,7 +3,7 @@
 
 mod common;
 
-use tokenwatch_core::messages::ErrorCode;
+use tokenwatch_core::messages::{ErrorCode, Request, Response};
 
 use common::{SIM_URL, TestLock, block_on, world, world_with};
 use futures::future::join_all;
@@ -71,6 +71,63 @@ fn without_the_lock_concurrent_refreshes_with_rotation_lock_the_person_out() {
     );
     let after = block_on(w.engine.refresh_tokens(&id)).unwrap();
     assert_eq!(after.status.title, "Token expired");
+}
+
+#[test]
+fn fifty_checks_at_once_in_one_context_send_one_probe_one_refresh_and_answer_alike() {
+    // The popup, the options page, a banner's Renew and the person's clicks, all at once, each
+    // asking the worker to check the same connection after its access token expired.
+    let w = world();
+    w.sim.set_rotation(true);
+    let id = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    for round in 0..20 {
+        w.sim.expire_access_tokens();
+        let before = w.sim.counters();
+        let served = block_on(join_all(
+            (0..50).map(|_| w.engine.serve(Request::Check { id: id.clone() })),
+        ));
+        let after = w.sim.counters();
+        assert_eq!(after.refreshes - before.refreshes, 1, "round {round}");
+        // The expired token refused, then the new one proven.
+        assert_eq!(after.userinfo - before.userinfo, 2, "round {round}");
+        assert_eq!(
+            served.iter().filter(|s| !s.joined).count(),
+            1,
+            "round {round}"
+        );
+        let Response::Connection { connection, .. } = &served[0].response else {
+            panic!("round {round}: {:?}", served[0].response);
+        };
+        assert_eq!(connection.status.title, "Token valid", "round {round}");
+        assert!(served.iter().all(|s| s.response == served[0].response));
+    }
+    assert_eq!(w.sim.counters().rotated_reused, 0);
+}
+
+#[test]
+fn the_same_checks_each_on_their_own_still_refresh_once_but_probe_fifty_times() {
+    // The control: without joining, the connection's lock keeps it to one refresh, and every
+    // caller probes the provider and reads every connection for its answer.
+    let w = world();
+    w.sim.set_rotation(true);
+    let id = block_on(w.engine.connect_salesforce(&sim_login()))
+        .unwrap()
+        .id;
+    w.sim.expire_access_tokens();
+    let before = w.sim.counters();
+    let answers = block_on(join_all(
+        (0..50).map(|_| w.engine.handle(Request::Check { id: id.clone() })),
+    ));
+    let after = w.sim.counters();
+    assert_eq!(after.refreshes - before.refreshes, 1);
+    assert_eq!(after.userinfo - before.userinfo, 51);
+    assert!(
+        answers
+            .iter()
+            .all(|a| matches!(a, Response::Connection { .. }))
+    );
 }
 
 fn connected() -> (common::World, tokenwatch_core::ConnectionId) {

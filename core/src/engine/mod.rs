@@ -16,10 +16,11 @@ mod sign_in;
 
 pub use schedule::Tick;
 
+use crate::concurrent::{Ran, SingleFlight};
 use crate::connection::Connection;
 use crate::error::EngineError;
 use crate::ids::{ConnectionId, Provider};
-use crate::messages::{BannerItem, ConnectionView, ErrorCode, Request, Response};
+use crate::messages::{BannerItem, ConnectionView, ErrorCode, ErrorView, Request, Response};
 use crate::microsoft::MicrosoftApp;
 use crate::ports::{Clock, Entropy, Identity, Lock, Store};
 use crate::provider::App;
@@ -131,6 +132,33 @@ pub struct Engine<P> {
     salesforce: Option<SalesforceApp>,
     microsoft: Option<MicrosoftApp>,
     timing: Timing,
+    /// The checks running in this context, which a check of the same connection joins.
+    checks: SingleFlight<ConnectionId, Checked>,
+}
+
+/// A check's view of its connection and the list it left, or the error it came to.
+#[derive(Debug, Clone)]
+struct Checked(Result<(ConnectionView, Vec<ConnectionView>), ErrorView>);
+
+impl Checked {
+    fn into_response(self) -> Response {
+        match self.0 {
+            Ok((connection, connections)) => Response::Connection {
+                connection,
+                connections,
+            },
+            Err(error) => Response::Error { error },
+        }
+    }
+}
+
+/// A request's answer, and whether it came from a check another caller ran ([`Engine::serve`]).
+#[derive(Debug)]
+pub struct Served {
+    /// What to send back.
+    pub response: Response,
+    /// Another caller's check answered this one: that caller brings the surfaces up to date.
+    pub joined: bool,
 }
 
 /// The lock one connection's token changes run under, in every context: `navigator.locks`
@@ -148,6 +176,7 @@ impl<P: Ports> Engine<P> {
             salesforce,
             microsoft: None,
             timing: Timing::default(),
+            checks: SingleFlight::default(),
         }
     }
 
@@ -168,6 +197,36 @@ impl<P: Ports> Engine<P> {
         &self.ports
     }
 
+    /// [`Engine::handle`], where a check of a connection that this context is checking already
+    /// joins that check and answers with its outcome: the popup, the options page, a banner's
+    /// Renew and the person's clicks asking at once cost one probe, at most one refresh and
+    /// one list, not one each. (Across contexts the connection's lock and the record's
+    /// generation keep it to one refresh; see [`Engine::refresh_tokens`].)
+    pub async fn serve(&self, request: Request) -> Served {
+        let Request::Check { id } = &request else {
+            return Served {
+                response: self.handle(request).await,
+                joined: false,
+            };
+        };
+        let (checked, ran) = self.checks.run(id, || self.checked(id)).await;
+        Served {
+            response: checked.into_response(),
+            joined: ran == Ran::Joined,
+        }
+    }
+
+    /// A check's outcome with the list it left, as every caller of a burst receives it.
+    async fn checked(&self, id: &ConnectionId) -> Checked {
+        Checked(match self.check(id).await {
+            Ok(connection) => match self.list().await {
+                Ok(connections) => Ok((connection, connections)),
+                Err(e) => Err(e.view()),
+            },
+            Err(e) => Err(e.view()),
+        })
+    }
+
     /// Answers one request from a page. The sender has already been checked. An action is
     /// answered with every connection as it left them, so the page redraws at once.
     pub async fn handle(&self, request: Request) -> Response {
@@ -186,7 +245,7 @@ impl<P: Ports> Engine<P> {
                 .report(&id, "")
                 .await
                 .map(|text| Response::Report { text }),
-            Request::Check { id } => self.changed(self.check(&id).await).await,
+            Request::Check { id } => return self.checked(&id).await.into_response(),
             Request::RenewNow { id } => self.changed(self.renew_now(&id).await).await,
             Request::BannerStatus {} => self.list().await.map(|all| Response::Banner {
                 items: all.iter().filter_map(BannerItem::of).collect(),
