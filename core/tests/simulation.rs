@@ -37,12 +37,14 @@ const SPAN: i64 = 92 * dst::DAY;
 fn report(seed: u64, years: f64, outcome: &Outcome) -> String {
     match &outcome.violation {
         None => format!(
-            "seed {seed}: {years:.2} year(s), {} connections, {:.1} connection-years, {} checks, {} refreshes, {} sign-ins: no violation",
+            "seed {seed}: {years:.2} year(s), {} connections, {:.1} connection-years, {} checks, {} refreshes, {} sign-ins, {} checks by many callers at once ({} joined another's): no violation",
             outcome.stats.connections,
             outcome.connection_years,
             outcome.stats.checks,
             outcome.stats.refreshes,
-            outcome.stats.sign_ins
+            outcome.stats.sign_ins,
+            outcome.stats.callers,
+            outcome.stats.joined
         ),
         Some(v) => format!(
             "seed {seed}: VIOLATION of \"{}\" at day {:.2}: {}",

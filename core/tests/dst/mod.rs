@@ -4,8 +4,9 @@
 //! registration (single-page app or public client) — and a schedule of bad days: outages, 429s,
 //! 5xx, HTML error pages, slow and lost answers, revocations, password changes, frozen users,
 //! blocked apps, withdrawn consent, Conditional Access asking for MFA, ended Microsoft sessions,
-//! the worker stopped at an await point, two or three contexts at once, the laptop's clock
-//! jumping and the laptop asleep, failed storage writes and the key lost. The person reacts as a
+//! the worker stopped at an await point, two or three contexts at once, many callers in one
+//! context at once (issue 27), the laptop's clock jumping and the laptop asleep, failed
+//! storage writes and the key lost. The person reacts as a
 //! person would (signs in again hours after a Needs sign-in). Everything runs in-process on a
 //! virtual clock, so a seed replays exactly, and after every step the invariants are checked
 //! (see [`run`]). A failing run is shrunk to the shortest event list that still fails.
@@ -27,7 +28,7 @@ use std::sync::atomic::AtomicI64;
 use std::task::{Context, Poll, Waker};
 use tokenwatch_core::engine::Engine;
 use tokenwatch_core::ids::{ConnectionId, Provider};
-use tokenwatch_core::messages::{ConnectionView, LoginChoice};
+use tokenwatch_core::messages::{ConnectionView, LoginChoice, Request};
 use tokenwatch_core::microsoft::{Authority, MicrosoftApp, Registration, Resource, Tenant};
 use tokenwatch_core::status::{Alert, Tone};
 use tokenwatch_core::{SalesforceApp, schedule::Timing};
@@ -97,26 +98,75 @@ pub struct Account {
 /// What happens, and for how long where it lasts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
-    Outage { sim: usize, ms: i64 },
-    RateLimited { sim: usize, ms: i64 },
-    ServerError { sim: usize, ms: i64 },
-    HtmlPage { sim: usize, ms: i64 },
-    LostAnswers { p: f64, ms: i64 },
-    LostRequests { p: f64, ms: i64 },
-    Slow { ms: i64 },
-    Revoke { account: usize },
-    PasswordChange { account: usize },
-    Freeze { account: usize, ms: i64 },
-    AppBlocked { sim: usize, ms: i64 },
-    ConsentWithdrawn { ms: i64 },
-    MfaRequired { ms: i64 },
+    Outage {
+        sim: usize,
+        ms: i64,
+    },
+    RateLimited {
+        sim: usize,
+        ms: i64,
+    },
+    ServerError {
+        sim: usize,
+        ms: i64,
+    },
+    HtmlPage {
+        sim: usize,
+        ms: i64,
+    },
+    LostAnswers {
+        p: f64,
+        ms: i64,
+    },
+    LostRequests {
+        p: f64,
+        ms: i64,
+    },
+    Slow {
+        ms: i64,
+    },
+    Revoke {
+        account: usize,
+    },
+    PasswordChange {
+        account: usize,
+    },
+    Freeze {
+        account: usize,
+        ms: i64,
+    },
+    AppBlocked {
+        sim: usize,
+        ms: i64,
+    },
+    ConsentWithdrawn {
+        ms: i64,
+    },
+    MfaRequired {
+        ms: i64,
+    },
     MicrosoftSessionEnded,
     WorkerStopped,
-    Concurrent { contexts: usize, ms: i64 },
-    ClockJump { ms: i64 },
-    WriteFails { writes: u32 },
+    Concurrent {
+        contexts: usize,
+        ms: i64,
+    },
+    /// While it lasts, each tick `callers` checks of one connection are asked of one context
+    /// at once, as the popup, the options page, a banner and the person's clicks ask the worker.
+    Callers {
+        callers: usize,
+        ms: i64,
+    },
+    ClockJump {
+        ms: i64,
+    },
+    WriteFails {
+        writes: u32,
+    },
     KeyLost,
-    Asleep { ms: i64 },
+    Asleep {
+        ms: i64,
+    },
 }
 
 impl Kind {
@@ -139,6 +189,7 @@ impl Kind {
             Kind::MicrosoftSessionEnded => "Microsoft session ended",
             Kind::WorkerStopped => "worker stopped at an await",
             Kind::Concurrent { .. } => "contexts at once",
+            Kind::Callers { .. } => "many callers in one context",
             Kind::ClockJump { .. } => "clock jump",
             Kind::WriteFails { .. } => "storage write failing",
             Kind::KeyLost => "key lost",
@@ -310,6 +361,12 @@ impl Scenario {
         add(&mut rng, 24.0, &mut |r| Kind::Asleep {
             ms: r.range(HOUR, 14 * DAY),
         });
+        // Drawn apart, so the bad days above stay those each seed always had.
+        let mut apart = Rng::new(seed ^ 0xCA11_E125);
+        add(&mut apart, 12.0, &mut |r| Kind::Callers {
+            callers: r.range(5, 50) as usize,
+            ms: r.range(HOUR, 2 * DAY),
+        });
         events.sort_by_key(|e| e.at);
         Self {
             seed,
@@ -356,6 +413,10 @@ pub struct Stats {
     pub sign_ins: u64,
     pub failed_writes: u64,
     pub needs_sign_in: u64,
+    /// Checks asked by many callers in one context at once, and how many of them joined a
+    /// check another caller was running.
+    pub callers: u64,
+    pub joined: u64,
 }
 
 impl Stats {
@@ -372,6 +433,8 @@ impl Stats {
         self.sign_ins += other.sign_ins;
         self.failed_writes += other.failed_writes;
         self.needs_sign_in += other.needs_sign_in;
+        self.callers += other.callers;
+        self.joined += other.joined;
     }
 }
 
@@ -875,8 +938,28 @@ impl<'s> World<'s> {
                     .map(|e| e.to_string())
             }));
         }
+        let callers = self.windows.iter().find_map(|w| match w.kind {
+            Kind::Callers { callers, .. } => Some(callers),
+            _ => None,
+        });
+        let joined = Rc::new(Cell::new(0u64));
+        if let Some(callers) = callers.filter(|_| !ids.is_empty()) {
+            let id = ids[self.rng.below(ids.len() as u64) as usize].clone();
+            let c = self.rng.below(concurrent as u64) as usize;
+            self.stats.callers += callers as u64;
+            for _ in 0..callers {
+                let (contexts, id, joined) = (self.contexts.clone(), id.clone(), joined.clone());
+                work.push(Box::pin(async move {
+                    let served = contexts[c].serve(Request::Check { id }).await;
+                    joined.set(joined.get() + u64::from(served.joined));
+                    // The whole answer, views or error, is scanned for tokens with the errors.
+                    serde_json::to_string(&served.response).ok()
+                }));
+            }
+        }
         let failed_before = self.store.0.failed_writes.get();
         let (said, dropped) = self.drive(work)?;
+        self.stats.joined += joined.get();
         // Renewals whose answer never reached storage: a worker stopped after the answer, or
         // a write that failed. Their tokens are lost, so the next context must renew again.
         let unstored = dropped || self.store.0.failed_writes.get() > failed_before;
@@ -1035,7 +1118,8 @@ impl<'s> World<'s> {
             | Kind::AppBlocked { ms, .. }
             | Kind::ConsentWithdrawn { ms }
             | Kind::MfaRequired { ms }
-            | Kind::Concurrent { ms, .. } => self.windows.push(Window {
+            | Kind::Concurrent { ms, .. }
+            | Kind::Callers { ms, .. } => self.windows.push(Window {
                 until: window(*ms),
                 kind: kind.clone(),
             }),
