@@ -2,7 +2,8 @@
 //!
 //! `GET /admin/health`, `GET /admin/counters`, `GET /admin/issued-tokens` (for leak searches),
 //! `GET /admin/approvals?username=…` (the user's live Salesforce approvals), `POST /admin/faults` (JSON [`crate::Faults`]),
-//! `POST /admin/expire-access`, `POST /admin/revoke-user`, `POST /admin/deactivate-user`,
+//! `POST /admin/expire-access` (form `username=` for one user's, or every access token
+//! without it), `POST /admin/revoke-user`, `POST /admin/deactivate-user`,
 //! `POST /admin/change-password` (form `username=`), `POST /admin/rotation` (`on`/`off`),
 //! `POST /admin/refresh-policy` (JSON [`crate::RefreshPolicy`]), `POST /admin/partner-rules`
 //! (`on`/`off`: the rules for apps used in many orgs), `POST /admin/app-scopes` (the connected
@@ -41,7 +42,12 @@ pub(crate) fn handle(sim: &Sim, endpoint: &str, req: &SimRequest) -> SimResponse
             Err(e) => text(StatusCode::BAD_REQUEST, &format!("bad faults: {e}")),
         },
         (&Method::POST, "expire-access") => {
-            sim.expire_access_tokens();
+            let params = pairs(req.body());
+            match one(&params, "username") {
+                None => sim.expire_access_tokens(),
+                Some(u) if sim.expire_access_tokens_of(u) => {}
+                Some(_) => return text(StatusCode::NOT_FOUND, "no such user"),
+            }
             text(StatusCode::OK, "expired")
         }
         (&Method::POST, "rotation") => {

@@ -600,6 +600,20 @@ impl Sim {
         self.expire_ms_access_tokens();
     }
 
+    /// Ends the access tokens of `username` now (Salesforce and Microsoft); `false` when there
+    /// is no such user.
+    pub fn expire_access_tokens_of(&self, username: &str) -> bool {
+        let Some(user) = self.user_index(username) else {
+            return false;
+        };
+        let now = self.now();
+        for grant in self.state().access.values_mut().filter(|g| g.user == user) {
+            grant.expires_at = now;
+        }
+        self.expire_ms_access_tokens_of(user);
+        true
+    }
+
     /// Revokes every token of `username`, as an admin or a password change would.
     pub fn revoke_user(&self, username: &str) -> bool {
         let Some(user) = self.user_index(username) else {

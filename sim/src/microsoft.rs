@@ -221,6 +221,20 @@ impl Sim {
             a.expires_at = now;
         }
     }
+
+    /// Ends user `user`'s Microsoft access tokens now.
+    pub(crate) fn expire_ms_access_tokens_of(&self, user: usize) {
+        let now = self.now();
+        for a in self
+            .state()
+            .ms
+            .access
+            .values_mut()
+            .filter(|a| a.user == user)
+        {
+            a.expires_at = now;
+        }
+    }
 }
 
 /// A trace and a correlation id, as GUIDs.

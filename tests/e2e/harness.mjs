@@ -116,6 +116,27 @@ export async function connect(context, popup, simUrl, username) {
   return message(popup, /Connected/);
 }
 
+/** Connects `user<n>@org<n>.example` for each n of `numbers` (a simulator started with that
+ *  many `users`) through the worker, asked from `page`, and the simulator's login window. */
+export async function connectNumbered(context, page, simUrl, numbers) {
+  for (const n of numbers) {
+    const window = context.waitForEvent('page', { timeout: 20_000 });
+    const answer = page.evaluate((host) => chrome.runtime.sendMessage({ v: 2, request: { type: 'add_salesforce', login: { kind: 'custom', host } } }), simUrl);
+    const login = await window;
+    await login.waitForSelector('#username');
+    await signIn(login, `user${n}@org${n}.example`, 'tokenwatch');
+    const r = await answer;
+    if (r.type !== 'connection') throw new Error(`connecting user${n}: ${JSON.stringify(r)}`);
+  }
+}
+
+/** `promise`, or a failure naming `what` after `ms`: a step that hangs says which. */
+export function within(ms, promise, what) {
+  let timer;
+  const late = new Promise((_, fail) => { timer = setTimeout(() => fail(new Error(`${what} did not finish within ${ms / 1000} s`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** The popup's rows as plain data. */
 export async function rows(popup) {
   await settled(popup);
