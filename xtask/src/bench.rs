@@ -3,7 +3,9 @@
 //! in one headless Chromium against the provider simulator, beside the peers in `bench/`
 //! (msal-browser, jsforce, oauth4webapi, pinned in `bench/package-lock.json` and installed only
 //! here). Writes `target/bench/report.json` and `target/bench/report.md`. Timings belong in this
-//! report, never in the tests: the machines are shared and noisy.
+//! report, never in the tests: the machines are shared and noisy. `cargo xtask test` runs every
+//! step once in a smoke mode ([`smoke`]), which judges only that each step finishes and that a
+//! renewal takes one token request.
 
 use crate::{Result, build, cargo, root, tools};
 use serde_json::json;
@@ -20,26 +22,46 @@ pub fn run(args: &[String]) -> Result {
         None => 20,
     };
     let built = build::run(&[])?;
+    measure(&built, Mode::Full { reps })?;
+    eprintln!("report: target/bench/report.md, target/bench/report.json");
+    Ok(())
+}
+
+/// Every step of the benchmark once or twice over 20 connections, for `cargo xtask test`: fails
+/// when a step fails or hangs or a correctness figure is wrong; its timings are only reported
+/// (target/bench-smoke/report.md).
+pub fn smoke(built: &build::Built) -> Result {
+    measure(built, Mode::Smoke)?;
+    eprintln!("bench smoke: every step ran; report target/bench-smoke/report.md");
+    Ok(())
+}
+
+enum Mode {
+    Full { reps: u32 },
+    Smoke,
+}
+
+fn measure(built: &build::Built, mode: Mode) -> Result {
     let floor = floor_extension()?;
     tools::ensure_chromium()?;
     tools::ensure_npm_in(&root().join("bench"))?;
     crate::run(cargo().args(["build", "-p", "tokenwatch-sim"]))?;
     let root = root();
-    crate::run(
-        Command::new("node")
-            .arg("tests/bench/bench.mjs")
-            .current_dir(&root)
-            .env("TOKENWATCH_BENCH_REPS", reps.to_string())
-            .env(
-                "TOKENWATCH_SIM_BIN",
-                root.join("target/debug/tokenwatch-sim"),
-            )
-            .env("TOKENWATCH_DEV_EXTENSION", &built.dev)
-            .env("TOKENWATCH_BENCH_FLOOR_EXTENSION", &floor)
-            .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM),
-    )?;
-    eprintln!("report: target/bench/report.md, target/bench/report.json");
-    Ok(())
+    let mut node = Command::new("node");
+    node.arg("tests/bench/bench.mjs")
+        .current_dir(&root)
+        .env(
+            "TOKENWATCH_SIM_BIN",
+            root.join("target/debug/tokenwatch-sim"),
+        )
+        .env("TOKENWATCH_DEV_EXTENSION", &built.dev)
+        .env("TOKENWATCH_BENCH_FLOOR_EXTENSION", &floor)
+        .env("TOKENWATCH_CHROMIUM", tools::CHROMIUM);
+    match mode {
+        Mode::Full { reps } => node.env("TOKENWATCH_BENCH_REPS", reps.to_string()),
+        Mode::Smoke => node.env("TOKENWATCH_BENCH_SMOKE", "1"),
+    };
+    crate::run(&mut node)
 }
 
 /// `target/bench/floor-extension`: an MV3 extension whose service worker starts the smallest

@@ -107,6 +107,10 @@ pub fn run(args: &[String]) -> Result {
             .env("TOKENWATCH_FIREFOX", tools::FIREFOX)
             .env("TOKENWATCH_GECKODRIVER", geckodriver),
     )?;
+    // Every step of the benchmark once, so it cannot break unnoticed: a step that fails or
+    // hangs, or a renewal with more than one token request, fails the test; its timings are
+    // only reported (target/bench-smoke/report.md).
+    crate::bench::smoke(&built)?;
     // The demo's own tour, as `cargo xtask demo --headless` runs it: every step printed, both
     // connections at Token valid, both screenshots written.
     crate::demo::run_headless(&built)
