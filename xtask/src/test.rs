@@ -93,9 +93,10 @@ pub fn run(args: &[String]) -> Result {
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     )?;
     // The product end to end: the test build in Chromium against the simulator over HTTP.
+    // Each file may take five minutes (burst.test.mjs connects 200 through the login window).
     crate::run(
         Command::new("node")
-            .args(["--test", "--test-concurrency=1", "--test-timeout=120000"])
+            .args(["--test", "--test-concurrency=1", "--test-timeout=300000"])
             .arg("tests/e2e/")
             .current_dir(&root)
             .env(
